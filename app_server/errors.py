@@ -1,0 +1,66 @@
+"""The domain exception tree; `rpc/` maps it to JSON-RPC errors in one place.
+
+    AppServerError            base; never raised itself
+    ├── InvalidParams         the request's params are wrong or name something that does not exist (-32602)
+    ├── NotInitialized        a request before `initialize`, or a second `initialize` (-32002)
+    ├── Overloaded            the outbound queue is full (-32001)
+    ├── RequestFailed         a valid request whose operation failed; the message says what to do (-32000)
+    │   ├── McpServerError    an MCP server failed or answered with an error (carries its code and data)
+    │   └── ConfigError       config files could not be loaded or validated
+    └── (anything else)       a bug: logged to stderr, answered -32603 with a generic message
+
+Messages of these exceptions go on the wire as they are, so they must never contain secrets,
+tokens or exception text from third-party code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from protocol import errors as codes
+
+
+class AppServerError(Exception):
+    """Base of every error whose message is safe to show a client."""
+
+    code: int = codes.REQUEST_FAILED
+
+    def __init__(self, message: str, *, data: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.data = data
+
+
+class InvalidParams(AppServerError):
+    code = codes.INVALID_PARAMS
+
+
+class NotInitialized(AppServerError):
+    code = codes.NOT_INITIALIZED
+
+
+class Overloaded(AppServerError):
+    code = codes.SERVER_OVERLOADED
+
+    def __init__(self) -> None:
+        super().__init__("Server overloaded; retry later.")
+
+
+class RequestFailed(AppServerError):
+    code = codes.REQUEST_FAILED
+
+
+class McpServerError(RequestFailed):
+    """An error answered by an MCP server, forwarded with its own code, message and data."""
+
+    def __init__(self, message: str, *, code: int = codes.REQUEST_FAILED, data: Any = None) -> None:
+        super().__init__(message, data=data)
+        self.code = code
+
+
+class ConfigError(RequestFailed):
+    """Config could not be loaded; `problems` lists every problem found, each naming file:line:col and key."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid configuration:\n" + "\n".join(problems))
+        self.problems = problems

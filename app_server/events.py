@@ -1,0 +1,33 @@
+"""The event bus: services publish notifications, every connection that subscribed receives them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from protocol.base import WireModel
+
+Listener = Callable[[str, dict[str, Any]], None]
+"""Receives (method, params) of one notification; must not block (connections enqueue and return)."""
+
+
+class EventBus:
+    """Fan-out of server notifications to subscribed connections.
+
+    Publishing is synchronous and never waits: each listener only enqueues, so a slow client
+    cannot stall a service. Per-connection opt-outs are applied by the connection itself.
+    """
+
+    def __init__(self) -> None:
+        self._listeners: list[Listener] = []
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Add a listener; returns the function that removes it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def publish(self, method: str, params: WireModel | dict[str, Any]) -> None:
+        """Send one notification to every listener."""
+        payload = params.to_wire() if isinstance(params, WireModel) else params
+        for listener in list(self._listeners):
+            listener(method, payload)

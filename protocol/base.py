@@ -1,0 +1,28 @@
+"""The base every wire model derives from: camelCase on the wire, unknown input fields ignored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+
+class WireModel(BaseModel):
+    """A protocol object: snake_case in Python, camelCase on the wire.
+
+    Input accepts either spelling and ignores unknown fields (front-ends may be newer than us);
+    output always uses the wire spelling.
+    """
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        extra="ignore",
+    )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The JSON-ready dict sent on the wire."""
+        return self.model_dump(mode="json", by_alias=True)
