@@ -1,0 +1,1 @@
+"""Configuration: config.toml, `-c` overrides, per-thread overrides, plugin `.mcp.json` files."""

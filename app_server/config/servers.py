@@ -1,0 +1,74 @@
+"""Validated `[mcp_servers.NAME]` entries: one immutable model per transport.
+
+Instances are frozen and compare by value: "exact config unchanged" (carrying a connection into
+the next runtime generation) is plain equality. Secrets (header values, env values) are hidden
+from reprs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SERVER_NAME_PATTERN = r"^[a-zA-Z0-9_-]+$"
+
+ApprovalMode = Literal["auto", "prompt", "approve"]
+"""`auto`: ask unless the tool is annotated read-only; `prompt`: always ask; `approve`: never ask."""
+
+
+class ToolConfig(BaseModel):
+    """`[mcp_servers.NAME.tools.TOOL]`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    approval_mode: ApprovalMode | None = None
+
+
+class _ServerCommon(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    enabled: bool = True
+    required: bool = False
+    startup_timeout_sec: float = Field(default=30.0, gt=0)
+    tool_timeout_sec: float = Field(default=300.0, gt=0)
+    enabled_tools: tuple[str, ...] | None = None
+    disabled_tools: tuple[str, ...] | None = None
+    default_tools_approval_mode: ApprovalMode | None = None
+    tools: dict[str, ToolConfig] = Field(default_factory=dict)
+    supports_parallel_tool_calls: bool = False
+
+    def tool_allowed(self, raw_tool_name: str) -> bool:
+        """`enabled_tools` (when set) then `disabled_tools` decide whether a tool is offered and callable."""
+        if self.enabled_tools is not None and raw_tool_name not in self.enabled_tools:
+            return False
+        return not (self.disabled_tools is not None and raw_tool_name in self.disabled_tools)
+
+
+class StdioServerConfig(_ServerCommon):
+    """A server launched as a child process speaking MCP over its stdin/stdout."""
+
+    transport: Literal["stdio"] = "stdio"
+    command: str
+    args: tuple[str, ...] = ()
+    env: dict[str, str] = Field(default_factory=dict, repr=False)
+    env_vars: tuple[str, ...] = ()
+    """Names of variables passed through from the daemon's environment."""
+    cwd: Path | None = None
+
+
+class HttpServerConfig(_ServerCommon):
+    """A server reached over streamable HTTP."""
+
+    transport: Literal["streamable_http"] = "streamable_http"
+    url: str
+    bearer_token_env_var: str | None = None
+    http_headers: dict[str, str] = Field(default_factory=dict, repr=False)
+    env_http_headers: dict[str, str] = Field(default_factory=dict)
+    """Header name -> name of the environment variable holding its value."""
+    scopes: tuple[str, ...] | None = None
+    oauth_resource: str | None = None
+
+
+McpServerConfig = Annotated[StdioServerConfig | HttpServerConfig, Field(discriminator="transport")]
