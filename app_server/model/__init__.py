@@ -1,0 +1,55 @@
+"""Model providers: stream one agent step from the OpenAI Responses API or Chat Completions.
+
+Imported only when a turn runs (it pulls in httpx2); the scripted test/demo server lives in
+`app_server.model.scripted` and is not imported from here.
+"""
+
+from app_server.model.client import ModelClient
+from app_server.model.errors import ModelError
+from app_server.model.provider import (
+    BUILT_IN_PROVIDERS,
+    OPENAI_PROVIDER,
+    ProviderConfig,
+    api_key_for,
+    providers_from_table,
+    resolve_provider,
+)
+from app_server.model.step import (
+    AssistantMessage,
+    Completed,
+    FunctionCall,
+    FunctionCallOutput,
+    FunctionTool,
+    HistoryItem,
+    MessageDone,
+    StepEvent,
+    StepRequest,
+    TextDelta,
+    ToolCall,
+    Usage,
+    UserMessage,
+)
+
+__all__ = [
+    "BUILT_IN_PROVIDERS",
+    "OPENAI_PROVIDER",
+    "AssistantMessage",
+    "Completed",
+    "FunctionCall",
+    "FunctionCallOutput",
+    "FunctionTool",
+    "HistoryItem",
+    "MessageDone",
+    "ModelClient",
+    "ModelError",
+    "ProviderConfig",
+    "StepEvent",
+    "StepRequest",
+    "TextDelta",
+    "ToolCall",
+    "Usage",
+    "UserMessage",
+    "api_key_for",
+    "providers_from_table",
+    "resolve_provider",
+]

@@ -1,0 +1,100 @@
+"""The provider-agnostic shape of one model step: what the turn runner sends and the events it gets back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class UserMessage:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class AssistantMessage:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionCall:
+    """A tool call the model made in an earlier step; `arguments` is the JSON text exactly as it sent it."""
+
+    call_id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionCallOutput:
+    """What a tool call returned, sent back to the model under the call's id."""
+
+    call_id: str
+    output: str
+
+
+HistoryItem = UserMessage | AssistantMessage | FunctionCall | FunctionCallOutput
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionTool:
+    """A tool advertised to the model: its model-facing name and a JSON Schema for its arguments."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class StepRequest:
+    """Everything one step sends: the model, its instructions, the conversation so far and the tools."""
+
+    model: str
+    instructions: str
+    history: tuple[HistoryItem, ...]
+    tools: tuple[FunctionTool, ...] = ()
+    developer_instructions: str | None = None
+    parallel_tool_calls: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """A piece of the assistant's answer, in order; never repeated, even across retries."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageDone:
+    """The assistant finished one message; `text` is the whole of it (the concatenated deltas)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """The model asks for a tool call; `arguments` is JSON text, unparsed (it may not even be valid)."""
+
+    call_id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+    cached_input_tokens: int = 0
+    reasoning_output_tokens: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Completed:
+    """The step's response is complete; always the last event of a successful step."""
+
+    response_id: str
+    usage: Usage | None = field(default=None)
+
+
+StepEvent = TextDelta | MessageDone | ToolCall | Completed
