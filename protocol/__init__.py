@@ -1,1 +1,1 @@
-"""Wire types of the Codex app-server protocol v2 subset this server speaks: models, registries, error codes."""
+"""Wire types of the Codex app-server protocol v2 subset we speak: models, registries, error codes."""

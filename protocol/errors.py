@@ -8,7 +8,7 @@ PARSE_ERROR: Final = -32700
 """The line or frame is not valid JSON (answered with id null)."""
 
 INVALID_REQUEST: Final = -32600
-"""Valid JSON that is not a JSON-RPC request: not an object, bad method, bad id, an oversized line, an empty batch."""
+"""Valid JSON that is not a JSON-RPC request: not an object, bad method or id, oversized line, empty batch."""
 
 METHOD_NOT_FOUND: Final = -32601
 """No such method."""
@@ -26,4 +26,4 @@ NOT_INITIALIZED: Final = -32002
 """A request arrived before `initialize` (or `initialize` arrived twice: "Already initialized")."""
 
 REQUEST_FAILED: Final = -32000
-"""A valid request whose operation failed for a reason the user can act on (MCP server down, login timed out, ...)."""
+"""A valid request whose operation failed for a reason the user can act on (MCP server down, login timeout)."""

@@ -1,0 +1,169 @@
+"""Wire types of MCP server inventory and the `mcpServerStatus/list`, `mcpServer/*` and reload methods."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from protocol.base import WireModel
+from protocol.fields import JsonObject, JsonValue, MetaField, NullableMetaField, Omittable
+
+McpAuthStatus = Literal["unknown", "unsupported", "notLoggedIn", "bearerToken", "oAuth"]
+
+McpServerConnectionStatus = Literal[
+    "notStarted", "starting", "connected", "authenticationRequired", "failed", "cancelled", "disabled"
+]
+
+McpServerStatusDetail = Literal["full", "toolsAndAuthOnly"]
+
+McpServerOauthClientRegistration = Literal["auto", "cimd", "dcr"]
+
+
+class Tool(WireModel):
+    """A tool as its MCP server advertised it (raw name, raw schemas)."""
+
+    name: str
+    input_schema: JsonValue
+    title: str | None = None
+    description: str | None = None
+    icons: list[JsonValue] | None = None
+    annotations: Omittable[JsonValue] = None
+    output_schema: Omittable[JsonValue] = None
+    meta: MetaField = None
+
+
+class Resource(WireModel):
+    name: str
+    uri: str
+    title: str | None = None
+    description: str | None = None
+    mime_type: str | None = None
+    size: int | None = None
+    icons: list[JsonValue] | None = None
+    annotations: Omittable[JsonValue] = None
+    meta: MetaField = None
+
+
+class ResourceTemplate(WireModel):
+    name: str
+    uri_template: str
+    title: str | None = None
+    description: str | None = None
+    mime_type: str | None = None
+    annotations: Omittable[JsonValue] = None
+
+
+class TextResourceContent(WireModel):
+    uri: str
+    text: str
+    mime_type: str | None = None
+    meta: NullableMetaField = None
+
+
+class BlobResourceContent(WireModel):
+    uri: str
+    blob: str
+    """Base64-encoded bytes."""
+    mime_type: str | None = None
+    meta: NullableMetaField = None
+
+
+ResourceContent = TextResourceContent | BlobResourceContent
+"""Told apart by which of `text` / `blob` is present."""
+
+
+class McpServerInfo(WireModel):
+    """Presentation metadata the server sent in its `initialize` result."""
+
+    name: str
+    version: str
+    title: str | None = None
+    description: str | None = None
+    icons: list[JsonValue] | None = None
+    website_url: str | None = None
+
+
+class McpServerStatus(WireModel):
+    name: str
+    auth_status: McpAuthStatus
+    tools: dict[str, Tool] = Field(default_factory=dict)
+    """Keyed by the tool's raw name."""
+    resources: list[Resource] = Field(default_factory=list)
+    resource_templates: list[ResourceTemplate] = Field(default_factory=list)
+    http_origin: str | None = None
+    plugin_id: str | None = None
+    runtime_status: McpServerConnectionStatus | None = None
+    server_capabilities: Omittable[JsonValue] = None
+    server_info: McpServerInfo | None = None
+    tool_list_meta: Omittable[JsonValue] = None
+    tools_error: str | None = None
+
+
+class ListMcpServerStatusParams(WireModel):
+    cursor: str | None = None
+    detail: McpServerStatusDetail | None = None
+    limit: int | None = Field(default=None, ge=1)
+    server_name: str | None = None
+    thread_id: str | None = None
+
+
+class ListMcpServerStatusResponse(WireModel):
+    data: list[McpServerStatus]
+    next_cursor: str | None = None
+
+
+class McpServerRefreshResponse(WireModel):
+    """Empty object: the reload was scheduled; new servers apply from the next model step."""
+
+
+class McpResourceReadTarget(WireModel):
+    connector_id: str
+    link_id: str | None
+    """`null` explicitly asks for no-auth access."""
+
+
+class McpResourceReadParams(WireModel):
+    server: str
+    uri: str
+    thread_id: str | None = None
+    connector_id: str | None = None
+    origin_call_id: str | None = None
+    target: McpResourceReadTarget | None = None
+    meta: JsonObject | None = Field(default=None, alias="_meta")
+
+
+class McpResourceReadResponse(WireModel):
+    contents: list[ResourceContent]
+    origin_call_id: str | None = None
+
+
+class McpServerToolCallParams(WireModel):
+    """Call one tool directly. `threadId` is optional here (an extension): without it the call
+    goes to the app-level runtime."""
+
+    server: str
+    tool: str
+    thread_id: str | None = None
+    arguments: Omittable[JsonValue] = None
+    meta: MetaField = None
+
+
+class McpServerToolCallResponse(WireModel):
+    content: list[JsonValue]
+    is_error: bool | None = None
+    structured_content: Omittable[JsonValue] = None
+    meta: MetaField = None
+
+
+class McpServerOauthLoginParams(WireModel):
+    name: str
+    client_registration: McpServerOauthClientRegistration | None = None
+    scopes: list[str] | None = None
+    thread_id: str | None = None
+    timeout_secs: int | None = Field(default=None, ge=1)
+
+
+class McpServerOauthLoginResponse(WireModel):
+    authorization_url: str
+    login_id: str | None = None

@@ -1,0 +1,124 @@
+"""Wire types of the notifications the server sends to the client."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from protocol.account import AuthMode, PlanType
+from protocol.apps import AppInfo
+from protocol.base import WireModel
+from protocol.items import ThreadItem
+from protocol.threads import Thread
+from protocol.turns import Turn, TurnError
+
+McpServerStartupState = Literal["starting", "ready", "failed", "cancelled"]
+
+McpServerStartupFailureReason = Literal["reauthenticationRequired"]
+
+RequestId = str | int
+
+
+class ErrorNotification(WireModel):
+    thread_id: str
+    turn_id: str
+    error: TurnError
+    will_retry: bool
+
+
+class ThreadStartedNotification(WireModel):
+    thread: Thread
+
+
+class TurnStartedNotification(WireModel):
+    thread_id: str
+    turn: Turn
+
+
+class TurnCompletedNotification(WireModel):
+    thread_id: str
+    turn: Turn
+
+
+class ItemStartedNotification(WireModel):
+    thread_id: str
+    turn_id: str
+    item: ThreadItem
+    started_at_ms: int
+
+
+class ItemCompletedNotification(WireModel):
+    thread_id: str
+    turn_id: str
+    item: ThreadItem
+    completed_at_ms: int
+    content_token_count: int | None = None
+
+
+class AgentMessageDeltaNotification(WireModel):
+    thread_id: str
+    turn_id: str
+    item_id: str
+    delta: str
+
+
+class McpToolCallProgressNotification(WireModel):
+    thread_id: str
+    turn_id: str
+    item_id: str
+    message: str
+
+
+class McpServerStatusUpdatedNotification(WireModel):
+    name: str
+    status: McpServerStartupState
+    thread_id: str | None = None
+    error: str | None = None
+    failure_reason: McpServerStartupFailureReason | None = None
+
+
+class McpServerOauthLoginCompletedNotification(WireModel):
+    name: str
+    success: bool
+    thread_id: str | None = None
+    login_id: str | None = None
+    error: str | None = None
+
+
+class AppListUpdatedNotification(WireModel):
+    data: list[AppInfo]
+
+
+class AccountUpdatedNotification(WireModel):
+    auth_mode: AuthMode | None = None
+    plan_type: PlanType | None = None
+
+
+class ServerRequestResolvedNotification(WireModel):
+    """A server request the client was shown is settled (answered, or withdrawn) and can be dismissed."""
+
+    thread_id: str
+    request_id: RequestId
+
+
+class TextPosition(WireModel):
+    line: int
+    """1-based."""
+    column: int
+    """1-based, in Unicode scalar values."""
+
+
+class TextRange(WireModel):
+    start: TextPosition
+    end: TextPosition
+
+
+class ConfigWarningNotification(WireModel):
+    summary: str
+    details: str | None = None
+    path: str | None = None
+    range: TextRange | None = None
+
+
+class WarningNotification(WireModel):
+    message: str
+    thread_id: str | None = None

@@ -1,0 +1,71 @@
+"""Wire types of the requests the server sends to the client (elicitation, user input) and their answers."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from protocol.base import WireModel
+from protocol.fields import JsonObject, JsonValue, NullableMetaField, Omittable
+
+ElicitationMode = Literal["form", "openai/form", "url"]
+
+McpServerElicitationAction = Literal["accept", "decline", "cancel"]
+
+
+class McpServerElicitationRequestParams(WireModel):
+    """An MCP server's `elicitation/create`, relayed to the client.
+
+    The MCP request is flattened into these params, tagged by `mode`: `form` and `openai/form`
+    carry `requestedSchema`; `url` carries `url` and `elicitationId`.
+    """
+
+    thread_id: str
+    server_name: str
+    turn_id: str | None = None
+    mode: ElicitationMode
+    message: str
+    meta: NullableMetaField = None
+    requested_schema: Omittable[JsonObject] = None
+    url: Omittable[str] = None
+    elicitation_id: Omittable[str] = None
+
+
+class McpServerElicitationRequestResponse(WireModel):
+    action: McpServerElicitationAction
+    content: JsonValue = None
+    """The user's structured answer when accepted; null on decline or cancel."""
+    meta: NullableMetaField = None
+
+
+class ToolRequestUserInputOption(WireModel):
+    label: str
+    description: str
+
+
+class ToolRequestUserInputQuestion(WireModel):
+    id: str
+    header: str
+    question: str
+    is_other: Omittable[bool] = None
+    is_secret: Omittable[bool] = None
+    options: list[ToolRequestUserInputOption] | None = None
+
+
+class ToolRequestUserInputParams(WireModel):
+    thread_id: str
+    turn_id: str
+    item_id: str
+    questions: list[ToolRequestUserInputQuestion]
+    is_blocking: bool = True
+    auto_resolution_ms: int | None = None
+
+
+class ToolRequestUserInputAnswer(WireModel):
+    answers: list[str]
+
+
+class ToolRequestUserInputResponse(WireModel):
+    answers: dict[str, ToolRequestUserInputAnswer] = Field(default_factory=dict)
+    """Keyed by question id."""

@@ -1,0 +1,538 @@
+"""Representative wire payloads for every protocol model and tagged union, as a front-end would see them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+THREAD_ID = "019a0000-0000-7000-8000-000000000001"
+TURN_ID = "019a0000-0000-7000-8000-000000000002"
+
+USER_MESSAGE = {
+    "type": "userMessage",
+    "id": "item-1",
+    "content": [
+        {"type": "text", "text": "hello @docs", "text_elements": [{"byteRange": {"start": 6, "end": 11}}]},
+        {"type": "image", "url": "https://example.test/cat.png", "detail": "low"},
+        {"type": "localImage", "path": "/tmp/cat.png", "detail": None},
+        {"type": "audio", "fileId": "file-1"},
+        {"type": "localAudio", "path": "/tmp/a.wav"},
+        {"type": "skill", "name": "review", "path": "/skills/review"},
+        {"type": "mention", "name": "docs", "path": "app://docs"},
+    ],
+    "startedAtMs": 1_700_000_000_000,
+    "completedAtMs": 1_700_000_000_001,
+}
+
+AGENT_MESSAGE = {"type": "agentMessage", "id": "item-2", "text": "Hi."}
+
+MCP_TOOL_CALL = {
+    "type": "mcpToolCall",
+    "id": "call-1",
+    "server": "docs",
+    "tool": "search",
+    "status": "completed",
+    "arguments": {"query": "anyio"},
+    "appContext": {"connectorId": "connector_1", "linkId": None, "resourceUri": "ui://widget"},
+    "pluginId": "docs@market",
+    "result": {
+        "content": [{"type": "text", "text": "found"}],
+        "structuredContent": {"hits": 1},
+        "_meta": {"trace": "t1"},
+    },
+    "error": None,
+    "durationMs": 12,
+    "startedAtMs": 1_700_000_000_000,
+    "completedAtMs": 1_700_000_000_012,
+}
+
+FAILED_MCP_TOOL_CALL = {
+    "type": "mcpToolCall",
+    "id": "call-2",
+    "server": "docs",
+    "tool": "search",
+    "status": "failed",
+    "arguments": None,
+    "result": None,
+    "error": {"message": "MCP server `docs` is not running"},
+}
+
+TURN = {
+    "id": TURN_ID,
+    "items": [USER_MESSAGE, AGENT_MESSAGE, MCP_TOOL_CALL],
+    "status": "failed",
+    "itemsView": "full",
+    "error": {
+        "message": "usage limit",
+        "additionalDetails": None,
+        "codexErrorInfo": {"httpConnectionFailed": {"httpStatusCode": 502}},
+        "misalignment": {"steer": {"message": "try again"}, "errorType": "policy"},
+    },
+    "startedAt": 1_700_000_000,
+    "completedAt": 1_700_000_010,
+    "durationMs": 10_000,
+    "rootTurnId": TURN_ID,
+}
+
+THREAD = {
+    "id": THREAD_ID,
+    "sessionId": THREAD_ID,
+    "cliVersion": "0.1.0",
+    "createdAt": 1_700_000_000,
+    "updatedAt": 1_700_000_100,
+    "cwd": "/home/user/project",
+    "ephemeral": False,
+    "modelProvider": "openai",
+    "preview": "hello",
+    "source": "appServer",
+    "status": {"type": "active", "activeFlags": ["waitingOnUserInput"]},
+    "turns": [TURN],
+    "projectId": None,
+    "gitInfo": {"branch": "main", "originUrl": None, "sha": "abc123"},
+    "historyMode": "legacy",
+    "model": "gpt-5",
+    "name": "First thread",
+    "section": {"id": "sec-1", "name": "Work", "appearance": {"color": "blue", "icon": None}},
+}
+
+SANDBOX_POLICIES: list[dict[str, Any]] = [
+    {"type": "dangerFullAccess"},
+    {"type": "readOnly", "networkAccess": True},
+    {"type": "externalSandbox", "networkAccess": "enabled"},
+    {
+        "type": "workspaceWrite",
+        "excludeSlashTmp": False,
+        "excludeTmpdirEnvVar": True,
+        "networkAccess": False,
+        "writableRoots": ["/home/user/project"],
+    },
+]
+
+SESSION_STATE = {
+    "thread": THREAD,
+    "approvalPolicy": {"granular": {"mcp": "never"}},
+    "approvalsReviewer": "user",
+    "cwd": "/home/user/project",
+    "model": "gpt-5",
+    "modelProvider": "openai",
+    "sandbox": SANDBOX_POLICIES[3],
+    "disabledPluginIds": ["noisy@market"],
+    "reasoningEffort": "medium",
+    "serviceTier": None,
+}
+
+TOOL = {
+    "name": "search",
+    "inputSchema": {"type": "object", "properties": {"query": {"type": "string"}}},
+    "title": "Search",
+    "description": None,
+    "annotations": {"readOnlyHint": True},
+    "_meta": {"openai/outputTemplate": "ui://widget"},
+}
+
+APP = {
+    "id": "connector_1",
+    "name": "Docs",
+    "description": "Company docs",
+    "appMetadata": {
+        "categories": ["work"],
+        "review": {"status": "approved"},
+        "screenshots": [{"userPrompt": "x"}],
+    },
+    "branding": {"isDiscoverableApp": True, "website": "https://example.test"},
+    "iconAssets": {"64": "https://example.test/64.png"},
+    "isAccessible": True,
+    "isEnabled": False,
+    "pluginDisplayNames": ["Docs plugin"],
+}
+
+VIEW_ENTRY = {
+    "name": "docs",
+    "transport": "streamable_http",
+    "enabled": True,
+    "config": {"url": "https://docs.example.test/mcp", "http_headers": {"Authorization": "<redacted>"}},
+    "provenance": {"source": "config", "file": "config.toml", "key": "mcp_servers.docs"},
+}
+
+# (type name as it is written in the reference or our module, wire payload)
+SAMPLES: list[tuple[str, dict[str, Any]]] = [
+    # initialize
+    ("InitializeParams", {"clientInfo": {"name": "vscode", "title": "VS Code", "version": "1.0.0"}}),
+    (
+        "InitializeParams",
+        {
+            "clientInfo": {"name": "vscode", "version": "1.0.0"},
+            "capabilities": {"experimentalApi": True, "optOutNotificationMethods": ["thread/started"]},
+        },
+    ),
+    (
+        "InitializeResponse",
+        {
+            "userAgent": "app-server/0.1.0",
+            "codexHome": "/home/u/.app-server",
+            "platformFamily": "unix",
+            "platformOs": "linux",
+        },
+    ),
+    # threads
+    ("ThreadStartParams", {}),
+    (
+        "ThreadStartParams",
+        {
+            "approvalPolicy": "on-request",
+            "cwd": "/p",
+            "model": "gpt-5",
+            "sandbox": "workspace-write",
+            "config": {"mcp_servers.docs.enabled": False},
+            "sessionStartSource": "startup",
+            "ephemeral": True,
+        },
+    ),
+    ("ThreadStartResponse", SESSION_STATE),
+    ("ThreadResumeParams", {"threadId": THREAD_ID, "excludeTurns": True, "personality": "none"}),
+    (
+        "ThreadResumeResponse",
+        {
+            **SESSION_STATE,
+            "collaborationMode": {
+                "mode": "plan",
+                "settings": {"model": "gpt-5", "developer_instructions": None, "reasoning_effort": "high"},
+            },
+            "turnsBackwardsCursor": "c1",
+        },
+    ),
+    ("ThreadReadParams", {"threadId": THREAD_ID, "includeTurns": True}),
+    ("ThreadReadResponse", {"thread": THREAD}),
+    ("ThreadListParams", {}),
+    (
+        "ThreadListParams",
+        {
+            "cursor": "c1",
+            "limit": 10,
+            "cwd": ["/a", "/b"],
+            "sortKey": "updated_at",
+            "sortDirection": "asc",
+            "sourceKinds": ["appServer", "vscode"],
+            "sectionId": None,
+            "useStateDbOnly": False,
+        },
+    ),
+    ("ThreadListResponse", {"data": [THREAD], "nextCursor": None, "backwardsCursor": "b1"}),
+    ("Thread", {**THREAD, "source": {"custom": "my-ide"}, "status": {"type": "idle"}}),
+    ("Thread", {**THREAD, "source": {"subAgent": "review"}, "status": {"type": "notLoaded"}}),
+    (
+        "Thread",
+        {**THREAD, "source": {"subAgent": {"thread_spawn": {"depth": 1}}}, "status": {"type": "systemError"}},
+    ),
+    # turns
+    (
+        "TurnStartParams",
+        {
+            "threadId": THREAD_ID,
+            "input": [{"type": "text", "text": "hi", "text_elements": []}],
+            "sandboxPolicy": SANDBOX_POLICIES[1],
+            "outputSchema": {"type": "object"},
+            "effort": "low",
+            "summary": "concise",
+            "disabledPluginIds": [],
+            "toolOutput": {"name": "shell", "output": [{"type": "input_text", "text": "ok"}], "retain": True},
+        },
+    ),
+    ("TurnStartParams", {"threadId": THREAD_ID, "input": [], "toolOutput": {"name": "t", "output": "plain"}}),
+    ("TurnStartResponse", {"turn": {**TURN, "status": "inProgress", "items": [], "error": None}}),
+    ("TurnInterruptParams", {"threadId": THREAD_ID, "turnId": TURN_ID}),
+    ("TurnInterruptResponse", {}),
+    ("ThreadItem", USER_MESSAGE),
+    ("ThreadItem", AGENT_MESSAGE),
+    ("ThreadItem", MCP_TOOL_CALL),
+    ("ThreadItem", FAILED_MCP_TOOL_CALL),
+    *[("SandboxPolicy", policy) for policy in SANDBOX_POLICIES],
+    # mcp
+    (
+        "ListMcpServerStatusParams",
+        {"threadId": THREAD_ID, "detail": "toolsAndAuthOnly", "serverName": "docs"},
+    ),
+    (
+        "ListMcpServerStatusResponse",
+        {
+            "data": [
+                {
+                    "name": "docs",
+                    "authStatus": "oAuth",
+                    "tools": {"search": TOOL},
+                    "resources": [
+                        {
+                            "name": "readme",
+                            "uri": "file:///readme.md",
+                            "mimeType": "text/markdown",
+                            "size": 12,
+                            "_meta": {"k": 1},
+                        }
+                    ],
+                    "resourceTemplates": [
+                        {"name": "page", "uriTemplate": "docs://{page}", "annotations": {}}
+                    ],
+                    "httpOrigin": "https://docs.example.test",
+                    "runtimeStatus": "connected",
+                    "serverCapabilities": {"tools": {"listChanged": True}},
+                    "serverInfo": {"name": "docs", "version": "1.0", "websiteUrl": None},
+                    "toolsError": None,
+                }
+            ],
+            "nextCursor": "2",
+        },
+    ),
+    ("McpServerRefreshResponse", {}),
+    (
+        "McpResourceReadParams",
+        {
+            "server": "docs",
+            "uri": "file:///readme.md",
+            "_meta": {"progressToken": 1},
+            "target": {"connectorId": "connector_1", "linkId": None},
+        },
+    ),
+    (
+        "McpResourceReadResponse",
+        {
+            "contents": [
+                {"uri": "file:///a", "text": "hi", "mimeType": "text/plain", "_meta": None},
+                {"uri": "file:///b", "blob": "aGk=", "mimeType": None, "_meta": {"k": 1}},
+            ],
+            "originCallId": None,
+        },
+    ),
+    ("McpServerToolCallParams", {"server": "docs", "tool": "search", "arguments": {"query": "x"}}),
+    (
+        "McpServerToolCallParams",
+        {"threadId": THREAD_ID, "server": "docs", "tool": "search", "_meta": {"a": 1}},
+    ),
+    (
+        "McpServerToolCallResponse",
+        {"content": [{"type": "text", "text": "ok"}], "isError": False, "structuredContent": {"ok": True}},
+    ),
+    (
+        "McpServerOauthLoginParams",
+        {"name": "docs", "scopes": ["read"], "timeoutSecs": 60, "clientRegistration": "dcr"},
+    ),
+    (
+        "McpServerOauthLoginResponse",
+        {"authorizationUrl": "https://auth.example.test/authorize", "loginId": "l1"},
+    ),
+    ("McpServerViewsReadParams", {}),
+    (
+        "McpServerViewsReadResponse",
+        {
+            "configured": [VIEW_ENTRY],
+            "runtime": [
+                {**VIEW_ENTRY, "provenance": {"source": "plugin", "pluginId": "docs@market"}},
+                {
+                    "name": "codex_apps",
+                    "transport": "streamable_http",
+                    "enabled": True,
+                    "config": {},
+                    "provenance": {"source": "contributor", "contributor": "apps"},
+                },
+            ],
+            "effective": [
+                {
+                    "name": "codex_apps",
+                    "transport": "streamable_http",
+                    "enabled": True,
+                    "config": {},
+                    "provenance": {"source": "builtin", "gating": "apps feature on and ChatGPT auth"},
+                },
+                {
+                    "name": "local",
+                    "transport": "stdio",
+                    "enabled": False,
+                    "config": {"command": "srv"},
+                    "provenance": {"source": "config"},
+                },
+            ],
+        },
+    ),
+    # apps
+    ("AppsListParams", {"threadId": THREAD_ID, "forceRefetch": True, "limit": 50}),
+    ("AppsListResponse", {"data": [APP], "nextCursor": None}),
+    # account
+    ("GetAccountParams", {"refreshToken": True}),
+    ("GetAccountResponse", {"account": {"type": "apiKey"}, "requiresOpenaiAuth": True, "userId": None}),
+    (
+        "GetAccountResponse",
+        {
+            "account": {
+                "type": "chatgpt",
+                "email": "a@example.test",
+                "planType": "plus",
+                "workspaceName": None,
+            },
+            "requiresOpenaiAuth": True,
+        },
+    ),
+    ("Account", {"type": "amazonBedrock", "usesCodexManagedCredentials": True}),
+    ("Account", {"type": "gcp"}),
+    ("LoginAccountParams", {"type": "apiKey", "apiKey": "sk-test"}),
+    (
+        "LoginAccountParams",
+        {
+            "type": "chatgpt",
+            "appBrand": None,
+            "codexStreamlinedLogin": False,
+            "useHostedLoginSuccessPage": True,
+        },
+    ),
+    ("LoginAccountParams", {"type": "chatgptDeviceCode"}),
+    (
+        "LoginAccountParams",
+        {
+            "type": "chatgptAuthTokens",
+            "accessToken": "tok",
+            "chatgptAccountId": "acc",
+            "chatgptPlanType": None,
+        },
+    ),
+    ("LoginAccountParams", {"type": "amazonBedrock", "apiKey": "k", "region": "us-east-1"}),
+    (
+        "LoginAccountParams",
+        {
+            "type": "amazonBedrockAccessKeys",
+            "accessKeyId": "AK",
+            "region": "eu-west-1",
+            "secretAccessKey": "s",
+            "sessionToken": None,
+        },
+    ),
+    ("LoginAccountResponse", {"type": "apiKey"}),
+    ("LoginAccountResponse", {"type": "chatgpt", "authUrl": "https://auth.example.test", "loginId": "l1"}),
+    (
+        "LoginAccountResponse",
+        {
+            "type": "chatgptDeviceCode",
+            "loginId": "l2",
+            "userCode": "ABCD",
+            "verificationUrl": "https://v.test",
+        },
+    ),
+    ("LoginAccountResponse", {"type": "chatgptAuthTokens"}),
+    ("LoginAccountResponse", {"type": "amazonBedrock"}),
+    ("LogoutAccountResponse", {}),
+    # notifications
+    (
+        "ErrorNotification",
+        {
+            "threadId": THREAD_ID,
+            "turnId": TURN_ID,
+            "willRetry": True,
+            "error": {"message": "overloaded", "codexErrorInfo": "serverOverloaded"},
+        },
+    ),
+    ("ThreadStartedNotification", {"thread": {**THREAD, "turns": []}}),
+    (
+        "TurnStartedNotification",
+        {"threadId": THREAD_ID, "turn": {"id": TURN_ID, "items": [], "status": "inProgress"}},
+    ),
+    ("TurnCompletedNotification", {"threadId": THREAD_ID, "turn": TURN}),
+    (
+        "ItemStartedNotification",
+        {
+            "threadId": THREAD_ID,
+            "turnId": TURN_ID,
+            "item": {**MCP_TOOL_CALL, "status": "inProgress"},
+            "startedAtMs": 1,
+        },
+    ),
+    (
+        "ItemCompletedNotification",
+        {
+            "threadId": THREAD_ID,
+            "turnId": TURN_ID,
+            "item": AGENT_MESSAGE,
+            "completedAtMs": 2,
+            "contentTokenCount": 3,
+        },
+    ),
+    (
+        "AgentMessageDeltaNotification",
+        {"threadId": THREAD_ID, "turnId": TURN_ID, "itemId": "item-2", "delta": "Hi"},
+    ),
+    (
+        "McpToolCallProgressNotification",
+        {"threadId": THREAD_ID, "turnId": TURN_ID, "itemId": "call-1", "message": "50%"},
+    ),
+    ("McpServerStatusUpdatedNotification", {"name": "docs", "status": "starting", "threadId": None}),
+    (
+        "McpServerStatusUpdatedNotification",
+        {
+            "name": "docs",
+            "status": "failed",
+            "error": "MCP client for `docs` timed out after 30 seconds",
+            "failureReason": "reauthenticationRequired",
+        },
+    ),
+    (
+        "McpServerOauthLoginCompletedNotification",
+        {"name": "docs", "success": False, "loginId": "l1", "error": "login timed out"},
+    ),
+    ("AppListUpdatedNotification", {"data": [APP]}),
+    ("AccountUpdatedNotification", {"authMode": "chatgpt", "planType": "pro"}),
+    ("AccountUpdatedNotification", {"authMode": None, "planType": None}),
+    ("ServerRequestResolvedNotification", {"threadId": THREAD_ID, "requestId": 7}),
+    ("ServerRequestResolvedNotification", {"threadId": THREAD_ID, "requestId": "srv-7"}),
+    (
+        "ConfigWarningNotification",
+        {
+            "summary": "unknown key",
+            "details": None,
+            "path": "config.toml",
+            "range": {"start": {"line": 3, "column": 1}, "end": {"line": 3, "column": 9}},
+        },
+    ),
+    ("WarningNotification", {"message": "server `x` disabled", "threadId": THREAD_ID}),
+    # server requests
+    (
+        "McpServerElicitationRequestParams",
+        {
+            "threadId": THREAD_ID,
+            "turnId": TURN_ID,
+            "serverName": "docs",
+            "mode": "form",
+            "message": "Confirm?",
+            "_meta": None,
+            "requestedSchema": {"type": "object", "properties": {"ok": {"type": "boolean"}}},
+        },
+    ),
+    (
+        "McpServerElicitationRequestParams",
+        {
+            "threadId": THREAD_ID,
+            "serverName": "docs",
+            "mode": "url",
+            "message": "Sign in",
+            "_meta": {"k": 1},
+            "url": "https://auth.example.test",
+            "elicitationId": "e1",
+        },
+    ),
+    ("McpServerElicitationRequestResponse", {"action": "accept", "content": {"ok": True}, "_meta": None}),
+    ("McpServerElicitationRequestResponse", {"action": "cancel", "content": None, "_meta": None}),
+    (
+        "ToolRequestUserInputParams",
+        {
+            "threadId": THREAD_ID,
+            "turnId": TURN_ID,
+            "itemId": "call-1",
+            "isBlocking": True,
+            "autoResolutionMs": None,
+            "questions": [
+                {
+                    "id": "q1",
+                    "header": "Pick",
+                    "question": "Which?",
+                    "isSecret": False,
+                    "options": [{"label": "A", "description": "first"}],
+                }
+            ],
+        },
+    ),
+    ("ToolRequestUserInputResponse", {"answers": {"q1": {"answers": ["A"]}}}),
+]

@@ -1,0 +1,144 @@
+"""The registries name every method of the reference, with the reference's types, and read params right."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated, get_args, get_origin
+
+import pytest
+from pydantic import ValidationError
+
+from protocol.account import ChatgptLogin, ChatgptLoginResult
+from protocol.base import WireModel
+from protocol.mcp import McpServerToolCallParams
+from protocol.registry import NOTIFICATIONS, REQUESTS, SERVER_REQUEST_RESULTS, SERVER_REQUESTS
+from protocol.threads import ThreadListParams
+from tests.protocol.reference import reference_methods
+
+
+def _type_name(reference: str | None) -> str | None:
+    return None if reference is None else reference.partition(":")[2]
+
+
+def test_requests_cover_every_reference_method_with_its_params_and_result_types() -> None:
+    expected = {
+        m.name: (None if m.params == "null" else m.params, m.result)
+        for m in reference_methods("Client → server requests")
+    }
+
+    registered = {
+        name: (_type_name(spec.params_ref), _type_name(spec.result_ref))
+        for name, spec in REQUESTS.items()
+        if name in expected
+    }
+
+    assert len(expected) == 16
+    assert registered == expected
+
+
+def test_only_documented_extensions_are_beyond_the_reference() -> None:
+    documented = {m.name for m in reference_methods("Client → server requests")}
+
+    extra = {name for name in REQUESTS if name not in documented}
+
+    assert extra == {"mcpServer/views/read"}
+    assert all(REQUESTS[name].extension for name in extra)
+    assert REQUESTS["mcpServer/tool/call"].extension
+
+
+def test_notifications_cover_every_reference_notification() -> None:
+    expected = {m.name: m.params for m in reference_methods("Server → client notifications")}
+
+    assert len(expected) == 15
+    assert {name: model.__name__ for name, model in NOTIFICATIONS.items()} == expected
+
+
+def test_server_requests_cover_the_reference_and_each_has_a_result_model() -> None:
+    expected = {m.name: m.params for m in reference_methods("Server → client requests")}
+
+    assert {name: model.__name__ for name, model in SERVER_REQUESTS.items()} == expected
+    assert set(SERVER_REQUEST_RESULTS) == set(expected)
+    assert (
+        SERVER_REQUEST_RESULTS["mcpServer/elicitation/request"].__name__
+        == "McpServerElicitationRequestResponse"
+    )
+
+
+def _wire_models_of(wire_type: object) -> list[object]:
+    """A model class as itself; a tagged union as its variants."""
+    if isinstance(wire_type, type):
+        return [wire_type]
+    union = get_args(wire_type)[0] if get_origin(wire_type) is Annotated else wire_type
+    return list(get_args(union))
+
+
+def test_every_entry_resolves_to_wire_models() -> None:
+    types = [spec.result for spec in REQUESTS.values()]
+    types += [spec.params for spec in REQUESTS.values() if spec.params_ref is not None]
+    types += [*NOTIFICATIONS.values(), *SERVER_REQUESTS.values(), *SERVER_REQUEST_RESULTS.values()]
+
+    models = [_wire_models_of(wire_type) for wire_type in types]
+
+    assert all(variants for variants in models)
+    assert all(isinstance(m, type) and issubclass(m, WireModel) for variants in models for m in variants)
+
+
+@pytest.mark.parametrize("raw", [None, {}, {"ignored": True}])
+@pytest.mark.parametrize("method", ["config/mcpServer/reload", "account/logout"])
+def test_null_params_methods_accept_absent_null_and_any_object(method: str, raw: object) -> None:
+    assert REQUESTS[method].parse_params(raw) is None
+
+
+def test_null_params_methods_reject_params_that_are_not_an_object() -> None:
+    with pytest.raises(ValidationError):
+        REQUESTS["account/logout"].parse_params([1, 2])
+
+
+def test_absent_params_read_as_an_empty_object() -> None:
+    assert REQUESTS["thread/list"].parse_params(None) == ThreadListParams()
+
+
+def test_a_missing_required_param_is_reported_by_its_wire_name() -> None:
+    with pytest.raises(ValidationError) as caught:
+        REQUESTS["turn/start"].parse_params({"input": []})
+
+    assert [(error["type"], error["loc"]) for error in caught.value.errors()] == [("missing", ("threadId",))]
+
+
+def test_tool_call_params_need_no_thread_id() -> None:
+    params = REQUESTS["mcpServer/tool/call"].parse_params({"server": "docs", "tool": "search"})
+
+    assert params == McpServerToolCallParams(server="docs", tool="search")
+    assert params.thread_id is None
+
+
+def test_union_params_and_results_are_read_by_their_type_tag() -> None:
+    spec = REQUESTS["account/login/start"]
+
+    params = spec.parse_params({"type": "chatgpt"})
+    result = spec.parse_result({"type": "chatgpt", "authUrl": "https://auth.example.test", "loginId": "l1"})
+
+    assert isinstance(params, ChatgptLogin)
+    assert isinstance(result, ChatgptLoginResult)
+    assert result.to_wire() == {"type": "chatgpt", "authUrl": "https://auth.example.test", "loginId": "l1"}
+
+
+def test_answering_initialize_does_not_build_the_other_wire_models() -> None:
+    probe = (
+        "import sys; from protocol.registry import REQUESTS; "
+        "REQUESTS['initialize'].parse_params({'clientInfo': {'name': 'c', 'version': '1'}}); "
+        "print(sorted(m for m in sys.modules if m.startswith('protocol.')))"
+    )
+
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+
+    assert loaded.strip() == "['protocol.base', 'protocol.initialize', 'protocol.registry']"
