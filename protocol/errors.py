@@ -26,4 +26,4 @@ NOT_INITIALIZED: Final = -32002
 """A request arrived before `initialize` (or `initialize` arrived twice: "Already initialized")."""
 
 REQUEST_FAILED: Final = -32000
-"""A valid request whose operation failed for a reason the user can act on (MCP server down, login timeout)."""
+"""A valid request whose operation failed for a reason the user can act on (MCP server down, ...)."""
