@@ -8,14 +8,20 @@ from reprs.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 SERVER_NAME_PATTERN = r"^[a-zA-Z0-9_-]+$"
 
-ApprovalMode = Literal["auto", "prompt", "approve"]
-"""`auto`: ask unless the tool is annotated read-only; `prompt`: always ask; `approve`: never ask."""
+ApprovalMode = Literal["auto", "prompt", "writes", "approve"]
+"""Codex's modes. `auto`: ask when the tool is annotated destructive, or is not annotated read-only and
+its destructive / open-world hints are missing or true; `prompt`: always ask; `writes`: ask unless the
+tool is annotated read-only; `approve`: never ask."""
+
+REDACTED = "<redacted>"
+_SECRET_MAPS = ("env", "http_headers")
+"""Fields whose values are secrets; their keys (variable and header names) are not."""
 
 
 class ToolConfig(BaseModel):
@@ -44,6 +50,14 @@ class _ServerCommon(BaseModel):
         if self.enabled_tools is not None and raw_tool_name not in self.enabled_tools:
             return False
         return not (self.disabled_tools is not None and raw_tool_name in self.disabled_tools)
+
+    def redacted(self) -> dict[str, Any]:
+        """The JSON-ready config for the wire and logs: env and header values replaced, names kept."""
+        data = self.model_dump(mode="json")
+        for field in _SECRET_MAPS:
+            if field in data:
+                data[field] = dict.fromkeys(data[field], REDACTED)
+        return data
 
 
 class StdioServerConfig(_ServerCommon):

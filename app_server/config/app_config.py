@@ -1,0 +1,73 @@
+"""The loaded, validated configuration: one immutable `AppConfig` per load."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app_server.config.diagnostics import ConfigProblem
+from app_server.config.entries import ServerEntry
+
+DEFAULT_CHATGPT_BASE_URL = "https://chatgpt.com/backend-api/"
+DEFAULT_APPS_MCP_PATH = "/ps/mcp"
+
+CredentialsStoreMode = Literal["auto", "file", "keyring"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Features(_Frozen):
+    """`[features]`."""
+
+    apps: bool = True
+    apps_mcp_path_override: str | None = None
+    """The hosted apps MCP path when the override is on (`/ps/mcp` unless a path is configured)."""
+
+
+class PluginSettings(_Frozen):
+    """`[plugins."<id>"]`."""
+
+    enabled: bool = True
+
+
+class ModelProviderTable(_Frozen):
+    """`[model_providers.NAME]` as written; unset keys stay None so the model client's defaults apply."""
+
+    name: str | None = None
+    """Display name (the table key is the provider's id)."""
+    base_url: str = Field(min_length=1)
+    wire_api: Literal["responses", "chat"] | None = None
+    env_key: str | None = None
+    request_max_retries: int | None = Field(default=None, ge=0, le=100)
+    stream_max_retries: int | None = Field(default=None, ge=0, le=100)
+    stream_idle_timeout_ms: int | None = Field(default=None, gt=0)
+    http_headers: dict[str, str] | None = Field(default=None, repr=False)
+    query_params: dict[str, str] | None = None
+
+    def as_table(self) -> dict[str, object]:
+        """The keys that were set, in the shape `app_server.model.provider.providers_from_table` reads."""
+        return self.model_dump(exclude_none=True)
+
+
+class AppConfig(_Frozen):
+    """Everything the daemon reads from config.toml, `-c` overrides, thread overrides and plugins."""
+
+    config_file: str | None = None
+    """The config.toml that was read; None when there was none."""
+    mcp_servers: dict[str, ServerEntry] = Field(default_factory=dict)
+    """The configured view: user servers, then plugin servers whose names the user did not take."""
+    mcp_oauth_credentials_store: CredentialsStoreMode = "auto"
+    mcp_oauth_callback_port: int | None = Field(default=None, ge=1, le=65535)
+    mcp_oauth_callback_url: str | None = None
+    chatgpt_base_url: str = Field(default=DEFAULT_CHATGPT_BASE_URL, min_length=1)
+    apps_mcp_product_sku: str | None = None
+    features: Features = Features()
+    plugins: dict[str, PluginSettings] = Field(default_factory=dict)
+    model: str | None = None
+    model_provider: str | None = None
+    model_providers: dict[str, ModelProviderTable] = Field(default_factory=dict)
+    warnings: tuple[ConfigProblem, ...] = ()
+    """Problems that did not stop loading; the daemon reports each as `configWarning`."""

@@ -1,0 +1,120 @@
+"""Config layers over config.toml: `-c key=value` overrides, then a thread's `config` map.
+
+Both address keys by dotted path. A table value merges into the table already there key by key;
+any other value replaces what was there. Each layer remembers which override set which key, so
+a problem it causes names the override instead of a file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tomllib
+from collections.abc import Mapping
+from typing import Any
+
+from app_server.config.locator import KeyPath
+from app_server.errors import ConfigError
+
+
+class LayeredTree:
+    """The merged config tree plus, for every key an override set, the label of that override."""
+
+    def __init__(self, base: Mapping[str, Any]) -> None:
+        self.tree: dict[str, Any] = _plain(base)
+        self._origins: dict[KeyPath, str] = {}
+
+    def apply_cli_override(self, text: str) -> None:
+        """Apply one `-c key=value`: the value is TOML, or a plain string when it does not parse.
+
+        Raises ConfigError when there is no `=` or the key is not a valid (dotted) TOML key.
+        """
+        key, separator, raw_value = text.partition("=")
+        key = key.strip()
+        label = f"-c {key}"
+        if not separator or not key:
+            raise ConfigError([f"{label}: expected `-c key=value`"])
+        path = _parse_key_path(key)
+        if path is None:
+            raise ConfigError([f"{label}: `{key}` is not a valid key path"])
+        value: Any = raw_value.strip()
+        with contextlib.suppress(tomllib.TOMLDecodeError):
+            parsed = tomllib.loads(f"value = {value}")
+            if list(parsed) == ["value"]:
+                value = parsed["value"]
+        self._set(path, value, label)
+
+    def apply_thread_overrides(self, overrides: Mapping[str, Any]) -> None:
+        """Apply a thread's `config` map; keys may be dotted (`features.apps`) or nested objects.
+
+        Raises ConfigError naming every key that is not a valid key path.
+        """
+        problems: list[str] = []
+        for key, value in overrides.items():
+            path = _parse_key_path(key)
+            if path is None:
+                problems.append(f"thread config: `{key}` is not a valid key path")
+                continue
+            self._set(path, value, f"thread config `{key}`")
+        if problems:
+            raise ConfigError(problems)
+
+    def origin(self, path: KeyPath, *, descendants: bool = False) -> str | None:
+        """The latest override that set `path` or one of its ancestors (or, asked, a descendant)."""
+        found = None
+        for set_path, label in self._origins.items():
+            covers = path[: len(set_path)] == set_path
+            if covers or (descendants and set_path[: len(path)] == path):
+                found = label
+        return found
+
+    def _set(self, path: KeyPath, value: Any, label: str) -> None:
+        table = self.tree
+        for depth, part in enumerate(path[:-1]):
+            child = table.get(str(part))
+            if not isinstance(child, dict):
+                child = {}
+                table[str(part)] = child
+                self._remember(path[: depth + 1], label)
+            table = child
+        self._merge(table, path, value, label)
+
+    def _merge(self, table: dict[str, Any], path: KeyPath, value: Any, label: str) -> None:
+        key = str(path[-1])
+        if isinstance(value, Mapping) and isinstance(table.get(key), dict):
+            for child_key, child_value in value.items():
+                self._merge(table[key], (*path, str(child_key)), child_value, label)
+            return
+        table[key] = _plain(value)
+        self._remember(path, label)
+
+    def _remember(self, path: KeyPath, label: str) -> None:
+        # Re-inserting moves the key to the end, so the latest override is found last.
+        self._origins.pop(path, None)
+        self._origins[path] = label
+
+
+def _parse_key_path(key: str) -> KeyPath | None:
+    """`mcp_servers."my server".command` -> ("mcp_servers", "my server", "command"), by TOML key rules.
+
+    None when `key` is not exactly one (dotted) key.
+    """
+    if any(char in key for char in "\n\r=#[]"):
+        return None
+    try:
+        node: Any = tomllib.loads(f"{key} = 0")
+    except tomllib.TOMLDecodeError:
+        return None
+    path: list[str] = []
+    while isinstance(node, dict):
+        (name, node) = next(iter(node.items()))
+        path.append(name)
+    return tuple(path)
+
+
+def _plain(value: Any) -> Any:
+    """A private copy of JSON/TOML data, so later merges never mutate the caller's objects."""
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
