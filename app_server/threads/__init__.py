@@ -1,0 +1,1 @@
+"""Threads: the durable thread store (JSON-lines journals under `<home>/threads/`) and its live threads."""

@@ -1,0 +1,166 @@
+"""A thread's state folded from its records, and its rendering as the wire `Thread` and `Turn` dicts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from app_server.threads.records import (
+    ItemCompleted,
+    ItemStarted,
+    Record,
+    ThreadChanges,
+    ThreadHeader,
+    ThreadUpdated,
+    TurnCompleted,
+    TurnStarted,
+)
+
+RESTART_INTERRUPTION = "turn was interrupted by a daemon restart"
+
+
+@dataclass(slots=True)
+class TurnState:
+    id: str
+    started_at_ms: int
+    root_turn_id: str | None
+    items: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Latest payload of each item by id, in the order the items first appeared."""
+    status: str = "inProgress"
+    error: dict[str, Any] | None = None
+    completed_at_ms: int | None = None
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status == "inProgress"
+
+    def to_wire(self, *, include_items: bool = True, running: bool = True) -> dict[str, Any]:
+        """The wire `Turn`; an unfinished turn that is not `running` here shows as interrupted."""
+        status, error = self.status, self.error
+        if self.in_progress and not running:
+            status, error = "interrupted", {"message": RESTART_INTERRUPTION}
+        duration = None if self.completed_at_ms is None else self.completed_at_ms - self.started_at_ms
+        return {
+            "id": self.id,
+            "items": list(self.items.values()) if include_items else [],
+            "status": status,
+            "error": error,
+            "startedAt": self.started_at_ms // 1000,
+            "completedAt": None if self.completed_at_ms is None else self.completed_at_ms // 1000,
+            "durationMs": duration,
+            "rootTurnId": self.root_turn_id,
+        }
+
+
+class ThreadHistory:
+    """Everything a journal says about one thread, folded record by record.
+
+    `problem(record)` says why a record does not fit the history (or None): the live thread
+    refuses such a record before writing it; replay from disk skips and reports it.
+    """
+
+    def __init__(self, header: ThreadHeader) -> None:
+        self.header = header
+        self.turns: dict[str, TurnState] = {}
+        self.updated_at_ms = header.at_ms
+
+    @property
+    def id(self) -> str:
+        return self.header.id
+
+    def running_turns(self) -> list[TurnState]:
+        return [turn for turn in self.turns.values() if turn.in_progress]
+
+    def problem(self, record: Record) -> str | None:
+        """Why `record` cannot be applied to this history, or None when it can."""
+        if isinstance(record, ThreadHeader):
+            return "a second thread header"
+        if isinstance(record, ThreadUpdated):
+            return None
+        turn = self.turns.get(record.turn_id)
+        if isinstance(record, TurnStarted):
+            return f"turn {record.turn_id} already exists" if turn is not None else None
+        if turn is None:
+            return f"turn not found: {record.turn_id}"
+        if not turn.in_progress:
+            return f"turn {record.turn_id} is already {turn.status}"
+        if isinstance(record, ItemStarted | ItemCompleted) and not isinstance(record.item.get("id"), str):
+            return "an item without a string `id`"
+        return None
+
+    def apply(self, record: Record) -> None:
+        """Fold one record in; the caller has checked `problem(record)` is None."""
+        self.updated_at_ms = max(self.updated_at_ms, record.at_ms)
+        if isinstance(record, ThreadUpdated):
+            changed = record.model_fields_set & ThreadChanges.model_fields.keys()
+            changes = {name: getattr(record, name) for name in changed}
+            self.header = self.header.model_copy(update=changes)
+        elif isinstance(record, TurnStarted):
+            self.turns[record.turn_id] = TurnState(record.turn_id, record.at_ms, record.root_turn_id)
+        elif isinstance(record, ItemStarted | ItemCompleted):
+            self.turns[record.turn_id].items[record.item["id"]] = record.item
+            if not self.header.preview:
+                self.header = self.header.model_copy(update={"preview": _preview_of(record.item)})
+        elif isinstance(record, TurnCompleted):
+            turn = self.turns[record.turn_id]
+            turn.status, turn.error, turn.completed_at_ms = record.status, record.error, record.at_ms
+
+    def to_wire(self, *, include_turns: bool, loaded: bool, ephemeral: bool) -> dict[str, Any]:
+        """The wire `Thread`. A thread not `loaded` in this daemon has no running turn."""
+        header = self.header
+        if not loaded:
+            status: dict[str, Any] = {"type": "notLoaded"}
+        elif self.running_turns():
+            status = {"type": "active", "activeFlags": []}
+        else:
+            status = {"type": "idle"}
+        turns = [turn.to_wire(running=loaded) for turn in self.turns.values()] if include_turns else []
+        return {
+            "id": header.id,
+            "sessionId": header.id,
+            "cliVersion": header.cli_version,
+            "createdAt": header.at_ms // 1000,
+            "updatedAt": self.updated_at_ms // 1000,
+            "cwd": header.cwd,
+            "ephemeral": ephemeral,
+            "modelProvider": header.model_provider,
+            "model": header.model,
+            "name": header.name,
+            "preview": header.preview,
+            "reasoningEffort": header.reasoning_effort,
+            "source": header.source,
+            "threadSource": header.thread_source,
+            "projectId": None,
+            "status": status,
+            "turns": turns,
+        }
+
+
+def _preview_of(item: dict[str, Any]) -> str:
+    """The text of a user message (what thread lists show as the preview); empty for other items."""
+    if item.get("type") != "userMessage":
+        return ""
+    parts = item.get("content")
+    if not isinstance(parts, list):
+        return ""
+    texts = [part["text"] for part in parts if isinstance(part, dict) and isinstance(part.get("text"), str)]
+    return "\n".join(texts)
+
+
+def replay(records: list[Record], warnings: list[str]) -> ThreadHistory | None:
+    """Fold a journal's records; None when it has no readable header (the thread cannot be shown).
+
+    Records that do not fit (e.g. an item of a turn whose start line was lost) are skipped,
+    and each is reported in `warnings`.
+    """
+    if not records or not isinstance(records[0], ThreadHeader):
+        warnings.append("the thread header is missing or corrupt")
+        return None
+    history = ThreadHistory(records[0])
+    for position, record in enumerate(records[1:], start=2):
+        problem = history.problem(record)
+        if problem is None:
+            history.apply(record)
+        else:
+            warnings.append(f"record {position} ({record.type}) was skipped: {problem}")
+    return history

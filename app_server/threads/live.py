@@ -1,0 +1,123 @@
+"""A thread loaded in this daemon: the one place its history changes, durably and in order."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import anyio
+
+from app_server.errors import InvalidParams
+from app_server.threads.history import ThreadHistory
+from app_server.threads.ids import new_id
+from app_server.threads.journal import Journal
+from app_server.threads.listing import ThreadSummary
+from app_server.threads.records import (
+    FinalTurnStatus,
+    ItemCompleted,
+    ItemStarted,
+    Record,
+    ThreadChanges,
+    ThreadHeader,
+    ThreadUpdated,
+    TurnCompleted,
+    TurnStarted,
+)
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class LiveThread:
+    """A started or resumed thread. Every change is appended to its journal, then applied in memory.
+
+    Durability contract: each `start_*`/`complete_*`/`update` call returns only after its record
+    is written and fsynced, so the caller must await it BEFORE publishing the notification
+    (or sending the reply) that announces the change; then a crash can never lose anything a
+    client was told about. An ephemeral thread has no journal and keeps its history in memory.
+
+    Calls are serialized per thread, so records never interleave, and a call that is cancelled
+    mid-write still finishes the write and its in-memory update.
+    """
+
+    def __init__(
+        self, history: ThreadHistory, journal: Journal | None, load_warnings: tuple[str, ...] = ()
+    ) -> None:
+        self._history = history
+        self._journal = journal
+        self._lock = anyio.Lock()
+        self.load_warnings = load_warnings
+        """Lines of the journal that were skipped when this thread was loaded from disk."""
+
+    @property
+    def id(self) -> str:
+        return self._history.id
+
+    @property
+    def ephemeral(self) -> bool:
+        return self._journal is None
+
+    @property
+    def settings(self) -> ThreadHeader:
+        """The thread's current settings (model, cwd, policies...), with every update applied."""
+        return self._history.header
+
+    def snapshot(self, *, include_turns: bool = True) -> dict[str, Any]:
+        """The wire `Thread` as it stands now."""
+        return self._history.to_wire(include_turns=include_turns, loaded=True, ephemeral=self.ephemeral)
+
+    def summary(self) -> ThreadSummary:
+        return ThreadSummary.of(self._history, loaded=True)
+
+    def turn(self, turn_id: str) -> dict[str, Any]:
+        """The wire `Turn` with its items; raises InvalidParams for an unknown turn."""
+        turn = self._history.turns.get(turn_id)
+        if turn is None:
+            raise InvalidParams(f"turn not found: {turn_id}")
+        return turn.to_wire()
+
+    def running_turn_ids(self) -> list[str]:
+        return [turn.id for turn in self._history.running_turns()]
+
+    async def start_turn(self, *, root_turn_id: str | None = None) -> dict[str, Any]:
+        """Record a new turn (UUIDv7 id) and return it as a wire `Turn`, in progress."""
+        turn_id = new_id()
+        await self._record(TurnStarted(at_ms=now_ms(), turn_id=turn_id, root_turn_id=root_turn_id))
+        return self.turn(turn_id)
+
+    async def start_item(self, turn_id: str, item: dict[str, Any]) -> None:
+        """Record an item of a running turn as started; `item` is the wire `ThreadItem` (with its `id`).
+
+        Raises InvalidParams if the turn is unknown or finished, or the item has no id.
+        """
+        await self._record(ItemStarted(at_ms=now_ms(), turn_id=turn_id, item=item))
+
+    async def complete_item(self, turn_id: str, item: dict[str, Any]) -> None:
+        """Record an item's final payload (replaces the started one of that id); raises as `start_item`."""
+        await self._record(ItemCompleted(at_ms=now_ms(), turn_id=turn_id, item=item))
+
+    async def complete_turn(
+        self, turn_id: str, status: FinalTurnStatus, error: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Record how a running turn ended and return the final wire `Turn`.
+
+        `error` is a wire `TurnError`. Raises InvalidParams if the turn is unknown or already ended.
+        """
+        await self._record(TurnCompleted(at_ms=now_ms(), turn_id=turn_id, status=status, error=error))
+        return self.turn(turn_id)
+
+    async def update(self, changes: ThreadChanges) -> None:
+        """Record a change of name, preview, archived flag or settings (only the fields set in `changes`)."""
+        fields = changes.model_dump(include=changes.model_fields_set)
+        await self._record(ThreadUpdated.model_validate({"at_ms": now_ms(), **fields}))
+
+    async def _record(self, record: Record) -> None:
+        with anyio.CancelScope(shield=True):
+            async with self._lock:
+                problem = self._history.problem(record)
+                if problem is not None:
+                    raise InvalidParams(problem)
+                if self._journal is not None:
+                    await self._journal.append(record)
+                self._history.apply(record)

@@ -1,0 +1,174 @@
+"""The thread store: creates, loads, reads and lists threads kept as JSON-lines files.
+
+Layout: one journal per thread at `<home>/threads/<thread id>.jsonl` (flat, so an id maps to
+its file without searching), plus `<home>/threads/.index.json`, a rebuildable cache of list
+summaries. Directories are created 0700 and files 0600. Ephemeral threads are never written.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.to_thread
+
+from app_server import __version__
+from app_server.errors import InvalidParams, RequestFailed
+from app_server.home import home_dir
+from app_server.threads.catalog import ThreadCatalog
+from app_server.threads.history import RESTART_INTERRUPTION, ThreadHistory, replay
+from app_server.threads.ids import new_id, require_thread_id
+from app_server.threads.journal import Journal, read_journal
+from app_server.threads.listing import DEFAULT_PAGE_SIZE, SortDirection, SortKey, ThreadFilter, page
+from app_server.threads.live import LiveThread, now_ms
+from app_server.threads.records import ThreadHeader, ThreadSettings
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadReadout:
+    thread: dict[str, Any]
+    """The wire `Thread`."""
+    warnings: tuple[str, ...]
+    """Journal lines that were skipped (torn or corrupt); empty for a healthy thread."""
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadPage:
+    data: list[dict[str, Any]]
+    """Wire `Thread`s without turns."""
+    next_cursor: str | None
+    """Pass back to get the next page; None on the last page."""
+    warnings: tuple[str, ...]
+    """Threads left out because their journal cannot be read."""
+
+
+class ThreadStore:
+    """Every thread of one home directory: the live ones in memory, the rest on disk."""
+
+    def __init__(self, root: Path | None = None, *, cli_version: str = __version__) -> None:
+        self.root = root if root is not None else home_dir() / "threads"
+        self._cli_version = cli_version
+        self._live: dict[str, LiveThread] = {}
+        self._catalog = ThreadCatalog(self.root)
+        self._loading = anyio.Lock()
+
+    async def create(self, settings: ThreadSettings, *, ephemeral: bool = False) -> LiveThread:
+        """Start a thread with a new UUIDv7 id; its header is on disk (unless ephemeral) when this returns.
+
+        Raises RequestFailed if the journal cannot be written.
+        """
+        header = ThreadHeader.model_validate(
+            {**settings.model_dump(), "id": new_id(), "at_ms": now_ms(), "cli_version": self._cli_version}
+        )
+        journal = None if ephemeral else Journal(self._journal_path(header.id), header.id)
+        if journal is not None:
+            await journal.create(header)
+        live = LiveThread(ThreadHistory(header), journal)
+        self._live[header.id] = live
+        return live
+
+    def loaded(self, thread_id: str) -> LiveThread | None:
+        """The live thread with this id, if it is loaded in this daemon."""
+        return self._live.get(thread_id)
+
+    async def resume(self, thread_id: str) -> LiveThread:
+        """Load a thread from disk as a live thread (or return it if it is already live).
+
+        Turns that were running when the previous daemon died are closed as interrupted by an
+        appended `turnCompleted` record: history is completed, never rewritten. A torn last line
+        is ended with a newline so new records stay whole; it is reported in `load_warnings`.
+        Raises InvalidParams for a malformed or unknown id, RequestFailed for an unreadable journal.
+        """
+        require_thread_id(thread_id)
+        async with self._loading:
+            live = self._live.get(thread_id)
+            if live is not None:
+                return live
+            history, warnings = await self._load(thread_id)
+            journal = Journal(self._journal_path(thread_id), thread_id)
+            await journal.seal_torn_tail()
+            live = LiveThread(history, journal, warnings)
+            for turn_id in live.running_turn_ids():
+                await live.complete_turn(turn_id, "interrupted", {"message": RESTART_INTERRUPTION})
+            self._live[thread_id] = live
+            return live
+
+    async def read(self, thread_id: str, *, include_turns: bool = False) -> ThreadReadout:
+        """The wire `Thread`; a turn left running by a dead daemon reads as interrupted.
+
+        Raises InvalidParams for a malformed or unknown id, RequestFailed for an unreadable journal.
+        """
+        require_thread_id(thread_id)
+        live = self._live.get(thread_id)
+        if live is not None:
+            return ThreadReadout(live.snapshot(include_turns=include_turns), ())
+        history, warnings = await self._load(thread_id)
+        return ThreadReadout(
+            history.to_wire(include_turns=include_turns, loaded=False, ephemeral=False), warnings
+        )
+
+    async def list_threads(
+        self,
+        *,
+        cursor: str | None = None,
+        limit: int | None = None,
+        sort_key: SortKey = "created_at",
+        sort_direction: SortDirection = "desc",
+        cwd: str | Sequence[str] | None = None,
+        model_providers: Sequence[str] | None = None,
+        search_term: str | None = None,
+        archived: bool | None = None,
+        excluded_ids: Sequence[str] | None = None,
+    ) -> ThreadPage:
+        """One page of the durable threads (ephemeral ones are not listed), newest first by default.
+
+        `cwd` and `model_providers` keep threads matching any value given (empty: all);
+        `search_term` is a case-insensitive substring of the name or preview; `archived`
+        true lists only archived threads, otherwise only the others.
+        Raises InvalidParams for a cursor this store did not issue or a limit below 1.
+        """
+        if limit is not None and limit < 1:
+            raise InvalidParams("limit must be at least 1")
+        wanted = ThreadFilter(
+            cwds=(cwd,) if isinstance(cwd, str) else tuple(cwd or ()),
+            model_providers=tuple(model_providers or ()),
+            search_term=search_term,
+            archived=bool(archived),
+            excluded_ids=frozenset(excluded_ids or ()),
+        )
+        durable = {thread_id: live for thread_id, live in self._live.items() if not live.ephemeral}
+        scan = await self._catalog.scan(skip=set(durable))
+        summaries = scan.summaries + [live.summary() for live in durable.values()]
+        chosen = page(
+            summaries,
+            wanted=wanted,
+            sort_key=sort_key,
+            direction=sort_direction,
+            cursor=cursor,
+            limit=limit or DEFAULT_PAGE_SIZE,
+        )
+        return ThreadPage([s.thread for s in chosen.summaries], chosen.next_cursor, tuple(scan.warnings))
+
+    def _journal_path(self, thread_id: str) -> Path:
+        return self.root / f"{require_thread_id(thread_id)}.jsonl"
+
+    async def _load(self, thread_id: str) -> tuple[ThreadHistory, tuple[str, ...]]:
+        path = self._journal_path(thread_id)
+        try:
+            contents = await anyio.to_thread.run_sync(read_journal, path)
+        except FileNotFoundError:
+            raise InvalidParams(f"thread not found: {thread_id}") from None
+        except OSError as exc:
+            raise RequestFailed(f"thread {thread_id} cannot be read: {exc.strerror}") from None
+        history = replay(contents.records, contents.warnings)
+        if history is None or history.id != thread_id:
+            raise RequestFailed(f"thread {thread_id} cannot be read: its header is missing or corrupt")
+        for warning in contents.warnings:
+            _log.warning("thread %s: %s", thread_id, warning)
+        return history, tuple(contents.warnings)
