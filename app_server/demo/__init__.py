@@ -1,0 +1,1 @@
+"""The parts of `app-server demo`: the bundled example MCP server lives in `example_server`."""
