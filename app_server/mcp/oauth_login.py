@@ -1,0 +1,314 @@
+"""One OAuth login to one streamable HTTP MCP server, driven through the mcp SDK's `OAuthClientProvider`.
+
+Why drive the SDK provider instead of re-implementing it: it already does protected-resource and
+authorization-server discovery (with issuer checks), dynamic client registration or a client
+metadata document (CIMD), PKCE S256, `state` and RFC 9207 `iss` checks and RFC 8707 `resource`.
+Its shape is a browser redirect inside one HTTP request, which does not fit a daemon that must
+answer the login request with the URL and finish later; so the login runs as a background task
+that sends one unauthenticated request to the server. The 401 starts the provider's flow; its
+`redirect_handler` hands the authorization URL back to the starter (`task_status.started`), and
+its `callback_handler` waits, bounded by the login timeout, for the loopback listener. The
+provider's storage is a per-login adapter: it offers a stored registration for reuse (when made
+for the redirect URI in use) but never stored tokens, so the login always authorizes afresh.
+
+Scopes: the login's `scopes` > the server's configured `scopes` (even empty: no scope at all) >
+the provider's discovered scopes. `oauth_resource`, when configured, is added to the
+authorization URL as a further `resource` (as Codex does).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import anyio
+import httpx2
+from anyio.abc import TaskStatus
+from mcp.client.auth import OAuthClientProvider
+from mcp.shared.auth import (
+    AuthorizationCodeResult,
+    OAuthClientInformationFull,
+    OAuthClientMetadata,
+    OAuthToken,
+)
+from mcp_types import LATEST_PROTOCOL_VERSION
+from pydantic import AnyUrl
+
+from app_server.config.servers import HttpServerConfig
+from app_server.errors import InvalidParams, RequestFailed
+from app_server.mcp.credentials import CredentialStore, StoredCredentials, save_credentials
+from app_server.mcp.oauth_callback import CallbackResult, callback_endpoint, open_callback_listener
+from app_server.mcp.oauth_discovery import DISCOVERY_TIMEOUT_SECONDS, OAuthDiscovery, discover_oauth
+from app_server.mcp.oauth_tokens import tokens_from_response
+
+logger = logging.getLogger(__name__)
+
+ClientRegistration = Literal["auto", "cimd", "dcr"]
+DEFAULT_LOGIN_TIMEOUT_SECONDS = 300.0
+CLIENT_NAME = "app-server"
+_PING = {"jsonrpc": "2.0", "id": 0, "method": "ping"}
+
+
+class LoginTimedOut(RequestFailed):
+    """No callback arrived within the login's timeout."""
+
+    def __init__(self) -> None:
+        super().__init__("timed out waiting for OAuth callback")
+
+
+@dataclass(frozen=True)
+class LoginSettings:
+    """Daemon-wide settings of every login (from config.toml)."""
+
+    callback_port: int | None = None
+    callback_url: str | None = None
+    client_metadata_url: str | None = None
+    """The https URL of this client's metadata document, for servers that accept CIMD client ids."""
+
+
+@dataclass(frozen=True)
+class LoginRequest:
+    """One `mcpServer/oauth/login`, with the server already resolved."""
+
+    name: str
+    config: HttpServerConfig
+    scopes: tuple[str, ...] | None = None
+    timeout: float = DEFAULT_LOGIN_TIMEOUT_SECONDS
+    client_registration: ClientRegistration = "auto"
+
+
+def request_headers(config: HttpServerConfig) -> dict[str, str]:
+    """The configured static and environment headers, as the connection itself sends them."""
+    headers = dict(config.http_headers)
+    for header, variable in config.env_http_headers.items():
+        if value := os.environ.get(variable):
+            headers[header] = value
+    return headers
+
+
+async def discover_for_login(request: LoginRequest, settings: LoginSettings) -> OAuthDiscovery:
+    """The server's OAuth metadata, checked against the requested registration strategy.
+
+    Raises:
+        RequestFailed: The server is unreachable, advertises no OAuth, or cannot serve the strategy.
+    """
+    name = request.name
+    try:
+        async with httpx2.AsyncClient(
+            headers=request_headers(request.config), timeout=DISCOVERY_TIMEOUT_SECONDS
+        ) as client:
+            discovery = await discover_oauth(client, request.config.url)
+    except httpx2.TransportError as exc:
+        raise RequestFailed(f"MCP server '{name}' could not be reached for OAuth discovery") from exc
+    if discovery is None:
+        raise RequestFailed(f"MCP server '{name}' does not advertise OAuth support (no OAuth metadata found)")
+    metadata = discovery.authorization_server
+    cimd_possible = bool(metadata.client_id_metadata_document_supported) and settings.client_metadata_url
+    if request.client_registration == "cimd" and not cimd_possible:
+        raise RequestFailed(
+            f"client metadata document registration is not possible for MCP server '{name}': "
+            "the authorization server does not support it or no client metadata URL is configured"
+        )
+    return discovery
+
+
+class _LoginStorage:
+    """The provider's `TokenStorage` for one login: reuses a fitting registration, never old tokens."""
+
+    def __init__(self, store: CredentialStore, name: str, url: str, redirect_uri: str) -> None:
+        self._store = store
+        self._name = name
+        self._url = url
+        self._redirect_uri = redirect_uri
+        self.client_info: OAuthClientInformationFull | None = None
+        self.tokens: OAuthToken | None = None
+        self.tokens_received_at = 0.0
+
+    async def get_tokens(self) -> OAuthToken | None:
+        return None
+
+    async def set_tokens(self, tokens: OAuthToken) -> None:
+        self.tokens = tokens
+        self.tokens_received_at = time.time()
+
+    async def get_client_info(self) -> OAuthClientInformationFull | None:
+        stored = await anyio.to_thread.run_sync(self._store.load, self._name, self._url)
+        if stored is None or not stored.client:
+            return None
+        info = OAuthClientInformationFull.model_validate(stored.client)
+        registered = [str(uri) for uri in info.redirect_uris or []]
+        return info if self._redirect_uri in registered else None
+
+    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
+        self.client_info = client_info
+        client = client_info.model_dump(mode="json", exclude_none=True)
+
+        def keep_registration(current: StoredCredentials | None) -> StoredCredentials:
+            base = current or StoredCredentials(server_name=self._name, server_url=self._url)
+            return base.model_copy(update={"client": client})
+
+        await anyio.to_thread.run_sync(self._store.update, self._name, self._url, keep_registration)
+
+
+class _LoginProvider(OAuthClientProvider):
+    """The SDK provider with our scope precedence applied just before the authorization request."""
+
+    scope_override: tuple[str, ...] | None = None
+
+    async def _perform_authorization_code_grant(self) -> tuple[str, str]:
+        if self.scope_override is not None:
+            self.context.client_metadata.scope = " ".join(self.scope_override) or None
+        return await super()._perform_authorization_code_grant()
+
+
+def preferred_callback_port(store: CredentialStore, name: str, url: str) -> int | None:
+    """The loopback port the stored registration was made for, so it can be reused."""
+    stored = store.load(name, url)
+    for uri in (stored.client.get("redirect_uris") or []) if stored is not None else []:
+        parts = urlsplit(str(uri))
+        if parts.hostname == "127.0.0.1" and parts.port:
+            return parts.port
+    return None
+
+
+def _with_extra_resource(url: str, resource: str | None) -> str:
+    if not resource or resource in parse_qs(urlsplit(url).query).get("resource", []):
+        return url
+    return f"{url}&{urlencode({'resource': resource})}"
+
+
+@dataclass
+class LoginAttempt:
+    """Runs one login; `run` reports the authorization URL through `task_status`, then completes."""
+
+    request: LoginRequest
+    settings: LoginSettings
+    store: CredentialStore
+    discovery: OAuthDiscovery
+
+    async def run(self, *, task_status: TaskStatus[str]) -> StoredCredentials:
+        """Log in and store the credentials; started (with the authorization URL) once the URL is known.
+
+        Raises:
+            LoginTimedOut: No callback arrived within the timeout.
+            RequestFailed: The flow failed; the message names the server and never carries tokens.
+        """
+        name, url = self.request.name, self.request.config.url
+        preferred = await anyio.to_thread.run_sync(preferred_callback_port, self.store, name, url)
+        endpoint = callback_endpoint(self.settings.callback_port, self.settings.callback_url, preferred)
+        async with open_callback_listener(endpoint) as listener:
+            storage = _LoginStorage(self.store, name, url, listener.redirect_uri)
+            started = False
+
+            async def hand_out_url(authorization_url: str) -> None:
+                nonlocal started
+                state = parse_qs(urlsplit(authorization_url).query).get("state", [""])[0]
+                listener.expect_state(state)
+                started = True
+                task_status.started(
+                    _with_extra_resource(authorization_url, self.request.config.oauth_resource)
+                )
+
+            async def await_callback() -> AuthorizationCodeResult:
+                try:
+                    with anyio.fail_after(self.request.timeout):
+                        result = await listener.wait()
+                except TimeoutError:
+                    raise LoginTimedOut() from None
+                return _code_or_refusal(name, result)
+
+            provider = _LoginProvider(
+                server_url=url,
+                client_metadata=self._client_metadata(listener.redirect_uri),
+                storage=storage,
+                redirect_handler=hand_out_url,
+                callback_handler=await_callback,
+                client_metadata_url=self._client_metadata_url(),
+            )
+            provider.scope_override = (
+                self.request.scopes if self.request.scopes is not None else self.request.config.scopes
+            )
+            await self._trigger(provider, started_already=lambda: started)
+            return await self._store_login(provider, storage)
+
+    def _client_metadata(self, redirect_uri: str) -> OAuthClientMetadata:
+        return OAuthClientMetadata(
+            redirect_uris=[AnyUrl(redirect_uri)],
+            client_name=CLIENT_NAME,
+            grant_types=["authorization_code", "refresh_token"],
+            response_types=["code"],
+        )
+
+    def _client_metadata_url(self) -> str | None:
+        return None if self.request.client_registration == "dcr" else self.settings.client_metadata_url
+
+    async def _trigger(self, provider: _LoginProvider, started_already: Callable[[], bool]) -> None:
+        """Send the unauthenticated request whose 401 makes the provider run the whole flow."""
+        name = self.request.name
+        headers = {
+            **request_headers(self.request.config),
+            "Accept": "application/json, text/event-stream",
+            "MCP-Protocol-Version": LATEST_PROTOCOL_VERSION,
+        }
+        try:
+            async with httpx2.AsyncClient(timeout=DISCOVERY_TIMEOUT_SECONDS) as client:
+                await client.post(self.request.config.url, json=_PING, headers=headers, auth=provider)
+        except RequestFailed:
+            raise
+        except httpx2.TransportError as exc:
+            raise RequestFailed(
+                f"OAuth login for MCP server '{name}' failed: a server could not be reached"
+            ) from exc
+        except Exception as exc:
+            logger.info("OAuth login for MCP server `%s` failed: %s", name, type(exc).__name__)
+            raise RequestFailed(
+                f"OAuth login for MCP server '{name}' failed: the authorization server refused the login"
+            ) from exc
+        if not started_already():
+            raise RequestFailed(f"MCP server '{name}' did not ask for authorization; no login is needed")
+
+    async def _store_login(self, provider: _LoginProvider, storage: _LoginStorage) -> StoredCredentials:
+        name = self.request.name
+        context = provider.context
+        if storage.tokens is None or context.client_info is None:
+            raise RequestFailed(f"OAuth login for MCP server '{name}' failed: no tokens were issued")
+        metadata = context.oauth_metadata or self.discovery.authorization_server
+        resource = (
+            context.get_resource_url()
+            if context.should_include_resource_param(context.protocol_version)
+            else None
+        )
+        credentials = StoredCredentials(
+            server_name=name,
+            server_url=self.request.config.url,
+            client=context.client_info.model_dump(mode="json", exclude_none=True),
+            token_endpoint=str(metadata.token_endpoint),
+            resource=resource,
+            tokens=tokens_from_response(storage.tokens, received_at=storage.tokens_received_at, prior=None),
+        )
+        await anyio.to_thread.run_sync(save_credentials, self.store, credentials)
+        return credentials
+
+
+def _code_or_refusal(name: str, result: CallbackResult) -> AuthorizationCodeResult:
+    if result.code is None:
+        raise RequestFailed(f"OAuth login for MCP server '{name}' failed: {result.describe_error()}")
+    return AuthorizationCodeResult(code=result.code, state=result.state, iss=result.iss)
+
+
+def validate_login_target(name: str, config: Any) -> HttpServerConfig:
+    """The HTTP config of the server a login names.
+
+    Raises:
+        InvalidParams: No such server, or it is not a streamable HTTP server.
+    """
+    if config is None:
+        raise InvalidParams(f"No MCP server named '{name}' found.")
+    if not isinstance(config, HttpServerConfig):
+        raise InvalidParams("OAuth login is only supported for streamable HTTP servers.")
+    return config

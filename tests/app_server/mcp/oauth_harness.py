@@ -1,0 +1,83 @@
+"""Shared pieces of the OAuth tests: a running `OAuthService`, a scripted browser and an MCP tool call."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx2
+from anyio.streams.memory import MemoryObjectReceiveStream
+from mcp.client import Client
+from mcp.client.streamable_http import streamable_http_client
+
+from app_server.config.servers import HttpServerConfig
+from app_server.events import EventBus
+from app_server.mcp.credentials import FileCredentialStore
+from app_server.mcp.oauth import LOGIN_COMPLETED, OAuthService
+from app_server.mcp.oauth_login import LoginSettings
+
+WAIT = 15.0
+
+
+@dataclass
+class Harness:
+    service: OAuthService
+    store: FileCredentialStore
+    completions: MemoryObjectReceiveStream[dict[str, Any]]
+    refreshed: list[str] = field(default_factory=list)
+
+    async def next_completion(self) -> dict[str, Any]:
+        with anyio.fail_after(WAIT):
+            return await self.completions.receive()
+
+
+@asynccontextmanager
+async def running_service(home: Path, settings: LoginSettings | None = None) -> AsyncIterator[Harness]:
+    """An `OAuthService` with a file store under `home`, its completions collected."""
+    events = EventBus()
+    send, receive = anyio.create_memory_object_stream[dict[str, Any]](100)
+    events.subscribe(lambda method, params: send.send_nowait(params) if method == LOGIN_COMPLETED else None)
+    store = FileCredentialStore(home / ".credentials.json")
+    refreshed: list[str] = []
+
+    async def on_login_success(name: str) -> None:
+        refreshed.append(name)
+
+    service = OAuthService(events, store, settings, on_login_success=on_login_success)
+    async with send, receive, anyio.create_task_group() as tg:
+        await tg.start(service.run)
+        yield Harness(service, store, receive, refreshed)
+        tg.cancel_scope.cancel()
+
+
+async def follow_authorization(authorization_url: str) -> httpx2.Response:
+    """Act as the browser: open the authorization URL, then follow its redirect to the callback."""
+    with anyio.fail_after(WAIT):
+        async with httpx2.AsyncClient() as browser:
+            approval = await browser.get(authorization_url)
+            assert approval.status_code == 302, approval.text
+            return await browser.get(approval.headers["location"])
+
+
+async def call_whoami(service: OAuthService, name: str, config: HttpServerConfig) -> dict[str, Any]:
+    """Call the fixture's `whoami` tool over a connection using the service's Auth."""
+    with anyio.fail_after(WAIT):
+        async with (
+            httpx2.AsyncClient(auth=service.auth_for(name, config)) as http,
+            Client(streamable_http_client(config.url, http_client=http), mode="legacy") as client,
+        ):
+            result = await client.call_tool("whoami", {})
+    assert result.structured_content is not None
+    return dict(result.structured_content)
+
+
+async def log_in(harness: Harness, name: str, config: HttpServerConfig) -> None:
+    """Run a whole login for `config` and check that it succeeded."""
+    started = await harness.service.start_login(name, config)
+    await follow_authorization(started.authorization_url)
+    completion = await harness.next_completion()
+    assert completion["success"] is True, completion

@@ -1,0 +1,271 @@
+"""The OAuth service end to end against a real authorization server + protected MCP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import anyio
+import httpx2
+import pytest
+
+from app_server.config.servers import HttpServerConfig, StdioServerConfig
+from app_server.errors import InvalidParams, RequestFailed
+from app_server.mcp.oauth_callback import SUCCESS_PAGE
+from app_server.mcp.oauth_login import LoginSettings
+from tests.app_server.mcp.oauth_harness import WAIT, call_whoami, follow_authorization, running_service
+from tests.fixtures.oauth.server import (
+    FixtureAuthority,
+    serve_oauth_server,
+    serve_plain_server,
+    token_fingerprint,
+)
+
+pytestmark = pytest.mark.anyio
+
+
+def _query(url: str) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(url).query)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def test_login_completes_stores_tokens_and_the_tool_call_carries_the_bearer(home: Path) -> None:
+    authority = FixtureAuthority()
+    async with serve_oauth_server(authority) as base, running_service(home) as harness:
+        config = HttpServerConfig(url=f"{base}/mcp")
+        assert await harness.service.auth_status("docs", config) == "notLoggedIn"
+
+        started = await harness.service.start_login("docs", config, thread_id="thr_1")
+        query = _query(started.authorization_url)
+        assert query["code_challenge_method"] == ["S256"]
+        assert query["resource"] == [f"{base}/mcp"]
+        page = await follow_authorization(started.authorization_url)
+        completion = await harness.next_completion()
+
+        assert page.status_code == 200
+        assert page.text == SUCCESS_PAGE
+        assert completion == {
+            "name": "docs",
+            "threadId": "thr_1",
+            "loginId": started.login_id,
+            "success": True,
+        }
+        assert harness.refreshed == ["docs"]
+        assert await harness.service.auth_status("docs", config) == "oAuth"
+        stored = harness.store.load("docs", config.url)
+        assert stored is not None and stored.tokens is not None
+        assert stored.resource == f"{base}/mcp"
+        whoami = await call_whoami(harness.service, "docs", config)
+        assert whoami == {
+            "subject": "fixture-user",
+            "token": token_fingerprint(stored.tokens.access_token.get_secret_value()),
+        }
+
+
+async def test_a_second_login_reuses_the_stored_client_registration(home: Path) -> None:
+    authority = FixtureAuthority()
+    async with serve_oauth_server(authority) as base, running_service(home) as harness:
+        config = HttpServerConfig(url=f"{base}/mcp")
+        for _ in range(2):
+            started = await harness.service.start_login("docs", config)
+            await follow_authorization(started.authorization_url)
+            assert (await harness.next_completion())["success"] is True
+
+    assert authority.registrations == 1
+    assert len({params.redirect_uri for params in authority.authorize_requests}) == 1
+
+
+async def test_a_login_without_a_callback_times_out(home: Path) -> None:
+    async with serve_oauth_server(FixtureAuthority()) as base, running_service(home) as harness:
+        config = HttpServerConfig(url=f"{base}/mcp")
+        started = await harness.service.start_login("docs", config, timeout_secs=0.5)
+        completion = await harness.next_completion()
+
+        assert completion["loginId"] == started.login_id
+        assert completion["success"] is False
+        assert completion["error"] == "timed out waiting for OAuth callback"
+        assert await harness.service.auth_status("docs", config) == "notLoggedIn"
+
+
+async def test_callbacks_with_a_bad_state_or_wrong_path_are_rejected_and_the_login_keeps_waiting(
+    home: Path,
+) -> None:
+    async with serve_oauth_server(FixtureAuthority()) as base, running_service(home) as harness:
+        config = HttpServerConfig(url=f"{base}/mcp")
+        started = await harness.service.start_login("docs", config, timeout_secs=WAIT)
+        redirect_uri = _query(started.authorization_url)["redirect_uri"][0]
+        callback = urlsplit(redirect_uri)
+        async with httpx2.AsyncClient() as browser:
+            forged = await browser.get(redirect_uri, params={"code": "stolen", "state": "forged"})
+            wrong_path = await browser.get(
+                f"{callback.scheme}://{callback.netloc}/elsewhere",
+                params={"code": "c", "state": _query(started.authorization_url)["state"][0]},
+            )
+        page = await follow_authorization(started.authorization_url)
+        completion = await harness.next_completion()
+
+        assert forged.status_code == 400
+        assert wrong_path.status_code == 404
+        assert page.status_code == 200
+        assert completion["success"] is True
+
+
+async def test_a_configured_callback_port_is_the_redirect_port(home: Path) -> None:
+    port = _free_port()
+    async with (
+        serve_oauth_server(FixtureAuthority()) as base,
+        running_service(home, LoginSettings(callback_port=port)) as harness,
+    ):
+        started = await harness.service.start_login("docs", HttpServerConfig(url=f"{base}/mcp"))
+        await follow_authorization(started.authorization_url)
+
+        assert _query(started.authorization_url)["redirect_uri"] == [f"http://127.0.0.1:{port}/callback"]
+        assert (await harness.next_completion())["success"] is True
+
+
+async def test_a_configured_callback_url_is_the_exact_redirect_uri_and_its_path_is_served(home: Path) -> None:
+    callback_url = f"http://127.0.0.1:{_free_port()}/oauth/return"
+    async with (
+        serve_oauth_server(FixtureAuthority()) as base,
+        running_service(home, LoginSettings(callback_url=callback_url)) as harness,
+    ):
+        started = await harness.service.start_login("docs", HttpServerConfig(url=f"{base}/mcp"))
+        page = await follow_authorization(started.authorization_url)
+
+        assert _query(started.authorization_url)["redirect_uri"] == [callback_url]
+        assert page.text == SUCCESS_PAGE
+        assert (await harness.next_completion())["success"] is True
+
+
+async def test_scopes_prefer_the_request_then_the_server_config_even_when_empty(home: Path) -> None:
+    authority = FixtureAuthority()
+    async with serve_oauth_server(authority) as base, running_service(home) as harness:
+        configured = HttpServerConfig(url=f"{base}/mcp", scopes=("read",))
+        unscoped = HttpServerConfig(url=f"{base}/mcp", scopes=())
+        discovered = HttpServerConfig(url=f"{base}/mcp")
+
+        by_request = await harness.service.start_login("docs", configured, scopes=["read", "write"])
+        by_config = await harness.service.start_login("docs", configured)
+        empty = await harness.service.start_login("docs", unscoped)
+        by_discovery = await harness.service.start_login("docs", discovered)
+
+    assert _query(by_request.authorization_url)["scope"] == ["read write"]
+    assert _query(by_config.authorization_url)["scope"] == ["read"]
+    assert "scope" not in _query(empty.authorization_url)
+    assert _query(by_discovery.authorization_url)["scope"] == ["read"]
+
+
+async def test_a_new_login_for_the_same_server_supersedes_the_pending_one(home: Path) -> None:
+    async with serve_oauth_server(FixtureAuthority()) as base, running_service(home) as harness:
+        config = HttpServerConfig(url=f"{base}/mcp")
+        first = await harness.service.start_login("docs", config)
+        second = await harness.service.start_login("docs", config)
+        superseded = await harness.next_completion()
+        await follow_authorization(second.authorization_url)
+        completed = await harness.next_completion()
+
+    assert superseded["loginId"] == first.login_id
+    assert superseded["success"] is False
+    assert completed == {"name": "docs", "threadId": None, "loginId": second.login_id, "success": True}
+
+
+async def test_cimd_registration_is_refused_when_the_server_or_config_cannot_serve_it(home: Path) -> None:
+    async with serve_oauth_server(FixtureAuthority()) as base, running_service(home) as harness:
+        with pytest.raises(RequestFailed, match="client metadata document registration is not possible"):
+            await harness.service.start_login(
+                "docs", HttpServerConfig(url=f"{base}/mcp"), client_registration="cimd"
+            )
+
+
+async def test_oauth_resource_is_added_to_the_authorization_url(home: Path) -> None:
+    async with serve_oauth_server(FixtureAuthority()) as base, running_service(home) as harness:
+        config = HttpServerConfig(url=f"{base}/mcp", oauth_resource="https://api.example/")
+        started = await harness.service.start_login("docs", config)
+
+    assert _query(started.authorization_url)["resource"] == [f"{base}/mcp", "https://api.example/"]
+
+
+async def test_login_refuses_unknown_stdio_plain_and_unreachable_servers(home: Path) -> None:
+    async with serve_plain_server() as plain, running_service(home) as harness:
+        service = harness.service
+        with pytest.raises(InvalidParams, match=r"No MCP server named 'ghost' found\."):
+            await service.start_login("ghost", None)
+        with pytest.raises(InvalidParams, match="only supported for streamable HTTP servers"):
+            await service.start_login("local", StdioServerConfig(command="true"))
+        with pytest.raises(RequestFailed, match="'plain' does not advertise OAuth"):
+            await service.start_login("plain", HttpServerConfig(url=f"{plain}/mcp"))
+        with pytest.raises(RequestFailed, match="'gone' could not be reached"):
+            await service.start_login("gone", HttpServerConfig(url=f"http://127.0.0.1:{_free_port()}/mcp"))
+
+
+async def test_auth_status_covers_every_kind_of_server(home: Path) -> None:
+    async with serve_plain_server() as plain, running_service(home) as harness:
+        status = harness.service.auth_status
+        assert await status("local", StdioServerConfig(command="true")) == "unsupported"
+        assert await status("plain", HttpServerConfig(url=f"{plain}/mcp")) == "unsupported"
+        assert (
+            await status("env", HttpServerConfig(url=f"{plain}/mcp", bearer_token_env_var="TOKEN"))
+            == "bearerToken"
+        )
+        assert await status("gone", HttpServerConfig(url=f"http://127.0.0.1:{_free_port()}/mcp")) == "unknown"
+
+
+async def test_logout_deletes_the_stored_credentials(home: Path) -> None:
+    async with serve_oauth_server(FixtureAuthority()) as base, running_service(home) as harness:
+        config = HttpServerConfig(url=f"{base}/mcp")
+        started = await harness.service.start_login("docs", config)
+        await follow_authorization(started.authorization_url)
+        await harness.next_completion()
+
+        assert await harness.service.logout("docs", config) is True
+        assert await harness.service.logout("docs", config) is False
+        assert await harness.service.auth_status("docs", config) == "notLoggedIn"
+
+
+async def test_no_token_text_reaches_any_log_line_or_error(
+    home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    authority = FixtureAuthority(access_token_ttl=1)
+    async with serve_oauth_server(authority) as base, running_service(home) as harness:
+        config = HttpServerConfig(url=f"{base}/mcp")
+        started = await harness.service.start_login("docs", config)
+        await follow_authorization(started.authorization_url)
+        await harness.next_completion()
+        await call_whoami(harness.service, "docs", config)
+        authority.refuse_refresh = True
+        authority.expire_access_tokens()
+        with anyio.fail_after(WAIT):
+            async with httpx2.AsyncClient(auth=harness.service.auth_for("docs", config)) as http:
+                refused = await http.post(config.url, json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
+        timed_out = await harness.service.start_login("docs", config, timeout_secs=0.2)
+        errors = [await harness.next_completion()]
+
+    assert refused.status_code == 401
+    assert len(authority.issued) >= 4
+    text = caplog.text + repr(errors) + repr(timed_out)
+    assert "docs" in text
+    assert not [token for token in authority.issued if token in text]
+
+
+async def test_the_synchronous_status_answers_from_the_store_and_the_last_discovery(home: Path) -> None:
+    async with serve_oauth_server(FixtureAuthority()) as base, running_service(home) as harness:
+        config = HttpServerConfig(url=f"{base}/mcp")
+        before_discovery = harness.service.auth_status_now("docs", config)
+        discovered = await harness.service.auth_status("docs", config)
+        after_discovery = harness.service.auth_status_now("docs", config)
+        started = await harness.service.start_login("docs", config)
+        await follow_authorization(started.authorization_url)
+        await harness.next_completion()
+
+        assert (before_discovery, discovered, after_discovery) == ("unknown", "notLoggedIn", "notLoggedIn")
+        assert harness.service.auth_status_now("docs", config) == "oAuth"
+        assert harness.service.auth_status_now("local", StdioServerConfig(command="true")) == "unsupported"
