@@ -6,7 +6,8 @@
     ├── Overloaded            the outbound queue is full (-32001)
     ├── RequestFailed         a valid request whose operation failed; the message says what to do (-32000)
     │   ├── McpServerError    an MCP server failed or answered with an error (carries its code and data)
-    │   └── ConfigError       config files could not be loaded or validated
+    │   ├── ConfigError       config files could not be loaded or validated
+    │   └── ClientRequestError  the client answered a server->client request with an error
     └── (anything else)       a bug: logged to stderr, answered -32603 with a generic message
 
 Messages of these exceptions go on the wire as they are, so they must never contain secrets,
@@ -64,3 +65,14 @@ class ConfigError(RequestFailed):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("invalid configuration:\n" + "\n".join(problems))
         self.problems = problems
+
+
+class ClientRequestError(RequestFailed):
+    """The client answered one of our server->client requests with a JSON-RPC error."""
+
+    def __init__(
+        self, method: str, *, client_code: int | None, client_message: str, data: Any = None
+    ) -> None:
+        super().__init__(f"The client answered `{method}` with an error: {client_message}", data=data)
+        self.client_code = client_code
+        self.client_message = client_message

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from protocol.base import WireModel
+if TYPE_CHECKING:
+    # Only for typing: pydantic stays off the path to the `initialize` reply.
+    from protocol.base import WireModel
 
 Listener = Callable[[str, dict[str, Any]], None]
 """Receives (method, params) of one notification; must not block (connections enqueue and return)."""
@@ -28,6 +30,6 @@ class EventBus:
 
     def publish(self, method: str, params: WireModel | dict[str, Any]) -> None:
         """Send one notification to every listener."""
-        payload = params.to_wire() if isinstance(params, WireModel) else params
+        payload = params if isinstance(params, dict) else params.to_wire()
         for listener in list(self._listeners):
             listener(method, payload)

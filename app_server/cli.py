@@ -1,0 +1,115 @@
+"""The `app-server` command: serves stdio by default, or a loopback WebSocket with `--listen`.
+
+Subcommands (`demo`, `mcp ...`) plug into `build_parser`'s subparsers, each setting its own
+`func(args) -> exit code` default. Logging goes to stderr before anything else: stdout belongs
+to the protocol.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+Command = Callable[[argparse.Namespace], int]
+
+EXIT_USAGE = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command: Command = args.func
+    return command(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="app-server",
+        description="Codex app-server protocol v2; serves stdio unless --listen is given.",
+    )
+    parser.add_argument(
+        "--listen",
+        metavar="ws://HOST:PORT",
+        help="serve a WebSocket instead of stdio (loopback unless a token is set)",
+    )
+    parser.add_argument(
+        "--ws-token-file", type=Path, metavar="FILE", help="file holding the WebSocket bearer token"
+    )
+    parser.add_argument(
+        "--ws-allowed-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="an Origin allowed to connect (repeatable; default: requests carrying any Origin are refused)",
+    )
+    parser.add_argument(
+        "--max-message-bytes",
+        type=_positive_int,
+        metavar="N",
+        help="largest accepted message (default 64 MiB)",
+    )
+    parser.add_argument(
+        "-c",
+        dest="config_overrides",
+        action="append",
+        default=[],
+        type=_override,
+        metavar="KEY=VALUE",
+        help="override a config value (repeatable)",
+    )
+    parser.set_defaults(func=run_server)
+    parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
+    return parser
+
+
+def run_server(args: argparse.Namespace) -> int:
+    import anyio
+
+    from app_server.errors import AppServerError
+    from app_server.server import DEFAULT_MAX_MESSAGE_BYTES, ServerOptions, serve
+
+    token = None
+    if args.ws_token_file is not None:
+        try:
+            token = args.ws_token_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            print(f"app-server: cannot read --ws-token-file: {exc.strerror}", file=sys.stderr)
+            return EXIT_USAGE
+        if not token:
+            print("app-server: --ws-token-file is empty", file=sys.stderr)
+            return EXIT_USAGE
+    options = ServerOptions(
+        listen=args.listen,
+        ws_token=token,
+        ws_allowed_origins=tuple(args.ws_allowed_origin),
+        max_message_bytes=args.max_message_bytes or DEFAULT_MAX_MESSAGE_BYTES,
+        config_overrides=tuple(args.config_overrides),
+    )
+    exit_code = 0
+    try:
+        anyio.run(serve, options)
+    except* AppServerError as group:  # raised at startup, possibly from inside the task group
+        for error in group.exceptions:
+            print(f"app-server: {error}", file=sys.stderr)
+        exit_code = EXIT_USAGE
+    return exit_code
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be a positive integer")
+    return value
+
+
+def _override(text: str) -> str:
+    key, sep, _ = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return text

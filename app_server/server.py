@@ -1,0 +1,110 @@
+"""The composition root: builds the shared services, serves the transport(s), shuts down in order."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio
+
+from app_server.events import EventBus
+from app_server.home import home_dir
+from app_server.rpc.connection import DEFAULT_MAX_OUTBOUND_MESSAGES, Connection
+from app_server.rpc.dispatcher import MethodTable
+from app_server.transport.base import MessageStream
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ServerOptions:
+    listen: str | None = None
+    """`ws://HOST:PORT` to serve WebSocket; None serves stdio."""
+    ws_token: str | None = None
+    ws_allowed_origins: tuple[str, ...] = ()
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    max_outbound_messages: int = DEFAULT_MAX_OUTBOUND_MESSAGES
+    config_overrides: tuple[str, ...] = ()
+    """`-c key=value` strings, in order, for the config layer."""
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What every connection and handler shares.
+
+    Later services (config, MCP runtime manager, thread store, auth) are built in `build_services`
+    and added here as typed fields, so handlers reach them as `ctx.services.<name>`.
+    """
+
+    home: Path
+    events: EventBus
+    config_overrides: tuple[str, ...]
+
+
+def build_services(options: ServerOptions) -> Services:
+    return Services(home=home_dir(), events=EventBus(), config_overrides=options.config_overrides)
+
+
+async def serve(options: ServerOptions) -> None:
+    """Serve until stdin ends (stdio), or SIGTERM/SIGINT; raises ConfigError for a bad listen setting."""
+    from app_server.handlers import method_table
+
+    services = build_services(options)
+    methods = method_table()
+    async with anyio.create_task_group() as task_group:
+        task_group.start_soon(_stop_on_signal, task_group.cancel_scope)
+        if options.listen is None:
+            await serve_stdio(options, services, methods)
+            task_group.cancel_scope.cancel()
+        else:
+            await _start_websocket(task_group, options, services, methods)
+
+
+async def serve_stdio(options: ServerOptions, services: Services, methods: MethodTable) -> None:
+    from app_server.transport.stdio import take_over_stdio
+
+    stream = take_over_stdio(max_message_bytes=options.max_message_bytes)
+    await serve_connection(stream, options, services, methods)
+
+
+async def serve_connection(
+    stream: MessageStream, options: ServerOptions, services: Services, methods: MethodTable
+) -> None:
+    """Serve one client connection until it ends."""
+    connection = Connection(
+        stream, methods=methods, services=services, max_outbound_messages=options.max_outbound_messages
+    )
+    await connection.run()
+
+
+async def _start_websocket(
+    task_group: anyio.abc.TaskGroup, options: ServerOptions, services: Services, methods: MethodTable
+) -> None:
+    from app_server.transport.websocket import WebSocketSettings, serve_websocket
+
+    assert options.listen is not None
+    settings = WebSocketSettings.from_listen_url(
+        options.listen,
+        token=options.ws_token,
+        allowed_origins=options.ws_allowed_origins,
+        max_message_bytes=options.max_message_bytes,
+    )
+
+    async def on_connection(stream: MessageStream) -> None:
+        await serve_connection(stream, options, services, methods)
+
+    port = await task_group.start(serve_websocket, settings, on_connection)
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    logger.info("listening on ws://%s:%d", host, port)
+
+
+async def _stop_on_signal(scope: anyio.CancelScope) -> None:
+    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async for received in signals:
+            logger.info("received %s; shutting down", signal.Signals(received).name)
+            scope.cancel()
+            return

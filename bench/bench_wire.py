@@ -1,0 +1,84 @@
+"""Wire benchmarks over the real stdio daemon: process start -> initialize reply, round trip, throughput."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+STARTS = 10
+ROUND_TRIPS = 2000
+PIPELINED = 20000
+INITIALIZE = json.dumps(
+    {"id": 0, "method": "initialize", "params": {"clientInfo": {"name": "bench", "version": "1"}}}
+).encode()
+# The cheapest request there is: a repeated `initialize`, answered by the gate ("Already initialized")
+# after the full decode -> classify -> gate -> encode path.
+CHEAP = b'{"id":1,"method":"initialize","params":{}}\n'
+
+
+def _spawn(home: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "app_server"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "APP_SERVER_HOME": home},
+    )
+
+
+def _start_to_initialize(home: str) -> float:
+    started = time.perf_counter()
+    process = _spawn(home)
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write(INITIALIZE + b"\n")
+    process.stdin.flush()
+    reply = process.stdout.readline()
+    elapsed = time.perf_counter() - started
+    assert b'"result"' in reply, reply
+    process.stdin.close()
+    process.wait(timeout=10)
+    return elapsed
+
+
+def _round_trips_and_throughput(home: str) -> tuple[float, float]:
+    process = _spawn(home)
+    assert process.stdin is not None and process.stdout is not None
+    write_fd, reader = process.stdin.fileno(), process.stdout
+    os.write(write_fd, INITIALIZE + b"\n")
+    reader.readline()
+    samples = []
+    for _ in range(ROUND_TRIPS):
+        started = time.perf_counter()
+        os.write(write_fd, CHEAP)
+        reader.readline()
+        samples.append(time.perf_counter() - started)
+    started = time.perf_counter()
+    batch = CHEAP * 1000
+    for _ in range(PIPELINED // 1000):
+        os.write(write_fd, batch)
+        for _ in range(1000):
+            reader.readline()
+    throughput = PIPELINED / (time.perf_counter() - started)
+    process.stdin.close()
+    process.wait(timeout=10)
+    return statistics.median(samples), throughput
+
+
+def run() -> list[tuple[str, str, str]]:
+    with tempfile.TemporaryDirectory() as home:
+        starts = [_start_to_initialize(home) for _ in range(STARTS)]
+        round_trip, throughput = _round_trips_and_throughput(home)
+    return [
+        (
+            "stdio: process start -> initialize reply (median of 10)",
+            f"{statistics.median(starts):.3f} s",
+            "< 0.15 s",
+        ),
+        ("stdio: request round trip (median)", f"{round_trip * 1000:.3f} ms", "< 0.2 ms"),
+        ("stdio: pipelined throughput", f"{throughput:,.0f} req/s", "-"),
+    ]

@@ -1,0 +1,56 @@
+"""The `app-server` command line: options, validation, and the console entry point."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app_server.cli import build_parser, main, run_server
+
+
+def test_options_are_parsed_for_the_server_and_overrides_kept_in_order() -> None:
+    args = build_parser().parse_args(
+        ["--listen", "ws://127.0.0.1:4500", "--ws-allowed-origin", "https://a", "--ws-allowed-origin", "https://b",
+         "-c", "model=x", "-c", "mcp_servers.s.enabled=false", "--max-message-bytes", "1024"]
+    )  # fmt: skip
+    assert args.func is run_server
+    assert args.listen == "ws://127.0.0.1:4500"
+    assert args.ws_allowed_origin == ["https://a", "https://b"]
+    assert args.config_overrides == ["model=x", "mcp_servers.s.enabled=false"]
+    assert args.max_message_bytes == 1024
+
+
+@pytest.mark.parametrize("argv", [["-c", "no-equals-sign"], ["--max-message-bytes", "0"], ["--bogus"]])
+def test_bad_arguments_exit_with_usage_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    assert "usage: app-server" in capsys.readouterr().err
+
+
+def test_an_empty_token_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text("\n")
+    assert main(["--listen", "ws://127.0.0.1:0", "--ws-token-file", str(token_file)]) == 2
+    assert "empty" in capsys.readouterr().err
+
+
+def test_a_malformed_listen_address_is_refused(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--listen", "http://127.0.0.1:80"]) == 2
+    assert "ws://HOST:PORT" in capsys.readouterr().err
+
+
+def test_help_is_printed_by_the_module_entry_point() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "app_server", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert completed.returncode == 0
+    assert "--listen" in completed.stdout
+    assert "--ws-token-file" in completed.stdout

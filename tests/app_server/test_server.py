@@ -1,0 +1,293 @@
+"""The real daemon over stdio: every bad input answered as JSON-RPC 2.0 says, and the daemon lives on."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from itertools import count
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from anyio.from_thread import BlockingPortal, start_blocking_portal
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from protocol import errors as codes
+from tests.app_server.daemon import Daemon
+
+MAX_MESSAGE_BYTES = 65536
+INIT = {"clientInfo": {"name": "tests", "version": "1"}}
+
+
+class BlockingDaemon:
+    """A long-lived daemon driven from synchronous (hypothesis) tests through a blocking portal."""
+
+    def __init__(self, portal: BlockingPortal, daemon: Daemon) -> None:
+        self.portal = portal
+        self.daemon = daemon
+        self._probe_ids = count()
+
+    def send(self, raw: bytes) -> None:
+        self.portal.call(self.daemon.send_raw, raw)
+
+    def next_message(self) -> Any:
+        return self.portal.call(self.daemon.next_message)
+
+    def answers_until_probe(self) -> list[Any]:
+        """Everything the daemon sent before answering a fresh probe request (proves it is alive)."""
+        probe_id = f"probe-{next(self._probe_ids)}"
+        self.send(json.dumps({"id": probe_id, "method": "no/such/method"}).encode() + b"\n")
+        received = []
+        while True:
+            message = self.next_message()
+            if isinstance(message, dict) and message.get("id") == probe_id:
+                assert message["error"]["code"] == codes.METHOD_NOT_FOUND
+                return received
+            received.append(message)
+
+
+def _blocking_daemon(
+    tmp_path_factory: pytest.TempPathFactory, *, initialize: bool
+) -> Iterator[BlockingDaemon]:
+    home = tmp_path_factory.mktemp("home")
+    with start_blocking_portal("asyncio") as portal:
+        daemon_context = Daemon.start(home, "--max-message-bytes", str(MAX_MESSAGE_BYTES))
+        with portal.wrap_async_context_manager(daemon_context) as daemon:
+            if initialize:
+                portal.call(daemon.initialize)
+            yield BlockingDaemon(portal, daemon)
+
+
+@pytest.fixture(scope="module")
+def ready(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BlockingDaemon]:
+    """An initialized daemon shared by the module's tests."""
+    yield from _blocking_daemon(tmp_path_factory, initialize=True)
+
+
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BlockingDaemon]:
+    """A daemon that is never initialized (a rejected initialize leaves it so)."""
+    yield from _blocking_daemon(tmp_path_factory, initialize=False)
+
+
+def assert_well_formed(message: Any) -> None:
+    """A JSON-RPC 2.0 response: jsonrpc, id, exactly one of result/error, an error with code+message."""
+    if isinstance(message, list):
+        assert message, "an empty batch answer"
+        for item in message:
+            assert_well_formed(item)
+        return
+    assert isinstance(message, dict)
+    assert message.get("jsonrpc") == "2.0"
+    assert "id" in message
+    assert ("result" in message) != ("error" in message)
+    if "error" in message:
+        assert isinstance(message["error"]["code"], int)
+        assert isinstance(message["error"]["message"], str)
+
+
+BAD_INPUT_AFTER_INITIALIZE = [
+    ("malformed JSON", b"{bad\n", codes.PARSE_ERROR, None),
+    ("blank line", b"\n", codes.PARSE_ERROR, None),
+    ("two objects on one line", b'{"id":1,"method":"a"}{"id":2,"method":"b"}\n', codes.PARSE_ERROR, None),
+    (
+        "invalid UTF-8 (an encoded lone surrogate)",
+        b'{"id":1,"method":"\xed\xa0\x80"}\n',
+        codes.PARSE_ERROR,
+        None,
+    ),
+    ("a string", b'"hello"\n', codes.INVALID_REQUEST, None),
+    ("a number", b"42\n", codes.INVALID_REQUEST, None),
+    ("null", b"null\n", codes.INVALID_REQUEST, None),
+    ("missing method", b'{"jsonrpc":"2.0","id":3}\n', codes.INVALID_REQUEST, 3),
+    ("method not a string", b'{"id":4,"method":7}\n', codes.INVALID_REQUEST, 4),
+    ("float id", b'{"id":1.5,"method":"initialize"}\n', codes.INVALID_REQUEST, None),
+    ("object id", b'{"id":{},"method":"initialize"}\n', codes.INVALID_REQUEST, None),
+    ("bool id", b'{"id":true,"method":"initialize"}\n', codes.INVALID_REQUEST, None),
+    ("wrong jsonrpc version", b'{"jsonrpc":"1.0","id":5,"method":"x"}\n', codes.INVALID_REQUEST, 5),
+    ("empty batch", b"[]\n", codes.INVALID_REQUEST, None),
+    ("unknown method", b'{"jsonrpc":"2.0","id":6,"method":"no/such"}\n', codes.METHOD_NOT_FOUND, 6),
+    ("no jsonrpc member", b'{"id":7,"method":"no/such"}\n', codes.METHOD_NOT_FOUND, 7),
+    ("trailing CR and spaces", b'{"id":8,"method":"no/such"}  \r\n', codes.METHOD_NOT_FOUND, 8),
+    ("lone surrogate escape in the id", b'{"id":"\\ud800","method":"x"}\n', codes.METHOD_NOT_FOUND, "\ud800"),
+    ("second initialize", b'{"id":9,"method":"initialize","params":{}}\n', codes.NOT_INITIALIZED, 9),
+    (
+        "line over the size limit",
+        b'{"id":10,"pad":"' + b"x" * MAX_MESSAGE_BYTES + b'"}\n',
+        codes.INVALID_REQUEST,
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("raw", "code", "request_id"),
+    [case[1:] for case in BAD_INPUT_AFTER_INITIALIZE],
+    ids=[case[0] for case in BAD_INPUT_AFTER_INITIALIZE],
+)
+def test_bad_input_is_answered_with_the_spec_error_and_the_daemon_lives_on(
+    ready: BlockingDaemon, raw: bytes, code: int, request_id: Any
+) -> None:
+    ready.send(raw)
+    answers = ready.answers_until_probe()
+    assert len(answers) == 1, answers
+    assert_well_formed(answers[0])
+    assert answers[0]["error"]["code"] == code
+    assert answers[0]["id"] == request_id
+
+
+BAD_PARAMS_BEFORE_INITIALIZE = [
+    ("params an array", [1], None),
+    ("params a string", "x", None),
+    ("params missing clientInfo", {}, "clientInfo"),
+    ("clientInfo.name not a string", {"clientInfo": {"name": 5, "version": "1"}}, "clientInfo.name"),
+    ("clientInfo.version missing", {"clientInfo": {"name": "x"}}, "clientInfo.version"),
+    (
+        "capabilities.optOutNotificationMethods not a list",
+        {**INIT, "capabilities": {"optOutNotificationMethods": "thread/started"}},
+        "capabilities.optOutNotificationMethods",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("params", "named_field"),
+    [case[1:] for case in BAD_PARAMS_BEFORE_INITIALIZE],
+    ids=[case[0] for case in BAD_PARAMS_BEFORE_INITIALIZE],
+)
+def test_initialize_with_bad_params_is_answered_invalid_params_naming_the_field(
+    fresh: BlockingDaemon, params: Any, named_field: str | None
+) -> None:
+    fresh.send(json.dumps({"id": 1, "method": "initialize", "params": params}).encode() + b"\n")
+    answer = fresh.next_message()
+    assert answer["id"] == 1
+    assert answer["error"]["code"] == codes.INVALID_PARAMS
+    if named_field is not None:
+        assert named_field in answer["error"]["message"]
+
+
+def test_requests_before_initialize_are_answered_not_initialized(fresh: BlockingDaemon) -> None:
+    fresh.send(b'{"id":"early","method":"no/such"}\n')
+    answer = fresh.next_message()
+    assert answer["id"] == "early"
+    assert answer["error"] == {"code": codes.NOT_INITIALIZED, "message": "Not initialized"}
+
+
+def test_a_batch_is_answered_with_an_array_of_its_requests_answers(ready: BlockingDaemon) -> None:
+    ready.send(b'[{"id":21,"method":"no/such"},{"method":"just/a/notification"},5,{"id":22,"method":"x"}]\n')
+    (answer,) = ready.answers_until_probe()
+    assert_well_formed(answer)
+    assert sorted((item["id"] or 0, item["error"]["code"]) for item in answer) == [
+        (0, codes.INVALID_REQUEST),
+        (21, codes.METHOD_NOT_FOUND),
+        (22, codes.METHOD_NOT_FOUND),
+    ]
+
+
+def test_a_batch_of_only_notifications_gets_no_answer(ready: BlockingDaemon) -> None:
+    ready.send(b'[{"method":"a"},{"method":"b"}]\n')
+    assert ready.answers_until_probe() == []
+
+
+def test_duplicate_ids_are_both_answered(ready: BlockingDaemon) -> None:
+    ready.send(b'{"id":30,"method":"no/such"}\n{"id":30,"method":"other"}\n')
+    answers = ready.answers_until_probe()
+    assert [answer["id"] for answer in answers] == [30, 30]
+
+
+def test_a_response_matching_no_pending_request_is_dropped(ready: BlockingDaemon) -> None:
+    ready.send(b'{"jsonrpc":"2.0","id":12345,"result":{}}\n')
+    assert ready.answers_until_probe() == []
+    ready.portal.call(ready.daemon.wait_for_stderr, "matches no pending request")
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+REQUEST_LIKE = st.fixed_dictionaries(
+    {"id": st.integers() | st.text(max_size=8), "method": st.text(max_size=12)},
+    optional={"params": JSON_VALUES, "jsonrpc": st.just("2.0")},
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=JSON_VALUES | REQUEST_LIKE)
+def test_any_json_value_gets_well_formed_answers_and_every_request_is_answered(
+    ready: BlockingDaemon, value: Any
+) -> None:
+    ready.send(json.dumps(value).encode() + b"\n")
+    answers = ready.answers_until_probe()
+    for answer in answers:
+        assert_well_formed(answer)
+    if isinstance(value, dict) and "method" in value and isinstance(value["method"], str) and "id" in value:
+        assert [answer["id"] for answer in answers] == [value["id"]]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(line=st.binary(max_size=64).filter(lambda data: b"\n" not in data))
+def test_any_byte_line_gets_well_formed_answers(ready: BlockingDaemon, line: bytes) -> None:
+    ready.send(line + b"\n")
+    for answer in ready.answers_until_probe():
+        assert_well_formed(answer)
+
+
+@pytest.mark.anyio
+async def test_the_daemon_exits_cleanly_when_stdin_ends(home: Path) -> None:
+    async with Daemon.start(home) as daemon:
+        await daemon.initialize()
+        await daemon.close_stdin()
+        assert await daemon.wait_exit() == 0
+
+
+@pytest.mark.anyio
+async def test_the_daemon_exits_cleanly_on_sigterm(home: Path) -> None:
+    async with Daemon.start(home) as daemon:
+        await daemon.initialize()
+        daemon.process.send_signal(signal.SIGTERM)
+        assert await daemon.wait_exit() == 0
+        await daemon.wait_for_stderr("SIGTERM")
+
+
+@pytest.mark.anyio
+async def test_initialize_reports_the_home_directory_and_platform(home: Path) -> None:
+    async with Daemon.start(home) as daemon:
+        result = await daemon.initialize()
+    assert result["codexHome"] == str(home)
+    assert result["platformFamily"] in ("unix", "windows")
+    assert result["platformOs"]
+    assert result["userAgent"].startswith("app-server/")
+    assert result["userAgent"].endswith(" tests/0.0.1")
+
+
+@pytest.mark.anyio
+async def test_answers_to_requests_piped_before_stdin_closes_are_all_written(home: Path) -> None:
+    async with Daemon.start(home) as daemon:
+        await daemon.send({"id": 1, "method": "initialize", "params": INIT})
+        await daemon.send({"id": 2, "method": "no/such"})
+        await daemon.close_stdin()
+        assert await daemon.wait_exit() == 0
+        with anyio.fail_after(5):
+            first = await daemon.next_message()
+            second = await daemon.next_message()
+    assert (first["id"], second["id"]) == (1, 2)
+
+
+def test_the_path_to_the_initialize_reply_imports_neither_pydantic_nor_mcp_nor_uvicorn() -> None:
+    probe = (
+        "import sys, app_server.cli, app_server.server, app_server.handlers, app_server.transport.stdio; "
+        "heavy = ('pydantic', 'mcp', 'uvicorn', 'jsonrpcserver', 'httpx2'); "
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=30, check=True
+    )
+    assert completed.stdout.strip() == "[]"
