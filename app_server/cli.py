@@ -22,6 +22,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Per-request lines of the HTTP stack carry URLs (which may hold query secrets) and add nothing.
+    for noisy in ("httpx2", "httpcore2", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     parser = build_parser()
     args = parser.parse_args(argv)
     command: Command = args.func

@@ -6,14 +6,19 @@ import logging
 import signal
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
 
+from app_server.core_host import CoreHost
 from app_server.events import EventBus
 from app_server.home import home_dir
 from app_server.rpc.connection import DEFAULT_MAX_OUTBOUND_MESSAGES, Connection
 from app_server.rpc.dispatcher import MethodTable
 from app_server.transport.base import MessageStream
+
+if TYPE_CHECKING:
+    from app_server.core import AppCore
 
 logger = logging.getLogger(__name__)
 
@@ -34,19 +39,26 @@ class ServerOptions:
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    """What every connection and handler shares.
-
-    Later services (config, MCP runtime manager, thread store, auth) are built in `build_services`
-    and added here as typed fields, so handlers reach them as `ctx.services.<name>`.
-    """
+    """What every connection and handler shares; `core()` reaches config, MCP runtimes and threads."""
 
     home: Path
     events: EventBus
     config_overrides: tuple[str, ...]
+    host: CoreHost
+
+    async def core(self) -> AppCore:
+        """The application core, built on first use (it is kept off the path to `initialize`)."""
+        return await self.host.get()
 
 
 def build_services(options: ServerOptions) -> Services:
-    return Services(home=home_dir(), events=EventBus(), config_overrides=options.config_overrides)
+    home, events = home_dir(), EventBus()
+    return Services(
+        home=home,
+        events=events,
+        config_overrides=options.config_overrides,
+        host=CoreHost(home, events, options.config_overrides),
+    )
 
 
 async def serve(options: ServerOptions) -> None:
@@ -57,6 +69,7 @@ async def serve(options: ServerOptions) -> None:
     methods = method_table()
     async with anyio.create_task_group() as task_group:
         task_group.start_soon(_stop_on_signal, task_group.cancel_scope)
+        await task_group.start(services.host.run)
         if options.listen is None:
             await serve_stdio(options, services, methods)
             task_group.cancel_scope.cancel()

@@ -15,4 +15,20 @@ def method_table() -> MethodTable:
     """Every method this server answers."""
     table = MethodTable()
     initialize.register(table)
+    table.add_lazy(
+        ["thread/start", "thread/resume", "thread/read", "thread/list"], "app_server.handlers.thread"
+    )
+    table.add_lazy(["turn/start", "turn/interrupt"], "app_server.handlers.turn")
+    table.add_lazy(
+        [
+            "mcpServerStatus/list",
+            "config/mcpServer/reload",
+            "mcpServer/resource/read",
+            "mcpServer/tool/call",
+            "mcpServer/oauth/login",
+            "mcpServer/views/read",
+        ],
+        "app_server.handlers.mcp",
+    )
+    table.add_lazy(["account/read", "account/login/start", "account/logout"], "app_server.handlers.account")
     return table

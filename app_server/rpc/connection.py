@@ -127,16 +127,22 @@ class Connection:
         params: WireObject | dict[str, Any] | None,
         *,
         timeout: float,  # noqa: ASYNC109 - expiry becomes a RequestFailed that names the method
+        request_id: RequestId | None = None,
     ) -> Any:
         """Send a server->client request and return the client's result.
 
-        Raises Overloaded (queue full), ClientRequestError (the client answered an error), and
-        RequestFailed (no answer within `timeout` seconds, or the client went away).
+        `request_id` lets the caller name the request (to announce it later, e.g. in
+        `serverRequest/resolved`); by default ids are consecutive integers, which a string never
+        collides with. Raises Overloaded (queue full), ClientRequestError (the client answered an
+        error), and RequestFailed (no answer within `timeout` seconds, or the client went away).
         """
         if self._outbound.is_full:
             raise Overloaded
-        request_id = self._next_request_id
-        self._next_request_id += 1
+        if request_id is None:
+            request_id = self._next_request_id
+            self._next_request_id += 1
+        if request_id in self._pending:
+            raise ValueError(f"request id {request_id!r} is already pending")
         pending = self._pending[request_id] = _PendingRequest()
         payload = params if params is None or isinstance(params, dict) else params.to_wire()
         try:
@@ -245,15 +251,20 @@ class Connection:
         context = RequestContext(self, self._services, request.id)
         with anyio.CancelScope() as scope:
             self._track(request.id, scope)
+            succeeded = False
             try:
                 answer = messages.encode(
                     messages.success(request.id, await spec.call(context, request.params))
                 )
+                succeeded = True
             except Exception as exc:
                 answer = _error_from(request, exc)
             finally:
                 self._untrack(request.id, scope)
         reply(None if scope.cancelled_caught else answer)
+        if succeeded and not scope.cancelled_caught:
+            for action in context.after_reply:
+                action()
 
     def _route_response(self, response: Response) -> None:
         pending = self._pending.get(response.id) if response.id is not None else None

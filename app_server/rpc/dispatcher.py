@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
 
 from app_server.errors import InvalidParams
@@ -47,6 +47,8 @@ class RequestContext:
     """For server->client requests (`await connection.request(...)`) and notifications."""
     services: Services
     request_id: RequestId
+    after_reply: list[Callable[[], None]] = field(default_factory=list)
+    """Run once the successful reply is queued: announcements that must follow the response."""
 
 
 Handler = Callable[[RequestContext, Any], Awaitable[object]]
@@ -60,11 +62,20 @@ HandlerT = TypeVar("HandlerT", bound=Handler)
 class MethodSpec:
     method: str
     params: type[ParamsModel] | None
-    """None: the method takes no params (absent, null or `{}`)."""
+    """None: the method takes no params (absent, null or `{}`), unless `parser` reads them."""
     handler: Handler
+    parser: Callable[[Any], Any] | None = None
+    """Reads the params instead of `params` (the protocol registry's models and tagged unions)."""
 
-    def parse_params(self, raw: Any) -> ParamsModel | None:
+    def parse_params(self, raw: Any) -> Any:
         """The validated params; raises InvalidParams (-32602) naming the offending fields."""
+        if self.parser is not None:
+            if raw is not None and not isinstance(raw, dict):
+                raise InvalidParams("Invalid params: params must be an object")
+            try:
+                return self.parser(raw)
+            except ValueError as exc:
+                raise InvalidParams(describe_invalid_params(exc)) from None
         if self.params is None:
             if raw is None or raw == {}:
                 return None
@@ -101,6 +112,15 @@ class MethodTable:
     def add(self, method: str, handler: Handler, *, params: type[ParamsModel] | None) -> None:
         self._lazy.pop(method, None)
         self._specs[method] = MethodSpec(method, params, handler)
+
+    def add_registered(self, method: str, handler: Handler) -> None:
+        """Add `method` with its params read as `protocol.registry` declares them."""
+        from protocol.registry import REQUESTS
+
+        spec = REQUESTS[method]
+        parser = spec.parse_params if spec.params_ref is not None else None
+        self._lazy.pop(method, None)
+        self._specs[method] = MethodSpec(method, None, handler, parser)
 
     def route(self, method: str, *, params: type[ParamsModel] | None) -> Callable[[HandlerT], HandlerT]:
         """Decorator form of `add`."""

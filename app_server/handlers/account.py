@@ -1,0 +1,33 @@
+"""`account/read`, `account/login/start`, `account/logout`: the account drives the effective server view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app_server.rpc.dispatcher import MethodTable, RequestContext
+from protocol.account import GetAccountParams, GetAccountResponse, LogoutAccountResponse
+
+
+async def account_read(ctx: RequestContext, _params: GetAccountParams) -> GetAccountResponse:
+    core = await ctx.services.core()
+    return core.auth.read()
+
+
+async def login_start(ctx: RequestContext, params: Any) -> Any:
+    core = await ctx.services.core()
+    response = core.auth.login(params)
+    ctx.after_reply.append(core.schedule_reload)
+    return response
+
+
+async def logout(ctx: RequestContext, _params: None) -> LogoutAccountResponse:
+    core = await ctx.services.core()
+    response = core.auth.logout()
+    ctx.after_reply.append(core.schedule_reload)
+    return response
+
+
+def register(table: MethodTable) -> None:
+    table.add_registered("account/read", account_read)
+    table.add_registered("account/login/start", login_start)
+    table.add_registered("account/logout", logout)

@@ -1,0 +1,98 @@
+"""MCP server methods: status, reload, resource read, tool call, OAuth login, and the views (extension)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from app_server.core import AppCore
+from app_server.mcp.runtime import RuntimeCell
+from app_server.rpc.dispatcher import MethodTable, RequestContext
+from protocol.mcp import (
+    ListMcpServerStatusParams,
+    ListMcpServerStatusResponse,
+    McpResourceReadParams,
+    McpResourceReadResponse,
+    McpServerOauthLoginParams,
+    McpServerOauthLoginResponse,
+    McpServerRefreshResponse,
+    McpServerToolCallParams,
+    McpServerToolCallResponse,
+)
+from protocol.views import McpServerViewsReadParams, McpServerViewsReadResponse
+
+
+def _cell(core: AppCore, thread_id: str | None) -> RuntimeCell:
+    """The thread's runtime cell, or the app-level one for threadless requests."""
+    if thread_id is not None:
+        return core.threads.get(thread_id).cell
+    assert core.app_cell is not None
+    return core.app_cell
+
+
+def _overrides(core: AppCore, thread_id: str | None) -> Mapping[str, Any] | None:
+    return core.threads.get(thread_id).overrides if thread_id is not None else None
+
+
+async def status_list(ctx: RequestContext, params: ListMcpServerStatusParams) -> ListMcpServerStatusResponse:
+    core = await ctx.services.core()
+    entries, next_cursor = await core.manager.status(
+        _cell(core, params.thread_id),
+        cursor=params.cursor,
+        limit=params.limit,
+        detail=params.detail or "full",
+        server_name=params.server_name,
+    )
+    return ListMcpServerStatusResponse.model_validate({"data": entries, "nextCursor": next_cursor})
+
+
+async def reload(ctx: RequestContext, _params: None) -> McpServerRefreshResponse:
+    core = await ctx.services.core()
+    await core.reload()
+    return McpServerRefreshResponse()
+
+
+async def resource_read(ctx: RequestContext, params: McpResourceReadParams) -> McpResourceReadResponse:
+    core = await ctx.services.core()
+    with _cell(core, params.thread_id).lease() as runtime:
+        result = await core.manager.read_resource(runtime, params.server, params.uri)
+    return McpResourceReadResponse.model_validate(result)
+
+
+async def tool_call(ctx: RequestContext, params: McpServerToolCallParams) -> McpServerToolCallResponse:
+    core = await ctx.services.core()
+    arguments = params.arguments if isinstance(params.arguments, dict) else None
+    with _cell(core, params.thread_id).lease() as runtime:
+        result = await core.manager.call_tool(
+            runtime, params.server, params.tool, arguments, meta=params.meta
+        )
+    return McpServerToolCallResponse.model_validate(result)
+
+
+async def oauth_login(ctx: RequestContext, params: McpServerOauthLoginParams) -> McpServerOauthLoginResponse:
+    core = await ctx.services.core()
+    with _cell(core, params.thread_id).lease() as runtime:
+        slot = runtime.slots.get(params.name)
+    started = await core.oauth.start_login(
+        params.name,
+        slot.config if slot is not None else None,
+        scopes=params.scopes,
+        timeout_secs=params.timeout_secs,
+        thread_id=params.thread_id,
+        client_registration=params.client_registration,
+    )
+    return McpServerOauthLoginResponse(authorization_url=started.authorization_url, login_id=started.login_id)
+
+
+async def views_read(ctx: RequestContext, params: McpServerViewsReadParams) -> McpServerViewsReadResponse:
+    core = await ctx.services.core()
+    return core.views_snapshot(_overrides(core, params.thread_id))
+
+
+def register(table: MethodTable) -> None:
+    table.add_registered("mcpServerStatus/list", status_list)
+    table.add_registered("config/mcpServer/reload", reload)
+    table.add_registered("mcpServer/resource/read", resource_read)
+    table.add_registered("mcpServer/tool/call", tool_call)
+    table.add_registered("mcpServer/oauth/login", oauth_login)
+    table.add_registered("mcpServer/views/read", views_read)

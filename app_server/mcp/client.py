@@ -1,0 +1,378 @@
+"""One connection to one MCP server (stdio or streamable HTTP), owned by one supervisor task for its life.
+
+The supervisor enters the SDK `Client`, lists the catalog, then waits for a stop request, a
+`list_changed` notification (re-list) or the child's exit; the SDK's cancel scopes are therefore
+entered and exited in the same task. Startup (spawn or connect + initialize + first listing) is
+bounded by `startup_timeout_sec` through the deadline of the scope that encloses the whole life,
+lifted once the server is ready. Calls are made from the callers' own tasks, bounded by
+`tool_timeout_sec`; when the connection stops, its in-flight calls fail (leases prevent that for
+a generation still in use).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, cast
+from urllib.parse import urlsplit
+
+import anyio
+import httpx2
+import mcp_types as types
+from mcp.client import Client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.dispatcher import ProgressFnT
+from mcp.shared.exceptions import MCPError
+from pydantic import ValidationError
+
+from app_server.config.servers import HttpServerConfig, StdioServerConfig
+from app_server.errors import AppServerError, InvalidParams, McpServerError, RequestFailed
+from app_server.mcp.catalog import ServerCatalog, WireDict, fetch_catalog
+from app_server.mcp.processes import (
+    DEFAULT_MAX_MESSAGE_BYTES,
+    ChildRegistry,
+    LaunchSpec,
+    ServerLog,
+    StdioChild,
+    child_environment,
+)
+
+logger = logging.getLogger(__name__)
+
+ServerConfig = StdioServerConfig | HttpServerConfig
+ConnectionState = Literal["starting", "ready", "failed", "cancelled"]
+AuthProvider = Callable[[str, HttpServerConfig], httpx2.Auth | None]
+ProgressCallback = ProgressFnT
+"""`async (progress, total, message) -> None`."""
+CLIENT_INFO = types.Implementation(name="app-server", version="0.1.0")
+_PASSTHROUGH_RESULT_FIELDS = ("content", "structuredContent", "isError", "_meta")
+
+
+@dataclass(frozen=True)
+class RuntimeContext:
+    """What a generation's connections depend on besides their config; a change restarts them."""
+
+    cwd: Path | None = None
+    """The thread's working directory (stdio servers without their own `cwd` start there)."""
+    auth_fingerprint: str = ""
+    """Changes when credentials change (supplied by the OAuth layer)."""
+
+
+def http_origin(url: str) -> str | None:
+    """`scheme://host[:port]` of a URL: no credentials, path, query or fragment."""
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.hostname:
+        return None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
+
+
+class McpConnection:
+    """A live (or starting, or failed) connection to one server; see the module docstring."""
+
+    def __init__(
+        self,
+        name: str,
+        config: ServerConfig,
+        context: RuntimeContext,
+        *,
+        registry: ChildRegistry | None = None,
+        auth_for: AuthProvider | None = None,
+        on_state: Callable[[McpConnection], None] | None = None,
+        on_catalog_changed: Callable[[McpConnection], None] | None = None,
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    ) -> None:
+        self.name = name
+        self.config = config
+        self.context = context
+        self.state: ConnectionState = "starting"
+        self.error: str | None = None
+        self.auth_required = False
+        self.catalog: ServerCatalog | None = None
+        self.server_info: WireDict | None = None
+        self.server_capabilities: WireDict | None = None
+        self.log = ServerLog()
+        self.pid: int | None = None
+        self.settled = anyio.Event()
+        """Set once startup ended: ready, failed or cancelled."""
+        self.closed = anyio.Event()
+        """Set once the connection is fully closed (child reaped)."""
+        self.holders = 0
+        """How many generations hold this connection; the last one to let go stops it."""
+        self._registry = registry
+        self._auth_for = auth_for
+        self._on_state = on_state
+        self._on_catalog_changed = on_catalog_changed
+        self._max_message_bytes = max_message_bytes
+        self._client: Client | None = None
+        self._life = anyio.CancelScope()
+        self._wake = anyio.Event()
+        self._stop_requested = False
+        self._relist_requested = False
+        self._garbage_before_ready = False
+        self._child: StdioChild | None = None
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop_requested
+
+    def stop(self) -> None:
+        """Ask the supervisor to close the connection (returns at once; await `closed` to know it is done)."""
+        self._stop_requested = True
+        if self.state == "starting":
+            self._life.cancel()
+        self._wake.set()
+
+    async def run(self) -> None:
+        """The supervisor: the only task that enters and exits this connection's SDK client."""
+        try:
+            with self._life:
+                self._life.deadline = anyio.current_time() + self.config.startup_timeout_sec
+                async with self._open_client() as client:
+                    catalog = await fetch_catalog(client, self.name, self.config)
+                    self._life.deadline = math.inf
+                    self._become_ready(client, catalog)
+                    await self._serve(client)
+        except Exception as exc:
+            self._fail(self._describe(_root_cause(exc)))
+        finally:
+            self._client = None
+            if self.state == "starting":
+                if self._stop_requested:
+                    self._set_state("cancelled", None)
+                elif self._garbage_before_ready:
+                    self._set_state(
+                        "failed", f"MCP server `{self.name}` wrote output to stdout that is not JSON-RPC"
+                    )
+                else:
+                    timeout = self.config.startup_timeout_sec
+                    self._set_state(
+                        "failed",
+                        f"MCP client for `{self.name}` timed out after {timeout:g} seconds. Add or adjust "
+                        f"`startup_timeout_sec` in your config.toml for `[mcp_servers.{self.name}]`.",
+                    )
+            self.settled.set()
+            self.closed.set()
+
+    @contextlib.asynccontextmanager
+    async def _open_client(self) -> AsyncIterator[Client]:
+        async with contextlib.AsyncExitStack() as stack:
+            if isinstance(self.config, StdioServerConfig):
+                self._child = StdioChild(
+                    self._launch_spec(self.config),
+                    log=self.log,
+                    registry=self._registry,
+                    on_garbage=self._on_garbage,
+                    max_message_bytes=self._max_message_bytes,
+                )
+                transport: Any = self._child
+            else:
+                http = await stack.enter_async_context(self._http_client(self.config))
+                transport = streamable_http_client(self.config.url, http_client=http)
+            client = Client(
+                transport,
+                mode="legacy",
+                cache=None,
+                client_info=CLIENT_INFO,
+                message_handler=self._on_message,
+            )
+            yield await stack.enter_async_context(client)
+
+    def _launch_spec(self, config: StdioServerConfig) -> LaunchSpec:
+        cwd = config.cwd or self.context.cwd or Path.home()
+        return LaunchSpec(config.command, config.args, child_environment(config.env, config.env_vars), cwd)
+
+    def _http_client(self, config: HttpServerConfig) -> httpx2.AsyncClient:
+        headers = dict(config.http_headers)
+        for header, variable in config.env_http_headers.items():
+            if value := os.environ.get(variable):
+                headers[header] = value
+        if config.bearer_token_env_var is not None:
+            token = os.environ.get(config.bearer_token_env_var)
+            if not token:
+                raise RequestFailed(
+                    f"environment variable `{config.bearer_token_env_var}` for MCP server `{self.name}` "
+                    "is not set"
+                )
+            headers["Authorization"] = f"Bearer {token}"
+        auth = self._auth_for(self.name, config) if self._auth_for is not None else None
+
+        async def note_status(response: httpx2.Response) -> None:
+            if response.status_code == 401:
+                self.auth_required = True
+
+        return httpx2.AsyncClient(
+            headers=headers,
+            auth=auth,
+            timeout=httpx2.Timeout(30.0, read=300.0),
+            event_hooks={"response": [note_status]},
+        )
+
+    def _become_ready(self, client: Client, catalog: ServerCatalog) -> None:
+        self._client = client
+        self.catalog = catalog
+        self.pid = self._child.pid if self._child is not None else None
+        info = client.server_info
+        self.server_info = info.model_dump(by_alias=True, exclude_none=True, mode="json") if info else None
+        self.server_capabilities = client.server_capabilities.model_dump(
+            by_alias=True, exclude_none=True, mode="json"
+        )
+        self._set_state("ready", None)
+
+    async def _serve(self, client: Client) -> None:
+        async with anyio.create_task_group() as tg:
+            if self._child is not None:
+                tg.start_soon(self._wake_on_exit, self._child)
+            while True:
+                await self._wake.wait()
+                self._wake = anyio.Event()
+                if self.stopping:
+                    break
+                if self._child is not None and self._child.exited.is_set():
+                    self._client = None
+                    self._fail(f"MCP server `{self.name}` exited")
+                    break
+                if self._relist_requested:
+                    self._relist_requested = False
+                    await self._relist(client)
+            tg.cancel_scope.cancel()
+
+    async def _wake_on_exit(self, child: StdioChild) -> None:
+        await child.exited.wait()
+        self._wake.set()
+
+    async def _relist(self, client: Client) -> None:
+        with anyio.move_on_after(self.config.startup_timeout_sec):
+            try:
+                self.catalog = await fetch_catalog(client, self.name, self.config)
+            except (MCPError, McpServerError, ValidationError):
+                self.log.append("[app-server] re-listing after list_changed failed; the old catalog stays")
+                return
+            if self._on_catalog_changed is not None:
+                self._on_catalog_changed(self)
+
+    async def _on_message(self, message: Any) -> None:
+        if isinstance(message, types.ToolListChangedNotification | types.ResourceListChangedNotification):
+            self._relist_requested = True
+            self._wake.set()
+
+    def _on_garbage(self) -> None:
+        if self.state == "starting":
+            self._garbage_before_ready = True
+            self._life.cancel()
+
+    def _set_state(self, state: ConnectionState, error: str | None) -> None:
+        self.state = state
+        self.error = error
+        if state != "starting":
+            self.settled.set()
+        if self._on_state is not None:
+            self._on_state(self)
+
+    def _fail(self, error: str) -> None:
+        if self.state in ("starting", "ready"):
+            self._set_state("failed", error)
+
+    def _describe(self, exc: BaseException) -> str:
+        """A readable reason with no third-party exception text, path or secret in it."""
+        name = self.name
+        if isinstance(exc, AppServerError):
+            return exc.message
+        if isinstance(exc, FileNotFoundError):
+            return f"MCP server `{name}` could not be launched: command not found"
+        if isinstance(exc, PermissionError):
+            return f"MCP server `{name}` could not be launched: permission denied"
+        if self.auth_required:
+            return f"MCP server `{name}` requires authentication"
+        if isinstance(exc, MCPError):
+            if self._child is not None and self._child.exited.is_set():
+                return f"MCP server `{name}` exited during startup"
+            return f"MCP server `{name}` failed to initialize: {exc.message}"
+        if isinstance(exc, httpx2.TransportError | httpx2.HTTPStatusError) and isinstance(
+            self.config, HttpServerConfig
+        ):
+            return f"MCP server `{name}` could not be reached at {http_origin(self.config.url)}"
+        logger.warning("MCP server %s failed to start", name, exc_info=exc)
+        return f"MCP server `{name}` failed to start"
+
+    # ---- requests ----------------------------------------------------------------------------
+
+    def _connected_client(self) -> Client:
+        if self._client is None:
+            reason = f": {self.error}" if self.error else ""
+            raise RequestFailed(f"MCP server `{self.name}` is not connected{reason}")
+        return self._client
+
+    async def call_tool(
+        self,
+        tool: str,
+        arguments: Mapping[str, Any] | None = None,
+        *,
+        meta: Mapping[str, Any] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> WireDict:
+        """Call a tool by its raw name; returns `content, structuredContent, isError, _meta` as sent.
+
+        Raises InvalidParams when the tool is filtered out, McpServerError for an error answered by
+        the server (its code, message and data), RequestFailed on timeout or a lost connection.
+        """
+        if not self.config.tool_allowed(tool):
+            raise InvalidParams(f"tool '{tool}' is disabled for MCP server '{self.name}'")
+        client = self._connected_client()
+        try:
+            result = await client.call_tool(
+                tool,
+                dict(arguments) if arguments is not None else None,
+                read_timeout_seconds=self.config.tool_timeout_sec,
+                progress_callback=progress,
+                meta=cast(types.RequestParamsMeta, dict(meta)) if meta is not None else None,
+            )
+        except MCPError as exc:
+            raise self._call_error(exc, f"tool `{tool}`") from None
+        except ValidationError:
+            raise McpServerError(
+                f"MCP server `{self.name}` answered `{tool}` with an invalid result"
+            ) from None
+        dumped = result.model_dump(by_alias=True, exclude_none=True, mode="json")
+        return {key: dumped[key] for key in _PASSTHROUGH_RESULT_FIELDS if key in dumped}
+
+    async def read_resource(self, uri: str) -> WireDict:
+        """Read one resource; returns `{contents}`. Raises like `call_tool`."""
+        client = self._connected_client()
+        try:
+            with anyio.fail_after(self.config.tool_timeout_sec):
+                result = await client.read_resource(uri)
+        except TimeoutError:
+            raise self._timeout_error(f"reading `{uri}`") from None
+        except MCPError as exc:
+            raise self._call_error(exc, f"reading `{uri}`") from None
+        except ValidationError:
+            raise McpServerError(f"MCP server `{self.name}` answered with an invalid resource") from None
+        dumped = result.model_dump(by_alias=True, exclude_none=True, mode="json")
+        return {"contents": dumped.get("contents", [])}
+
+    def _timeout_error(self, what: str) -> RequestFailed:
+        return RequestFailed(
+            f"MCP server `{self.name}` timed out {what} after {self.config.tool_timeout_sec:g} seconds. "
+            f"Add or adjust `tool_timeout_sec` in your config.toml for `[mcp_servers.{self.name}]`."
+        )
+
+    def _call_error(self, exc: MCPError, what: str) -> AppServerError:
+        if exc.code == types.REQUEST_TIMEOUT and exc.message.startswith("Request "):
+            return self._timeout_error(what if what.startswith("reading") else f"calling {what}")
+        if exc.code == types.CONNECTION_CLOSED and exc.message == "Connection closed":
+            return RequestFailed(f"MCP server `{self.name}` closed the connection during {what}")
+        return McpServerError(exc.message, code=exc.code, data=exc.data)

@@ -1,0 +1,179 @@
+"""Runtime generations: an immutable McpRuntime, the RuntimeCell that publishes it, and counted leases.
+
+A generation holds its connections by reference count (`McpConnection.holders`): a connection
+carried into the next generation is held twice for a while, and stops only when the last
+generation holding it closes. A generation closes when it is retired (replaced in its cell) and
+its last lease is released. Nothing here does I/O: leasing and publishing are plain assignments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+
+import anyio
+
+from app_server.errors import InvalidParams, RequestFailed
+from app_server.mcp.catalog import ServerCatalog, ToolRef, build_tool_index
+from app_server.mcp.client import McpConnection, RuntimeContext, ServerConfig
+
+
+@dataclass(frozen=True)
+class ServerSlot:
+    """One effective server in a generation; `connection` is None for a disabled server."""
+
+    name: str
+    config: ServerConfig
+    plugin_id: str | None
+    connection: McpConnection | None
+
+
+class McpRuntime:
+    """One generation: the exact effective servers, their connections and the runtime context."""
+
+    def __init__(
+        self,
+        generation: int,
+        slots: Mapping[str, ServerSlot],
+        context: RuntimeContext,
+        *,
+        thread_id: str | None = None,
+        on_closed: Callable[[McpRuntime], None] | None = None,
+    ) -> None:
+        self.generation = generation
+        self.slots = dict(sorted(slots.items(), key=lambda item: item[0].encode()))
+        self.context = context
+        self.thread_id = thread_id
+        self.leases = 0
+        self.retired = False
+        self.is_closed = False
+        self._on_closed = on_closed
+        self._catalogs: dict[str, ServerCatalog] = {}
+        self._tool_index: dict[str, ToolRef] | None = None
+        for connection in self.connections():
+            connection.holders += 1
+
+    def connections(self) -> list[McpConnection]:
+        return [slot.connection for slot in self.slots.values() if slot.connection is not None]
+
+    def connection(self, server: str) -> McpConnection:
+        """The connection of `server`.
+
+        Raises InvalidParams for an unknown server, RequestFailed for a disabled one.
+        """
+        slot = self.slots.get(server)
+        if slot is None:
+            raise InvalidParams(f"unknown MCP server '{server}'")
+        if slot.connection is None:
+            raise RequestFailed(f"MCP server '{server}' is disabled")
+        return slot.connection
+
+    def tool_index(self) -> dict[str, ToolRef]:
+        """Model-facing name -> tool over the ready servers.
+
+        A server's catalog is captured by this generation the first time it is seen ready, so a
+        re-listing (`list_changed`) reaches only the next generation.
+        """
+        for connection in self.connections():
+            if connection.name not in self._catalogs and connection.state == "ready" and connection.catalog:
+                self._catalogs[connection.name] = connection.catalog
+                self._tool_index = None
+        if self._tool_index is None:
+            self._tool_index = build_tool_index(self._catalogs.items())
+        return self._tool_index
+
+    async def wait_started(self) -> None:
+        """Wait until every connection finished starting (each is bounded by its startup timeout)."""
+        for connection in self.connections():
+            await connection.settled.wait()
+
+    async def check_required(self) -> None:
+        """Wait for startup; raise RequestFailed naming every `required` server that failed."""
+        await self.wait_started()
+        failed = [
+            f"{slot.name}: {slot.connection.error or slot.connection.state}"
+            for slot in self.slots.values()
+            if slot.config.required and slot.connection is not None and slot.connection.state != "ready"
+        ]
+        if failed:
+            raise RequestFailed("required MCP servers failed to initialize: " + "; ".join(failed))
+
+    def _retire(self) -> None:
+        self.retired = True
+        if self.leases == 0:
+            self._close()
+
+    def _release(self) -> None:
+        self.leases -= 1
+        if self.retired and self.leases == 0:
+            self._close()
+
+    def _close(self) -> None:
+        if self.is_closed:
+            return
+        self.is_closed = True
+        for connection in self.connections():
+            connection.holders -= 1
+            if connection.holders == 0:
+                connection.stop()
+        if self._on_closed is not None:
+            self._on_closed(self)
+
+
+class Lease:
+    """A counted hold on one generation: it stays open (its servers running) until released."""
+
+    __slots__ = ("_released", "runtime")
+
+    def __init__(self, runtime: McpRuntime) -> None:
+        self.runtime = runtime
+        self._released = False
+        runtime.leases += 1
+
+    def release(self) -> None:
+        """Let go of the generation (idempotent); a retired generation closes with its last lease."""
+        if not self._released:
+            self._released = True
+            self.runtime._release()
+
+    def __enter__(self) -> McpRuntime:
+        return self.runtime
+
+    def __exit__(self, *_: object) -> None:
+        self.release()
+
+    async def __aenter__(self) -> McpRuntime:
+        return self.runtime
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.release()
+
+
+class RuntimeCell:
+    """Holds the current generation of one scope (the app level or one thread)."""
+
+    def __init__(self, current: McpRuntime, *, thread_id: str | None = None) -> None:
+        self.current = current
+        self.thread_id = thread_id
+        self.is_closed = False
+        self.changed = anyio.Event()
+        """Set (and replaced) at every publish; lets a waiter see the next generation."""
+
+    def lease(self) -> Lease:
+        """Capture the current generation: O(1), no I/O, independent of how many servers or tools exist."""
+        return Lease(self.current)
+
+    def publish(self, runtime: McpRuntime) -> None:
+        """Swap in `runtime` in one step; the previous generation retires (and closes when unleased)."""
+        previous, self.current = self.current, runtime
+        previous._retire()
+        changed, self.changed = self.changed, anyio.Event()
+        changed.set()
+
+    def close(self) -> None:
+        """Retire the current generation for good (thread unloaded, daemon exiting)."""
+        self.is_closed = True
+        self.current._retire()

@@ -1,0 +1,72 @@
+"""Status entries of `mcpServerStatus/list` (the 12 wire fields, camelCase) and their cursor paging."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+from app_server.config.servers import HttpServerConfig
+from app_server.errors import InvalidParams
+from app_server.mcp.client import McpConnection, ServerConfig, http_origin
+from app_server.mcp.runtime import ServerSlot
+
+StatusDetail = Literal["full", "toolsAndAuthOnly"]
+AuthStatusProvider = Callable[[str, ServerConfig], str]
+"""(server name, config) -> McpAuthStatus: unknown | unsupported | notLoggedIn | bearerToken | oAuth."""
+
+_RUNTIME_STATUS = {"starting": "starting", "ready": "connected", "failed": "failed", "cancelled": "cancelled"}
+
+
+def default_auth_status(_name: str, config: ServerConfig) -> str:
+    """Without an OAuth layer: `bearerToken` when a bearer token variable is set up, else `unsupported`."""
+    if isinstance(config, HttpServerConfig) and config.bearer_token_env_var is not None:
+        return "bearerToken"
+    return "unsupported"
+
+
+def page_bounds(cursor: str | None, limit: int | None, total: int) -> tuple[int, int, str | None]:
+    """(start, end, nextCursor) of one page; the cursor is the decimal index of the next item.
+
+    Raises InvalidParams for a cursor that is not a decimal index or lies past the end.
+    """
+    start = 0
+    if cursor is not None:
+        if not cursor.isascii() or not cursor.isdigit():
+            raise InvalidParams(f"invalid cursor: {cursor}")
+        start = int(cursor)
+        if start > total:
+            raise InvalidParams(f"cursor {start} exceeds total MCP servers {total}")
+    end = total if limit is None else min(total, start + limit)
+    return start, end, (str(end) if end < total else None)
+
+
+def runtime_status(connection: McpConnection | None) -> str:
+    if connection is None:
+        return "disabled"
+    if connection.state == "failed" and connection.auth_required:
+        return "authenticationRequired"
+    return _RUNTIME_STATUS[connection.state]
+
+
+def status_entry(slot: ServerSlot, detail: StatusDetail, auth_status: str) -> dict[str, Any]:
+    """The wire entry of one server, read from its live connection (never starts anything)."""
+    connection = slot.connection
+    catalog = connection.catalog if connection is not None and connection.state == "ready" else None
+    full = detail == "full"
+    tools_error = None
+    if connection is not None and connection.state != "ready":
+        tools_error = connection.error or f"MCP server `{slot.name}` is {connection.state}"
+    return {
+        "name": slot.name,
+        "runtimeStatus": runtime_status(connection),
+        "pluginId": slot.plugin_id,
+        "httpOrigin": http_origin(slot.config.url) if isinstance(slot.config, HttpServerConfig) else None,
+        "serverInfo": connection.server_info if connection is not None else None,
+        "serverCapabilities": connection.server_capabilities if connection is not None else None,
+        "toolListMeta": catalog.tool_list_meta if catalog is not None else None,
+        "tools": dict(catalog.tools) if catalog is not None else {},
+        "toolsError": tools_error,
+        "resources": list(catalog.resources) if catalog is not None and full else [],
+        "resourceTemplates": list(catalog.resource_templates) if catalog is not None and full else [],
+        "authStatus": auth_status,
+    }

@@ -1,0 +1,249 @@
+"""One model step on one leased MCP runtime: advertise its tools, stream the answer, run the calls.
+
+Everything a step touches comes from the runtime it was handed: the tools it advertises, the
+connections its calls go to, the server configs its approvals are judged by. A refresh that
+publishes a new runtime mid-step changes nothing here; the next step leases the new one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+
+from app_server.errors import AppServerError, RequestFailed
+from app_server.events import EventBus
+from app_server.mcp.catalog import ToolRef
+from app_server.mcp.manager import McpManager
+from app_server.mcp.runtime import McpRuntime
+from app_server.model.client import ModelClient
+from app_server.model.step import FunctionTool, MessageDone, StepRequest, TextDelta, ToolCall
+from app_server.threads.approvals import (
+    NEVER_ASK_MESSAGE,
+    approval_request,
+    needs_approval,
+    policy_never_asks,
+)
+from app_server.threads.conversation import history_of
+from app_server.threads.ids import new_id
+from app_server.threads.live import LiveThread, now_ms
+
+logger = logging.getLogger(__name__)
+
+AskClient = Callable[[str, dict[str, Any]], Awaitable[Any]]
+"""Sends a server->client request for this turn and returns the client's result."""
+
+INTERRUPTED = "interrupted"
+
+
+@dataclass(frozen=True)
+class TurnScope:
+    """What every step of one turn shares."""
+
+    thread: LiveThread
+    turn_id: str
+    events: EventBus
+    manager: McpManager
+    model: ModelClient
+    model_name: str
+    instructions: str
+    developer_instructions: str | None
+    approval_policy: object
+    ask: AskClient
+
+    async def start_item(self, item: dict[str, Any]) -> None:
+        """Stamp the item's start, record a copy durably, then announce it."""
+        started = item["startedAtMs"] = now_ms()
+        snapshot = dict(item)
+        await self.thread.start_item(self.turn_id, snapshot)
+        self.events.publish("item/started", {**self._ids(), "item": snapshot, "startedAtMs": started})
+
+    async def complete_item(self, item: dict[str, Any]) -> None:
+        """Record the finished item durably, then announce it (finishes even when interrupted)."""
+        completed = item["completedAtMs"] = now_ms()
+        snapshot = dict(item)
+        with anyio.CancelScope(shield=True):
+            await self.thread.complete_item(self.turn_id, snapshot)
+        self.events.publish("item/completed", {**self._ids(), "item": snapshot, "completedAtMs": completed})
+
+    def notify(self, method: str, params: dict[str, Any]) -> None:
+        self.events.publish(method, {**self._ids(), **params})
+
+    def _ids(self) -> dict[str, str]:
+        return {"threadId": self.thread.id, "turnId": self.turn_id}
+
+
+class _AgentMessage:
+    """The assistant's message of this step: started at its first delta, completed when done."""
+
+    def __init__(self, scope: TurnScope) -> None:
+        self._scope = scope
+        self._item: dict[str, Any] | None = None
+
+    async def delta(self, text: str) -> None:
+        item = await self._open()
+        self._scope.notify("item/agentMessage/delta", {"itemId": item["id"], "delta": text})
+
+    async def done(self, text: str) -> None:
+        item = await self._open()
+        item["text"] = text
+        self._item = None
+        await self._scope.complete_item(item)
+
+    async def _open(self) -> dict[str, Any]:
+        if self._item is None:
+            self._item = {"type": "agentMessage", "id": new_id(), "text": ""}
+            await self._scope.start_item(self._item)
+        return self._item
+
+
+def advertised_tools(index: Mapping[str, ToolRef]) -> tuple[FunctionTool, ...]:
+    """The runtime's tools as flat function tools under their model-facing names."""
+    return tuple(
+        FunctionTool(
+            name=name,
+            description=str(ref.definition.get("description") or ref.definition.get("title") or ""),
+            parameters=ref.definition.get("inputSchema") or {"type": "object", "properties": {}},
+        )
+        for name, ref in index.items()
+    )
+
+
+async def run_step(scope: TurnScope, runtime: McpRuntime) -> bool:
+    """Run one step on `runtime`; True when the model called tools (so another step follows).
+
+    The step first waits for the runtime's servers to finish starting (each bounded by its
+    startup timeout), so it advertises every tool of the generation it leased.
+    """
+    await runtime.wait_started()
+    index = runtime.tool_index()
+    request = StepRequest(
+        model=scope.model_name,
+        instructions=scope.instructions,
+        developer_instructions=scope.developer_instructions,
+        history=history_of(scope.thread.snapshot(include_turns=True)["turns"]),
+        tools=advertised_tools(index),
+    )
+    message = _AgentMessage(scope)
+    calls: list[ToolCall] = []
+    async with scope.model.stream_step(request) as events:
+        async for event in events:
+            if isinstance(event, TextDelta):
+                await message.delta(event.text)
+            elif isinstance(event, MessageDone):
+                await message.done(event.text)
+            elif isinstance(event, ToolCall):
+                calls.append(event)
+    if calls:
+        await _run_calls(scope, runtime, index, calls)
+    return bool(calls)
+
+
+def _parallel_safe(runtime: McpRuntime, ref: ToolRef | None) -> bool:
+    if ref is None:
+        return True
+    annotations = ref.definition.get("annotations") or {}
+    return (
+        annotations.get("readOnlyHint") is True
+        or runtime.slots[ref.server].config.supports_parallel_tool_calls
+    )
+
+
+async def _run_calls(
+    scope: TurnScope, runtime: McpRuntime, index: Mapping[str, ToolRef], calls: list[ToolCall]
+) -> None:
+    """Run the step's calls: together when every one is read-only or allowed in parallel, else in order."""
+    if len(calls) > 1 and all(_parallel_safe(runtime, index.get(call.name)) for call in calls):
+        async with anyio.create_task_group() as tg:
+            for call in calls:
+                tg.start_soon(_run_call, scope, runtime, index.get(call.name), call)
+    else:
+        for call in calls:
+            await _run_call(scope, runtime, index.get(call.name), call)
+
+
+async def _run_call(scope: TurnScope, runtime: McpRuntime, ref: ToolRef | None, call: ToolCall) -> None:
+    """One mcpToolCall item: started, approved, called on THIS runtime, completed (even if interrupted)."""
+    server, tool = (ref.server, ref.tool) if ref is not None else ("", call.name)
+    item: dict[str, Any] = {
+        "type": "mcpToolCall",
+        "id": call.call_id,
+        "server": server,
+        "tool": tool,
+        "status": "inProgress",
+        "arguments": _parse_arguments(call.arguments),
+        "result": None,
+        "error": None,
+        "durationMs": None,
+    }
+    await scope.start_item(item)
+    began = time.monotonic()
+    try:
+        item["result"] = await _call(scope, runtime, ref, call, item)
+        item["status"] = "completed"
+    except AppServerError as exc:
+        item["status"], item["error"] = "failed", {"message": exc.message}
+    except anyio.get_cancelled_exc_class():
+        item["status"], item["error"] = "failed", {"message": INTERRUPTED}
+        raise
+    except Exception:
+        logger.exception("MCP tool call %s on %s failed unexpectedly", tool, server)
+        item["status"], item["error"] = "failed", {"message": "tool call failed"}
+    finally:
+        item["durationMs"] = int((time.monotonic() - began) * 1000)
+        await scope.complete_item(item)
+
+
+async def _call(
+    scope: TurnScope, runtime: McpRuntime, ref: ToolRef | None, call: ToolCall, item: dict[str, Any]
+) -> dict[str, Any]:
+    if ref is None:
+        raise RequestFailed(f"unsupported call: the model asked for an unknown tool '{call.name}'")
+    arguments = item["arguments"]
+    if not isinstance(arguments, dict):
+        raise RequestFailed(f"the model sent arguments for '{call.name}' that are not a JSON object")
+    config = runtime.slots[ref.server].config
+    if needs_approval(config, ref.tool, ref.definition.get("annotations")):
+        await _approve(scope, ref, arguments)
+
+    async def report(progress: float, total: float | None, message: str | None) -> None:
+        text = message or (f"{progress:g}/{total:g}" if total else f"{progress:g}")
+        scope.notify("item/mcpToolCall/progress", {"itemId": call.call_id, "message": text})
+
+    return await scope.manager.call_tool(runtime, ref.server, ref.tool, arguments, progress=report)
+
+
+async def _approve(scope: TurnScope, ref: ToolRef, arguments: dict[str, Any]) -> None:
+    """Ask the client; raises RequestFailed unless it accepts (or when the policy forbids asking)."""
+    if policy_never_asks(scope.approval_policy):
+        raise RequestFailed(NEVER_ASK_MESSAGE)
+    params = approval_request(
+        thread_id=scope.thread.id,
+        turn_id=scope.turn_id,
+        server=ref.server,
+        tool=ref.tool,
+        arguments=arguments,
+        description=ref.definition.get("description"),
+    )
+    answer = await scope.ask("mcpServer/elicitation/request", params)
+    action = answer.get("action") if isinstance(answer, dict) else None
+    if action == "accept":
+        return
+    if action == "cancel":
+        raise RequestFailed("user cancelled MCP tool call")
+    raise RequestFailed("user rejected MCP tool call")
+
+
+def _parse_arguments(text: str) -> Any:
+    """The call's arguments as JSON, or the raw text when the model sent something unparsable."""
+    if not text.strip():
+        return {}
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text

@@ -1,0 +1,72 @@
+"""A running turn: steps until the model stops calling tools, one lease per step, interruptible."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import anyio
+
+from app_server.errors import AppServerError
+from app_server.mcp.runtime import RuntimeCell
+from app_server.threads.ids import new_id
+from app_server.threads.records import FinalTurnStatus
+from app_server.threads.step import TurnScope, run_step
+
+logger = logging.getLogger(__name__)
+
+INTERRUPTED_MESSAGE = "turn interrupted"
+
+
+class TurnRunner:
+    """Runs one turn of a thread. `interrupt()` cancels the model stream and in-flight MCP calls."""
+
+    def __init__(
+        self, scope: TurnScope, cell: RuntimeCell, user_input: list[dict[str, Any]], turn: dict[str, Any]
+    ) -> None:
+        self.scope = scope
+        self._cell = cell
+        self._input = user_input
+        self._turn = turn
+        self._cancel = anyio.CancelScope()
+        self.done = anyio.Event()
+        self.steps_run = 0
+
+    @property
+    def turn_id(self) -> str:
+        return self.scope.turn_id
+
+    def interrupt(self) -> None:
+        self._cancel.cancel()
+
+    async def run(self) -> None:
+        """Run to the end and record how it ended; never raises (a failure is the turn's status)."""
+        status: FinalTurnStatus = "completed"
+        error: dict[str, str] | None = None
+        try:
+            with self._cancel:
+                await self._run_steps()
+            if self._cancel.cancelled_caught:
+                status, error = "interrupted", {"message": INTERRUPTED_MESSAGE}
+        except AppServerError as exc:
+            status, error = "failed", {"message": exc.message}
+        except Exception:
+            logger.exception("turn %s failed", self.turn_id)
+            status, error = "failed", {"message": "internal error while running the turn"}
+        finally:
+            with anyio.CancelScope(shield=True):
+                turn = await self.scope.thread.complete_turn(self.turn_id, status, error)
+                self.scope.events.publish("turn/completed", {"threadId": self.scope.thread.id, "turn": turn})
+            self.done.set()
+
+    async def _run_steps(self) -> None:
+        self.scope.events.publish("turn/started", {"threadId": self.scope.thread.id, "turn": self._turn})
+        user_item = {"type": "userMessage", "id": new_id(), "content": self._input}
+        await self.scope.start_item(user_item)
+        await self.scope.complete_item(user_item)
+        more = True
+        while more:
+            # The whole step, its calls included, runs on the runtime leased here.
+            with self._cell.lease() as runtime:
+                self.steps_run += 1
+                more = await run_step(self.scope, runtime)

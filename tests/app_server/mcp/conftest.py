@@ -1,0 +1,102 @@
+"""Shared fixtures of the MCP service tests: fixture server configs, a running manager, an HTTP server."""
+
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anyio
+import psutil
+import pytest
+import uvicorn
+
+from app_server.config.servers import StdioServerConfig
+from app_server.events import EventBus
+from app_server.mcp.manager import STARTUP_STATUS_METHOD, McpManager
+from tests.fixtures.mcp_servers.fixture_server import build_server
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "mcp_servers"
+FIXTURE_SERVER = str(FIXTURES / "fixture_server.py")
+CHEAP_SERVER = str(FIXTURES / "cheap_server.py")
+
+
+def stdio_config(label: str, *extra_args: str, **fields: Any) -> StdioServerConfig:
+    """A config that runs the fixture server (real mcp SDK server) over stdio."""
+    return StdioServerConfig(
+        command=sys.executable, args=(FIXTURE_SERVER, "--label", label, *extra_args), **fields
+    )
+
+
+def cheap_config(**fields: Any) -> StdioServerConfig:
+    return StdioServerConfig(command=sys.executable, args=(CHEAP_SERVER,), **fields)
+
+
+@dataclass
+class StartupEvents:
+    """Every `mcpServer/startupStatus/updated` published, in order."""
+
+    received: list[dict[str, Any]] = field(default_factory=list)
+
+    def statuses(self, name: str) -> list[str]:
+        return [event["status"] for event in self.received if event["name"] == name]
+
+
+@dataclass
+class Running:
+    manager: McpManager
+    events: StartupEvents
+
+
+@pytest.fixture
+async def running(home: Path) -> AsyncIterator[Running]:
+    """A started McpManager (pid record under the test's home); stopped, children reaped, at the end."""
+    bus = EventBus()
+    events = StartupEvents()
+    bus.subscribe(
+        lambda method, params: events.received.append(params) if method == STARTUP_STATUS_METHOD else None
+    )
+    manager = McpManager(bus, home=home, max_message_bytes=1024 * 1024)
+    async with anyio.create_task_group() as tg:
+        await tg.start(manager.run)
+        yield Running(manager, events)
+        tg.cancel_scope.cancel()
+
+
+def children_of_this_process() -> set[int]:
+    return {child.pid for child in psutil.Process().children(recursive=True) if child.is_running()}
+
+
+async def wait_gone(pids: set[int], seconds: float = 10.0) -> None:
+    """Wait until every pid has exited (polled: a process exit has no event to await)."""
+    with anyio.fail_after(seconds):
+        while any(_alive(pid) for pid in pids):  # noqa: ASYNC110 (no event exists for a process exit)
+            await anyio.sleep(0.02)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+@pytest.fixture
+def http_fixture_url() -> Iterator[str]:
+    """The fixture server over streamable HTTP on 127.0.0.1 (uvicorn in a thread), label `web`."""
+    app = build_server("web").streamable_http_app()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}/mcp"
+    server.should_exit = True
+    thread.join(10)
+    sock.close()

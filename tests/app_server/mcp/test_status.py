@@ -1,0 +1,147 @@
+"""`mcpServerStatus/list` entries and paging, served from the live generation without spawning anything."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+
+from app_server.config.servers import HttpServerConfig
+from app_server.errors import InvalidParams
+from app_server.mcp.client import RuntimeContext
+from app_server.mcp.status import page_bounds
+from tests.app_server.mcp.conftest import Running, children_of_this_process, stdio_config
+
+pytestmark = pytest.mark.anyio
+
+CONTEXT = RuntimeContext()
+FIELDS = {
+    "name",
+    "runtimeStatus",
+    "pluginId",
+    "httpOrigin",
+    "serverInfo",
+    "serverCapabilities",
+    "toolListMeta",
+    "tools",
+    "toolsError",
+    "resources",
+    "resourceTemplates",
+    "authStatus",
+}
+
+
+@pytest.mark.parametrize(
+    ("cursor", "limit", "expected"),
+    [
+        (None, None, (0, 5, None)),
+        (None, 2, (0, 2, "2")),
+        ("2", 2, (2, 4, "4")),
+        ("4", 2, (4, 5, None)),
+        ("5", 1, (5, 5, None)),
+    ],
+)
+def test_pages_are_cut_at_the_decimal_cursor(
+    cursor: str | None, limit: int | None, expected: tuple[int, int, str | None]
+) -> None:
+    assert page_bounds(cursor, limit, 5) == expected
+
+
+@pytest.mark.parametrize(
+    ("cursor", "message"),
+    [
+        ("x1", "invalid cursor: x1"),
+        ("-1", "invalid cursor: -1"),
+        ("6", "cursor 6 exceeds total MCP servers 5"),
+    ],
+)
+def test_bad_cursors_are_refused(cursor: str, message: str) -> None:
+    with pytest.raises(InvalidParams) as caught:
+        page_bounds(cursor, None, 5)
+    assert caught.value.message == message
+
+
+async def test_entries_are_sorted_by_name_and_carry_the_twelve_fields(running: Running) -> None:
+    servers = {
+        "b": stdio_config("b", "--page-size", "3", enabled_tools=("whoami", "echo", "cwd", "env", "block")),
+        "B": stdio_config("B", enabled=False),
+        "a": stdio_config("a", "--fault", "exit-at-start"),
+    }
+    cell = running.manager.open_cell(servers, CONTEXT, plugin_ids={"b": "plugin-b"})
+    with anyio.fail_after(30):
+        entries, next_cursor = await running.manager.status(cell)
+    assert next_cursor is None
+    assert [entry["name"] for entry in entries] == ["B", "a", "b"]
+    assert all(set(entry) == FIELDS for entry in entries)
+    disabled, failed, ready = entries
+    assert (disabled["runtimeStatus"], disabled["toolsError"], disabled["serverInfo"]) == (
+        "disabled",
+        None,
+        None,
+    )
+    assert (failed["runtimeStatus"], failed["toolsError"]) == (
+        "failed",
+        "MCP server `a` exited during startup",
+    )
+    assert ready["runtimeStatus"] == "connected"
+    assert ready["pluginId"] == "plugin-b"
+    assert ready["authStatus"] == "unsupported"
+    assert ready["httpOrigin"] is None
+    assert ready["serverInfo"]["name"] == "fixture-b"
+    assert "tools" in ready["serverCapabilities"]
+    assert ready["toolListMeta"] == {"page": "first"}
+    assert sorted(ready["tools"]) == ["block", "cwd", "echo", "env", "whoami"]
+    assert ready["tools"]["echo"]["inputSchema"]["properties"]["text"]["type"] == "string"
+    assert [r["uri"] for r in ready["resources"]] == ["fixture://info"]
+    assert [t["uriTemplate"] for t in ready["resourceTemplates"]] == ["fixture://items/{item}"]
+    assert running.events.statuses("B") == []
+
+
+async def test_tools_and_auth_only_skips_resources_and_pages_follow_the_cursor(running: Running) -> None:
+    cell = running.manager.open_cell({name: stdio_config(name) for name in ("x", "y", "z")}, CONTEXT)
+    with anyio.fail_after(30):
+        first, cursor = await running.manager.status(cell, limit=2, detail="toolsAndAuthOnly")
+        rest, end = await running.manager.status(cell, cursor=cursor, limit=2)
+    assert ([e["name"] for e in first], cursor, [e["name"] for e in rest], end) == (
+        ["x", "y"],
+        "2",
+        ["z"],
+        None,
+    )
+    assert first[0]["resources"] == [] and first[0]["resourceTemplates"] == [] and first[0]["tools"]
+    assert rest[0]["resources"]
+
+
+async def test_a_status_call_never_respawns_connected_servers(running: Running) -> None:
+    cell = running.manager.open_cell({"a": stdio_config("a"), "b": stdio_config("b")}, CONTEXT)
+    with anyio.fail_after(30):
+        await running.manager.status(cell)
+        children = children_of_this_process()
+        generation = cell.current
+        for _ in range(5):
+            entries, _ = await running.manager.status(cell, server_name="b")
+    assert [e["name"] for e in entries] == ["b"]
+    assert children_of_this_process() == children and cell.current is generation
+
+
+async def test_an_unknown_server_name_is_refused(running: Running) -> None:
+    cell = running.manager.open_cell({"a": stdio_config("a", enabled=False)}, CONTEXT)
+    with pytest.raises(InvalidParams, match="unknown MCP server 'zz'"):
+        await running.manager.status(cell, server_name="zz")
+
+
+async def test_http_servers_report_their_origin_and_bearer_auth(
+    running: Running, http_fixture_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FIXTURE_TOKEN", "s3cret")
+    url = http_fixture_url.replace("127.0.0.1", "user:pw@127.0.0.1") + "?q=1"
+    cell = running.manager.open_cell(
+        {"web": HttpServerConfig(url=url, bearer_token_env_var="FIXTURE_TOKEN")}, CONTEXT
+    )
+    with anyio.fail_after(30):
+        (entry,), _ = await running.manager.status(cell)
+    port = http_fixture_url.split(":")[2].split("/", maxsplit=1)[0]
+    assert (entry["runtimeStatus"], entry["httpOrigin"], entry["authStatus"]) == (
+        "connected",
+        f"http://127.0.0.1:{port}",
+        "bearerToken",
+    )
