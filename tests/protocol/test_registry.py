@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from protocol.account import ChatgptLogin, ChatgptLoginResult
 from protocol.base import WireModel
+from protocol.initialize import InitializeParams, InitializeResponse
 from protocol.mcp import McpServerToolCallParams
 from protocol.registry import NOTIFICATIONS, REQUESTS, SERVER_REQUEST_RESULTS, SERVER_REQUESTS
 from protocol.threads import ThreadListParams
@@ -91,11 +92,27 @@ def test_every_entry_resolves_to_wire_models() -> None:
     assert all(isinstance(m, type) and issubclass(m, WireModel) for variants in models for m in variants)
 
 
+HANDSHAKE_PARAMS = {"clientInfo": {"name": "c", "version": "1"}, "capabilities": {"experimentalApi": True}}
+HANDSHAKE_RESULT = {"userAgent": "a/1", "codexHome": "/h", "platformFamily": "unix", "platformOs": "linux"}
+
+
 def test_handshake_models_read_and_write_the_wire() -> None:
     spec = REQUESTS[HANDSHAKE]
-    for model in (spec.params, spec.result):
-        assert callable(getattr(model, "model_validate", None))
-        assert callable(getattr(model, "to_wire", None))
+
+    params = spec.parse_params(HANDSHAKE_PARAMS)
+    result = spec.parse_result(HANDSHAKE_RESULT)
+
+    assert (spec.params, spec.result) == (InitializeParams, InitializeResponse)
+    assert isinstance(params, InitializeParams)
+    assert isinstance(result, InitializeResponse)
+    assert params.client_info.name == "c"
+    assert params.to_wire()["capabilities"]["experimentalApi"] is True
+    assert result.to_wire() == HANDSHAKE_RESULT
+
+
+def test_bad_handshake_params_are_reported_by_their_wire_name() -> None:
+    with pytest.raises(ValidationError, match=r"clientInfo\.version: Field required"):
+        REQUESTS[HANDSHAKE].parse_params({"clientInfo": {"name": "c"}})
 
 
 @pytest.mark.parametrize("raw", [None, {}, {"ignored": True}])
@@ -138,11 +155,36 @@ def test_union_params_and_results_are_read_by_their_type_tag() -> None:
     assert result.to_wire() == {"type": "chatgpt", "authUrl": "https://auth.example.test", "loginId": "l1"}
 
 
-def test_answering_initialize_does_not_build_the_other_wire_models() -> None:
+ANSWER_AS_THE_HANDLER_DOES = (
+    "from protocol.initialize import InitializeParams, InitializeResponse; "
+    f"InitializeParams.model_validate({HANDSHAKE_PARAMS!r}); "
+    f"InitializeResponse.model_validate({HANDSHAKE_RESULT!r}).to_wire()"
+)
+ANSWER_THROUGH_THE_REGISTRY = (
+    "from protocol.registry import REQUESTS; "
+    f"REQUESTS['initialize'].parse_params({HANDSHAKE_PARAMS!r}); "
+    f"REQUESTS['initialize'].parse_result({HANDSHAKE_RESULT!r}).to_wire()"
+)
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        (ANSWER_AS_THE_HANDLER_DOES, "['protocol.initialize'] pydantic=False"),
+        (
+            ANSWER_THROUGH_THE_REGISTRY,
+            "['protocol.base', 'protocol.initialize', 'protocol.registry'] pydantic=True",
+        ),
+    ],
+    ids=["handler", "registry"],
+)
+def test_answering_initialize_does_not_build_the_other_wire_models(answer: str, expected: str) -> None:
+    """The handler (app_server/handlers/initialize.py) reads and writes the handshake models directly,
+    without pydantic; through the registry, only the handshake module is resolved."""
     probe = (
-        "import sys; from protocol.registry import REQUESTS; "
-        "REQUESTS['initialize'].parse_params({'clientInfo': {'name': 'c', 'version': '1'}}); "
-        "print(sorted(m for m in sys.modules if m.startswith('protocol.')))"
+        f"import sys; {answer}; "
+        "print(sorted(m for m in sys.modules if m.startswith('protocol.')), "
+        "f\"pydantic={'pydantic' in sys.modules}\")"
     )
 
     loaded = subprocess.run(
@@ -154,4 +196,4 @@ def test_answering_initialize_does_not_build_the_other_wire_models() -> None:
         timeout=60,
     ).stdout
 
-    assert loaded.strip() == "['protocol.base', 'protocol.initialize', 'protocol.registry']"
+    assert loaded.strip() == expected

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Annotated, Any, get_args, get_origin
 
@@ -10,6 +11,7 @@ from pydantic import BaseModel, SecretStr, TypeAdapter, ValidationError
 
 from protocol.account import ApiKeyLogin, LoginAccountParams
 from protocol.base import WireModel
+from protocol.initialize import ClientInfo, InitializeParams, wire_name
 from protocol.items import AgentMessageItem, ImageInput, McpToolCallItem, ThreadItem, UserMessageItem
 from protocol.mcp import McpServerOauthLoginResponse, McpServerToolCallParams
 from protocol.notifications import McpServerStatusUpdatedNotification
@@ -18,16 +20,56 @@ from protocol.threads import ThreadListParams, ThreadResumeParams
 from protocol.views import McpServerProvenance
 from tests.protocol.reference import reference_type_fields
 from tests.protocol.samples import MCP_TOOL_CALL, SAMPLES, THREAD_ID
-from tests.protocol.wire_types import models_in, public_names, wire_model_classes
+from tests.protocol.wire_types import (
+    handshake_model_classes,
+    is_handshake_model,
+    models_in,
+    public_names,
+    wire_model_classes,
+)
 
 REFERENCE_NAME_TO_OURS = {"Settings": "CollaborationSettings"}
 """Reference types whose model here has another name."""
 
 
-def _model_classes(type_name: str) -> list[type[BaseModel]]:
+@dataclasses.dataclass(frozen=True)
+class _DeclaredField:
+    """One field of a model as the wire sees it, whichever way the model is written."""
+
+    attribute: str
+    required: bool
+    null_when_unset: bool
+    omitted_when_unset: bool
+
+
+def _declared_fields(model: type[Any]) -> dict[str, _DeclaredField]:
+    """A model's fields by wire name: a WireModel's from pydantic, a handshake dataclass's from
+    `dataclasses.fields` (its `to_wire` writes every field, unset ones as their default)."""
+    if issubclass(model, BaseModel):
+        return {
+            info.alias or name: _DeclaredField(
+                attribute=name,
+                required=info.is_required(),
+                null_when_unset=info.default is None and info.exclude_if is None,
+                omitted_when_unset=info.exclude_if is not None,
+            )
+            for name, info in model.model_fields.items()
+        }
+    return {
+        wire_name(field.name): _DeclaredField(
+            attribute=field.name,
+            required=field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING,
+            null_when_unset=field.default is None,
+            omitted_when_unset=False,
+        )
+        for field in dataclasses.fields(model)
+    }
+
+
+def _model_classes(type_name: str) -> list[type[Any]]:
     """The model named `type_name`, or every variant when that name is a tagged union."""
     named = public_names().get(REFERENCE_NAME_TO_OURS.get(type_name, type_name))
-    if isinstance(named, type) and issubclass(named, BaseModel):
+    if isinstance(named, type) and (issubclass(named, BaseModel) or is_handshake_model(named)):
         return [named]
     union = get_args(named)[0] if get_origin(named) is Annotated else named
     return [
@@ -36,7 +78,11 @@ def _model_classes(type_name: str) -> list[type[BaseModel]]:
 
 
 def _parse(type_name: str, wire: dict[str, Any]) -> Any:
-    return TypeAdapter(public_names()[type_name]).validate_json(json.dumps(wire))
+    """`wire` read after a trip through JSON text; handshake models through their own `model_validate`."""
+    wire_type = public_names()[type_name]
+    if is_handshake_model(wire_type):
+        return wire_type.model_validate(json.loads(json.dumps(wire)))
+    return TypeAdapter(wire_type).validate_json(json.dumps(wire))
 
 
 def _without_added_nulls(written: Any, sent: Any) -> Any:
@@ -55,10 +101,10 @@ def _without_added_nulls(written: Any, sent: Any) -> Any:
 
 def _with_unknown_fields(parsed: Any, wire: Any) -> Any:
     """`wire` with an unknown field added to every object that a model (not raw JSON) was read from."""
-    if isinstance(parsed, BaseModel) and isinstance(wire, dict):
-        aliases = {info.alias or name: name for name, info in type(parsed).model_fields.items()}
+    if (isinstance(parsed, BaseModel) or is_handshake_model(parsed)) and isinstance(wire, dict):
+        attributes = {key: field.attribute for key, field in _declared_fields(type(parsed)).items()}
         fields = {
-            key: _with_unknown_fields(getattr(parsed, aliases[key]), value) if key in aliases else value
+            key: _with_unknown_fields(getattr(parsed, attributes[key]), value) if key in attributes else value
             for key, value in wire.items()
         }
         return {**fields, "someFutureField": 1}
@@ -92,7 +138,11 @@ def test_unknown_fields_are_ignored_at_every_level(type_name: str, wire: dict[st
 def test_every_wire_model_is_exercised_by_a_sample() -> None:
     exercised = {type(model) for type_name, wire in SAMPLES for model in models_in(_parse(type_name, wire))}
 
-    missing = sorted(name for name, cls in wire_model_classes().items() if cls not in exercised)
+    classes = {**wire_model_classes(), **handshake_model_classes()}
+
+    missing = sorted(name for name, cls in classes.items() if cls not in exercised)
+
+    assert {"ClientInfo", "InitializeCapabilities", "InitializeParams", "InitializeResponse"} <= set(classes)
 
     assert missing == []
 
@@ -104,19 +154,17 @@ def test_models_declare_every_reference_field_with_its_optionality() -> None:
         if not models:
             problems.append(f"{type_name}: no model")
         for model in models:
-            by_alias = {info.alias or name: info for name, info in model.model_fields.items()}
+            declared = _declared_fields(model)
             for field in fields:
                 where = f"{model.__name__}.{field.name}"
-                info = by_alias.get(field.name)
-                if info is None:
+                ours = declared.get(field.name)
+                if ours is None:
                     problems.append(f"{where}: missing")
-                elif field.optional and info.is_required():
+                elif field.optional and ours.required:
                     problems.append(f"{where}: optional in the reference, required here")
-                elif (
-                    field.optional and not field.nullable and info.default is None and info.exclude_if is None
-                ):
+                elif field.optional and not field.nullable and ours.null_when_unset:
                     problems.append(f"{where}: optional, not nullable, but written as null when unset")
-                elif field.nullable and info.exclude_if is not None:
+                elif field.nullable and ours.omitted_when_unset:
                     problems.append(f"{where}: nullable, but omitted instead of written as null")
 
     assert problems == [], "\n".join(problems)
@@ -137,6 +185,7 @@ def test_nullable_fields_are_written_as_null() -> None:
     resume = ThreadResumeParams(thread_id=THREAD_ID).to_wire()
     login = McpServerOauthLoginResponse(authorization_url="https://auth.example.test").to_wire()
     status = McpServerStatusUpdatedNotification(name="docs", status="ready").to_wire()
+    handshake = InitializeParams(client_info=ClientInfo(name="vscode", version="1.0.0")).to_wire()
 
     assert resume["model"] is None
     assert login == {"authorizationUrl": "https://auth.example.test", "loginId": None}
@@ -146,6 +195,10 @@ def test_nullable_fields_are_written_as_null() -> None:
         "threadId": None,
         "error": None,
         "failureReason": None,
+    }
+    assert handshake == {
+        "clientInfo": {"name": "vscode", "version": "1.0.0", "title": None},
+        "capabilities": None,
     }
 
 

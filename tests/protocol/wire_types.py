@@ -1,7 +1,12 @@
-"""Finds protocol types by name across the model modules, and the models inside parsed values."""
+"""Finds protocol types by name across the model modules, and the models inside parsed values.
+
+Two kinds of model: pydantic `WireModel`s, and the handshake's hand-written dataclasses (pydantic
+stays off the path to the `initialize` reply) that offer the same `model_validate` / `to_wire`.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from collections.abc import Iterator
 from typing import Any
@@ -46,12 +51,38 @@ def wire_model_classes() -> dict[str, type[WireModel]]:
     return classes
 
 
-def models_in(value: object) -> Iterator[BaseModel]:
-    """Every model instance inside a parsed value, depth first."""
+HANDSHAKE_MODULE = "protocol.initialize"
+
+
+def handshake_model_classes() -> dict[str, type[Any]]:
+    """Every public hand-written (dataclass) model of the handshake module, by name."""
+    module = importlib.import_module(HANDSHAKE_MODULE)
+    return {
+        name: value
+        for name, value in vars(module).items()
+        if isinstance(value, type)
+        and dataclasses.is_dataclass(value)
+        and value.__module__ == HANDSHAKE_MODULE
+        and not name.startswith("_")
+    }
+
+
+def is_handshake_model(value: object) -> bool:
+    """True for a hand-written handshake model class or instance."""
+    cls = value if isinstance(value, type) else type(value)
+    return cls in handshake_model_classes().values()
+
+
+def models_in(value: object) -> Iterator[object]:
+    """Every model instance (WireModel or handshake dataclass) inside a parsed value, depth first."""
     if isinstance(value, BaseModel):
         yield value
         for name in type(value).model_fields:
             yield from models_in(getattr(value, name))
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type) and is_handshake_model(value):
+        yield value
+        for field in dataclasses.fields(value):
+            yield from models_in(getattr(value, field.name))
     elif isinstance(value, list | tuple):
         for element in value:
             yield from models_in(element)
