@@ -39,13 +39,17 @@ class Location(BaseModel):
 
     source: str
     """A file path, or an override label such as `-c mcp_servers.foo.command`."""
+    shown_as: str | None = None
+    """How messages name the source when not as `source`: `config.toml`, relative to the home
+    directory, so error replies never reveal the server machine's paths."""
     line: int | None = None
     column: int | None = None
 
     def __str__(self) -> str:
+        shown = self.shown_as or self.source
         if self.line is None:
-            return self.source
-        return f"{self.source}:{self.line}:{self.column}"
+            return shown
+        return f"{shown}:{self.line}:{self.column}"
 
 
 class ConfigProblem(BaseModel):

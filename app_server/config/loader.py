@@ -1,7 +1,8 @@
 """Loads `AppConfig`: config.toml, then `-c` overrides, then thread overrides, then plugin servers.
 
 Every problem is collected before failing, so one ConfigError lists them all, each as
-`file:line:col: key.path: message` (or `-c key: key.path: message` for an override).
+`config.toml:line:col: key.path: message` (or `-c key: key.path: message` for an override);
+messages name the file relative to the home directory, never by its absolute path.
 Unknown top-level keys are warnings: real config files carry many keys this daemon does not use.
 """
 
@@ -120,8 +121,8 @@ def build_config(
             return None
         found = positions.position(path)
         if found is None:
-            return Location(source=str(file))
-        return Location(source=str(file), line=found[0], column=found[1])
+            return Location(source=str(file), shown_as=CONFIG_FILE_NAME)
+        return Location(source=str(file), shown_as=CONFIG_FILE_NAME, line=found[0], column=found[1])
 
     diagnostics = Diagnostics(locate=locate)
     config = _validate(layers.tree, diagnostics, config_file=str(file) if positions else None)
@@ -135,20 +136,20 @@ def _read_toml(file: Path) -> tuple[dict[str, Any], KeyPositions | None]:
     except FileNotFoundError:
         return {}, None
     except (OSError, UnicodeDecodeError):
-        raise ConfigError([f"{file}: cannot be read as UTF-8 text"]) from None
+        raise ConfigError([f"{CONFIG_FILE_NAME}: cannot be read as UTF-8 text"]) from None
     try:
         tree = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError([_syntax_problem(file, error)]) from None
+        raise ConfigError([_syntax_problem(error)]) from None
     return tree, locate_toml_keys(text)
 
 
-def _syntax_problem(file: Path, error: tomllib.TOMLDecodeError) -> str:
-    """`file:line:col: invalid TOML: reason`, position and reason taken from the parser."""
+def _syntax_problem(error: tomllib.TOMLDecodeError) -> str:
+    """`config.toml:line:col: invalid TOML: reason`, position and reason taken from the parser."""
     text = str(error)
     match = _TOML_POSITION.search(text)
     reason = _TOML_POSITION.sub("", text).strip()
-    where = f"{file}:{match.group(1)}:{match.group(2)}" if match else str(file)
+    where = f"{CONFIG_FILE_NAME}:{match.group(1)}:{match.group(2)}" if match else CONFIG_FILE_NAME
     return f"{where}: invalid TOML: {reason}"
 
 

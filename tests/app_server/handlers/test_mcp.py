@@ -1,0 +1,386 @@
+"""MCP methods through the real daemon over stdio: status, startup, tool calls, resource reads, reload."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from protocol import errors as codes
+from tests.app_server.daemon import Daemon
+from tests.app_server.handlers.servers import (
+    STARTUP_STATUS,
+    cheap_table,
+    fixture_table,
+    server_pids,
+    startup_until,
+)
+
+pytestmark = pytest.mark.anyio
+
+STATUS_FIELDS = {
+    "name",
+    "authStatus",
+    "tools",
+    "resources",
+    "resourceTemplates",
+    "httpOrigin",
+    "pluginId",
+    "runtimeStatus",
+    "serverCapabilities",
+    "serverInfo",
+    "toolListMeta",
+    "toolsError",
+}
+HANG_TIMEOUT = (
+    "MCP client for `c_hang` timed out after 0.5 seconds. "
+    "Add or adjust `startup_timeout_sec` in your config.toml for `[mcp_servers.c_hang]`."
+)
+# Byte order: upper case sorts before lower case.
+NAMES = ["Z_up", "a_cheap", "b_full", "c_hang", "d_off"]
+APP_FINAL = {"Z_up": "ready", "a_cheap": "ready", "b_full": "ready", "c_hang": "failed"}
+
+
+@dataclass
+class Running:
+    daemon: Daemon
+    home: Path
+    startup: dict[str, list[dict[str, Any]]]
+
+
+@pytest.fixture(scope="module")
+async def running(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Running]:
+    """One daemon with a fast server, a full SDK server, one that hangs at start and a disabled one."""
+    home = tmp_path_factory.mktemp("home")
+    (home / "config.toml").write_text(
+        "[features]\napps = false\n"
+        + fixture_table("b_full", "--page-size", "50", disabled_tools=["crash"])
+        + cheap_table("a_cheap")
+        + fixture_table("c_hang", "--fault", "hang-at-start", startup_timeout_sec=0.5)
+        + cheap_table("d_off", enabled=False)
+        + cheap_table("Z_up")
+    )
+    async with Daemon.start(home, max_wait=30) as daemon:
+        await daemon.initialize()
+        await daemon.call("mcpServerStatus/list", {"limit": 1})
+        startup = await startup_until(daemon, APP_FINAL)
+        yield Running(daemon, home, startup)
+
+
+async def status(daemon: Daemon, **params: Any) -> list[dict[str, Any]]:
+    result = await daemon.call("mcpServerStatus/list", params)
+    assert result["nextCursor"] is None
+    data: list[dict[str, Any]] = result["data"]
+    return data
+
+
+def by_name(entries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {entry["name"]: entry for entry in entries}
+
+
+async def error_of(daemon: Daemon, method: str, params: Any) -> dict[str, Any]:
+    response = await daemon.request(method, params)
+    assert "error" in response, response
+    error: dict[str, Any] = response["error"]
+    return error
+
+
+# ---- startup -------------------------------------------------------------------------------
+
+
+async def test_startup_is_announced_starting_then_ready_or_failed_with_a_readable_timeout(
+    running: Running,
+) -> None:
+    startup = running.startup
+    assert set(startup) == set(APP_FINAL), "a disabled server is never announced"
+    for name in ("Z_up", "a_cheap", "b_full"):
+        assert [note["status"] for note in startup[name]] == ["starting", "ready"]
+    assert [note["status"] for note in startup["c_hang"]] == ["starting", "failed"]
+    assert startup["c_hang"][-1]["error"] == HANG_TIMEOUT
+    assert all("threadId" not in note for notes in startup.values() for note in notes)
+
+
+# ---- mcpServerStatus/list ------------------------------------------------------------------
+
+
+async def test_status_lists_every_server_sorted_by_name_in_byte_order_with_the_wire_fields(
+    running: Running,
+) -> None:
+    entries = await status(running.daemon)
+    assert [entry["name"] for entry in entries] == NAMES
+    for entry in entries:
+        assert set(entry) <= STATUS_FIELDS
+        # Only the two `JSON?` fields may be left out, when there is nothing to say.
+        assert STATUS_FIELDS - set(entry) <= {"serverCapabilities", "toolListMeta"}
+    full = by_name(entries)["b_full"]
+    assert set(full) == STATUS_FIELDS
+    assert full["runtimeStatus"] == "connected"
+    assert full["authStatus"] == "unsupported"
+    assert full["serverInfo"]["name"] == "fixture-b_full"
+    assert full["toolListMeta"] == {"page": "first"}
+    assert {"whoami", "echo", "fail"} <= set(full["tools"])
+    assert full["tools"]["echo"]["inputSchema"]["properties"]["text"]["type"] == "string"
+    assert [resource["uri"] for resource in full["resources"]] == ["fixture://info"]
+    assert [t["uriTemplate"] for t in full["resourceTemplates"]] == ["fixture://items/{item}"]
+    assert full["toolsError"] is None
+    assert full["httpOrigin"] is None and full["pluginId"] is None
+
+
+async def test_a_failed_server_is_listed_with_its_error_and_a_disabled_one_is_never_started(
+    running: Running,
+) -> None:
+    entries = by_name(await status(running.daemon))
+    assert entries["c_hang"]["runtimeStatus"] == "failed"
+    assert entries["c_hang"]["toolsError"] == HANG_TIMEOUT
+    assert entries["c_hang"]["tools"] == {}
+    assert entries["d_off"]["runtimeStatus"] == "disabled"
+    assert entries["d_off"]["toolsError"] is None
+    processes = server_pids(running.daemon)
+    assert "d_off" not in processes
+    assert "c_hang" not in processes, "the hung server was killed"
+    assert len(processes["a_cheap"]) == 1
+
+
+async def test_status_pages_by_cursor_until_the_next_cursor_is_null(running: Running) -> None:
+    names, cursors = [], []
+    cursor = None
+    for _ in range(len(NAMES)):
+        params: dict[str, Any] = {"limit": 2, "detail": "toolsAndAuthOnly"}
+        if cursor is not None:
+            params["cursor"] = cursor
+        page = await running.daemon.call("mcpServerStatus/list", params)
+        names += [entry["name"] for entry in page["data"]]
+        cursor = page["nextCursor"]
+        cursors.append(cursor)
+        if cursor is None:
+            break
+    assert cursors == ["2", "4", None]
+    assert names == NAMES
+    at_end = await running.daemon.call("mcpServerStatus/list", {"cursor": str(len(NAMES))})
+    assert at_end == {"data": [], "nextCursor": None}
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"cursor": "x"}, "invalid cursor: x"),
+        ({"cursor": "-1"}, "invalid cursor: -1"),
+        ({"cursor": "9"}, "cursor 9 exceeds total MCP servers 5"),
+        ({"serverName": "nope"}, "unknown MCP server 'nope'"),
+    ],
+)
+async def test_bad_cursors_and_unknown_server_names_are_invalid_params(
+    running: Running, params: dict[str, Any], message: str
+) -> None:
+    error = await error_of(running.daemon, "mcpServerStatus/list", params)
+    assert error == {"code": codes.INVALID_PARAMS, "message": message}
+
+
+async def test_tools_and_auth_only_detail_leaves_resources_out(running: Running) -> None:
+    (full,) = await status(running.daemon, serverName="b_full", detail="toolsAndAuthOnly")
+    assert "whoami" in full["tools"]
+    assert full["resources"] == [] and full["resourceTemplates"] == []
+    assert full["authStatus"] == "unsupported"
+
+
+async def test_the_server_name_filter_lists_only_that_server(running: Running) -> None:
+    entries = await status(running.daemon, serverName="a_cheap")
+    assert [entry["name"] for entry in entries] == ["a_cheap"]
+    assert entries[0]["runtimeStatus"] == "connected"
+
+
+async def test_listing_status_twice_starts_no_process(running: Running) -> None:
+    before = server_pids(running.daemon)
+    first = await status(running.daemon)
+    second = await status(running.daemon)
+    assert server_pids(running.daemon) == before
+    assert first == second
+
+
+# ---- mcpServer/tool/call and mcpServer/resource/read without a thread ----------------------
+
+
+async def test_a_threadless_tool_call_is_answered_by_the_app_level_server(running: Running) -> None:
+    result = await running.daemon.call(
+        "mcpServer/tool/call", {"server": "b_full", "tool": "whoami", "arguments": {}}
+    )
+    assert result["structuredContent"]["label"] == "b_full"
+    assert server_pids(running.daemon)["b_full"] == [result["structuredContent"]["pid"]]
+    assert result["isError"] is False
+    assert "_meta" not in result
+
+
+async def test_a_threadless_resource_read_answers_the_contents(running: Running) -> None:
+    info = await running.daemon.call("mcpServer/resource/read", {"server": "b_full", "uri": "fixture://info"})
+    assert info["contents"] == [
+        {"uri": "fixture://info", "text": "info of b_full", "mimeType": "text/plain", "_meta": None}
+    ]
+    item = await running.daemon.call(
+        "mcpServer/resource/read", {"server": "b_full", "uri": "fixture://items/7"}
+    )
+    assert item["contents"][0]["text"] == "item 7 of b_full"
+
+
+@pytest.mark.parametrize(
+    ("method", "params"),
+    [
+        ("mcpServer/tool/call", {"server": "x", "tool": "whoami"}),
+        ("mcpServer/resource/read", {"server": "x", "uri": "fixture://info"}),
+    ],
+)
+async def test_an_unknown_server_is_invalid_params(running: Running, method: str, params: Any) -> None:
+    error = await error_of(running.daemon, method, params)
+    assert error == {"code": codes.INVALID_PARAMS, "message": "unknown MCP server 'x'"}
+
+
+async def test_an_mcp_error_from_the_server_is_forwarded_with_its_code_message_and_data(
+    running: Running,
+) -> None:
+    error = await error_of(running.daemon, "mcpServer/tool/call", {"server": "b_full", "tool": "fail"})
+    assert error == {"code": -32042, "message": "fixture refused", "data": {"reason": "asked to fail"}}
+
+
+async def test_a_disabled_tool_is_refused_without_reaching_the_server(running: Running) -> None:
+    before = server_pids(running.daemon)["b_full"]
+    error = await error_of(running.daemon, "mcpServer/tool/call", {"server": "b_full", "tool": "crash"})
+    assert error == {
+        "code": codes.INVALID_PARAMS,
+        "message": "tool 'crash' is disabled for MCP server 'b_full'",
+    }
+    alive = await running.daemon.call("mcpServer/tool/call", {"server": "b_full", "tool": "whoami"})
+    assert [alive["structuredContent"]["pid"]] == before
+
+
+# ---- threads -------------------------------------------------------------------------------
+
+
+async def test_a_thread_runs_its_own_servers_and_answers_for_them_with_its_thread_id(
+    running: Running,
+) -> None:
+    daemon = running.daemon
+    started = await daemon.call(
+        "thread/start", {"cwd": str(running.home), "config": {"mcp_servers.c_hang.enabled": False}}
+    )
+    thread_id = started["thread"]["id"]
+    thread_final = {"Z_up": "ready", "a_cheap": "ready", "b_full": "ready"}
+    startup = await startup_until(daemon, thread_final, thread_id=thread_id)
+    assert [note["status"] for note in startup["b_full"]] == ["starting", "ready"]
+    assert "c_hang" not in startup
+
+    statuses = by_name(await status(daemon, threadId=thread_id))
+    assert statuses["c_hang"]["runtimeStatus"] == "disabled"
+    assert statuses["b_full"]["runtimeStatus"] == "connected"
+    assert by_name(await status(daemon))["c_hang"]["runtimeStatus"] == "failed"
+
+    call = {"server": "b_full", "tool": "whoami", "arguments": {}}
+    in_thread = await daemon.call("mcpServer/tool/call", {**call, "threadId": thread_id})
+    app_level = await daemon.call("mcpServer/tool/call", call)
+    assert in_thread["_meta"] == {"threadId": thread_id}
+    assert in_thread["structuredContent"]["pid"] != app_level["structuredContent"]["pid"]
+    assert sorted(server_pids(daemon)["b_full"]) == sorted(
+        [in_thread["structuredContent"]["pid"], app_level["structuredContent"]["pid"]]
+    )
+
+    read = await daemon.call(
+        "mcpServer/resource/read", {"server": "b_full", "uri": "fixture://info", "threadId": thread_id}
+    )
+    assert read["contents"][0]["text"] == "info of b_full"
+
+
+async def test_a_required_server_that_fails_fails_thread_start(running: Running) -> None:
+    required = {
+        "command": "python-does-not-matter",
+        "args": [],
+        "required": True,
+        "startup_timeout_sec": 5,
+    }
+    error = await error_of(
+        running.daemon,
+        "thread/start",
+        {
+            "cwd": str(running.home),
+            "config": {"mcp_servers.c_hang.enabled": False, "mcp_servers.must": required},
+        },
+    )
+    assert error["code"] == codes.REQUEST_FAILED
+    assert error["message"].startswith("required MCP servers failed to initialize: must: ")
+
+
+# ---- config/mcpServer/reload ---------------------------------------------------------------
+
+RELOAD_CONFIG = "[features]\napps = false\n" + cheap_table("keep") + cheap_table("change", tag="1")
+
+
+@pytest.fixture
+async def reloading(tmp_path: Path) -> AsyncIterator[Running]:
+    """A daemon with two fast servers, `keep` and `change`, both ready."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.toml").write_text(RELOAD_CONFIG)
+    async with Daemon.start(home, max_wait=30) as daemon:
+        await daemon.initialize()
+        startup = await startup_until(daemon, {"keep": "ready", "change": "ready"})
+        yield Running(daemon, home, startup)
+
+
+async def pid_of(daemon: Daemon, server: str) -> int:
+    """The pid a server answers `whoami` with (the cheap server answers its pid as text)."""
+    result = await daemon.call("mcpServer/tool/call", {"server": server, "tool": "whoami"})
+    return int(result["content"][0]["text"])
+
+
+async def test_reload_takes_absent_null_or_empty_params_and_rejects_any_other(reloading: Running) -> None:
+    daemon = reloading.daemon
+    assert await daemon.call("config/mcpServer/reload") == {}
+    null_params = {"jsonrpc": "2.0", "id": "null", "method": "config/mcpServer/reload", "params": None}
+    await daemon.send(null_params)
+    assert (await daemon.next_message(lambda m: m.get("id") == "null"))["result"] == {}
+    assert await daemon.call("config/mcpServer/reload", {}) == {}
+    for params in ([], {"x": 1}):
+        error = await error_of(daemon, "config/mcpServer/reload", params)
+        assert error["code"] == codes.INVALID_PARAMS
+
+
+async def test_reload_restarts_a_changed_server_and_keeps_an_unchanged_one(reloading: Running) -> None:
+    daemon = reloading.daemon
+    keep, change = await pid_of(daemon, "keep"), await pid_of(daemon, "change")
+    (reloading.home / "config.toml").write_text(RELOAD_CONFIG.replace("--tag=1", "--tag=2"))
+    assert await daemon.call("config/mcpServer/reload") == {}
+    restarted = await startup_until(daemon, {"change": "ready"})
+    assert [note["status"] for note in restarted["change"]] == ["starting", "ready"]
+    assert "keep" not in restarted
+    assert await pid_of(daemon, "keep") == keep
+    assert await pid_of(daemon, "change") != change
+
+
+@pytest.mark.parametrize(
+    ("broken", "problem"),
+    [
+        ('[mcp_servers.keep\ncommand = "x"\n', "config.toml:1:18: invalid TOML: "),
+        ("[mcp_servers.keep]\nurl = 3\n", "config.toml:2:1: mcp_servers.keep.url: expected a string"),
+    ],
+)
+async def test_a_broken_config_fails_reload_naming_file_line_and_column_and_changes_nothing(
+    reloading: Running, broken: str, problem: str
+) -> None:
+    daemon, home = reloading.daemon, reloading.home
+    pids = {name: await pid_of(daemon, name) for name in ("keep", "change")}
+    before = await status(daemon)
+    (home / "config.toml").write_text(broken)
+
+    error = await error_of(daemon, "config/mcpServer/reload", None)
+    assert error["code"] == codes.REQUEST_FAILED
+    assert error["message"].startswith(f"invalid configuration:\n{problem}")
+    assert str(home) not in error["message"]
+
+    assert await status(daemon) == before
+    assert {name: await pid_of(daemon, name) for name in pids} == pids
+    # Anything published by the failed reload would be sent before the answer to a later request.
+    await daemon.send({"jsonrpc": "2.0", "id": "probe", "method": "account/read"})
+    first = await daemon.next_message(
+        lambda m: isinstance(m, dict) and (m.get("method") == STARTUP_STATUS or m.get("id") == "probe")
+    )
+    assert first.get("id") == "probe", first
