@@ -94,9 +94,11 @@ class McpServerStatus(WireModel):
     http_origin: str | None = None
     plugin_id: str | None = None
     runtime_status: McpServerConnectionStatus | None = None
-    server_capabilities: Omittable[JsonValue] = None
+    server_capabilities: JsonValue = None
+    """Null when unavailable (the server is not connected)."""
     server_info: McpServerInfo | None = None
-    tool_list_meta: Omittable[JsonValue] = None
+    tool_list_meta: JsonValue = None
+    """Null when unavailable."""
     tools_error: str | None = None
 
 

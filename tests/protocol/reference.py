@@ -27,6 +27,8 @@ class ReferenceField:
     name: str
     optional: bool
     nullable: bool
+    any_json: bool = False
+    """Typed plain `JSON`, whose values include null: written as null or omitted, both are faithful."""
 
 
 def reference_text() -> str:
@@ -59,5 +61,6 @@ def reference_type_fields() -> dict[str, list[ReferenceField]]:
             current = types.setdefault(header["name"], [])
         elif current is not None and (field := _FIELD.match(line)):
             nullable = "| null" in field["type"]
-            current.append(ReferenceField(field["name"], field["optional"] is not None, nullable))
+            any_json = field["type"].strip() == "JSON"
+            current.append(ReferenceField(field["name"], field["optional"] is not None, nullable, any_json))
     return {name: fields for name, fields in types.items() if fields}
