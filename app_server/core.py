@@ -28,6 +28,7 @@ from app_server.events import EventBus
 from app_server.mcp import views
 from app_server.mcp.apps import CODEX_APPS, AppsContributor, AppsSettings, codex_apps_auth_headers
 from app_server.mcp.client import RuntimeContext
+from app_server.mcp.connectors import watch_app_list
 from app_server.mcp.contributors import Contribution, ContributorRegistry
 from app_server.mcp.manager import McpManager, Plan
 from app_server.mcp.runtime import RuntimeCell
@@ -89,6 +90,7 @@ class AppCore:
             self.app_cell = self.manager.open_cell(
                 scope.servers, RuntimeContext(), plugin_ids=scope.plugin_ids
             )
+            await tg.start(watch_app_list, self.app_cell, self.events)
             task_status.started()
 
     # ---- config and views ----------------------------------------------------------------

@@ -31,4 +31,5 @@ def method_table() -> MethodTable:
         "app_server.handlers.mcp",
     )
     table.add_lazy(["account/read", "account/login/start", "account/logout"], "app_server.handlers.account")
+    table.add_lazy(["app/list"], "app_server.handlers.app")
     return table

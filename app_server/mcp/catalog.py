@@ -11,6 +11,7 @@ from mcp_types import ServerCapabilities
 
 from app_server.config.servers import HttpServerConfig, StdioServerConfig
 from app_server.errors import McpServerError
+from app_server.mcp.connectors import strip_connector_meta
 from app_server.mcp.naming import model_tool_names
 
 WireDict = dict[str, Any]
@@ -79,7 +80,7 @@ async def fetch_catalog(
         )
         tool_list_meta = tool_pages[0].meta
         tools = {
-            tool.name: _wire(tool)
+            tool.name: strip_connector_meta(server, _wire(tool))
             for page in tool_pages
             for tool in page.tools
             if config.tool_allowed(tool.name)

@@ -7,6 +7,12 @@ bounded by `startup_timeout_sec` through the deadline of the scope that encloses
 lifted once the server is ready. Calls are made from the callers' own tasks, bounded by
 `tool_timeout_sec`; when the connection stops, its in-flight calls fail (leases prevent that for
 a generation still in use).
+
+Elicitations (`elicitation/create`) from the server are routed to the in-flight calls: a caller
+that can ask a user passes an `Elicitor` with its call, and a server request goes to the most
+recent call still in flight that has one (MCP does not say which call a request belongs to over
+stdio; the latest is the one most likely waiting on it). With none, the server is told `decline`.
+When that call ends, a question still open on its behalf is withdrawn and answered `cancel`.
 """
 
 from __future__ import annotations
@@ -15,8 +21,8 @@ import contextlib
 import logging
 import math
 import os
-from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 from urllib.parse import urlsplit
@@ -25,6 +31,7 @@ import anyio
 import httpx2
 import mcp_types as types
 from mcp.client import Client
+from mcp.client.session import ClientRequestContext
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.dispatcher import ProgressFnT
 from mcp.shared.exceptions import MCPError
@@ -49,6 +56,8 @@ ConnectionState = Literal["starting", "ready", "failed", "cancelled"]
 AuthProvider = Callable[[str, HttpServerConfig], httpx2.Auth | None]
 ProgressCallback = ProgressFnT
 """`async (progress, total, message) -> None`."""
+Elicitor = Callable[[WireDict], Awaitable[Any]]
+"""Asks a user the server's elicitation (its params as wire JSON); returns the `{action, content}` answer."""
 CLIENT_INFO = types.Implementation(name="app-server", version="0.1.0")
 _PASSTHROUGH_RESULT_FIELDS = ("content", "structuredContent", "isError", "_meta")
 
@@ -70,6 +79,14 @@ def http_origin(url: str) -> str | None:
         return None
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+
+
+@dataclass(eq=False)
+class _ElicitationRoute:
+    """One in-flight call that can ask a user, and the questions open on its behalf."""
+
+    elicit: Elicitor
+    open_questions: set[anyio.CancelScope] = field(default_factory=set)
 
 
 def _root_cause(exc: BaseException) -> BaseException:
@@ -122,6 +139,7 @@ class McpConnection:
         self._relist_requested = False
         self._garbage_before_ready = False
         self._child: StdioChild | None = None
+        self._elicitation_routes: list[_ElicitationRoute] = []
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -188,6 +206,7 @@ class McpConnection:
                 cache=None,
                 client_info=CLIENT_INFO,
                 message_handler=self._on_message,
+                elicitation_callback=self._on_elicitation,
             )
             yield await stack.enter_async_context(client)
 
@@ -269,6 +288,47 @@ class McpConnection:
             self._relist_requested = True
             self._wake.set()
 
+    async def _on_elicitation(
+        self, context: ClientRequestContext, params: types.ElicitRequestParams
+    ) -> types.ElicitResult:
+        """Relay to the latest in-flight call that can ask (see the module docstring)."""
+        if not self._elicitation_routes:
+            return types.ElicitResult(action="decline")
+        route = self._elicitation_routes[-1]
+        question = params.model_dump(by_alias=True, exclude_none=True, mode="json")
+        with anyio.CancelScope() as withdrawn:
+            route.open_questions.add(withdrawn)
+            try:
+                answer = await route.elicit(question)
+            except AppServerError:
+                return types.ElicitResult(action="cancel")
+            finally:
+                route.open_questions.discard(withdrawn)
+        if withdrawn.cancelled_caught:
+            return types.ElicitResult(action="cancel")
+        fields = answer if isinstance(answer, dict) else {}
+        try:
+            return types.ElicitResult.model_validate(
+                {"action": fields.get("action"), "content": fields.get("content")}
+            )
+        except ValidationError:
+            self.log.append("[app-server] the client answered an elicitation with an invalid result")
+            return types.ElicitResult(action="decline")
+
+    @contextlib.contextmanager
+    def _elicitations_routed_to(self, elicit: Elicitor | None) -> Iterator[None]:
+        if elicit is None:
+            yield
+            return
+        route = _ElicitationRoute(elicit)
+        self._elicitation_routes.append(route)
+        try:
+            yield
+        finally:
+            self._elicitation_routes.remove(route)
+            for question in route.open_questions:
+                question.cancel()
+
     def _on_garbage(self) -> None:
         if self.state == "starting":
             self._garbage_before_ready = True
@@ -323,8 +383,11 @@ class McpConnection:
         *,
         meta: Mapping[str, Any] | None = None,
         progress: ProgressCallback | None = None,
+        elicit: Elicitor | None = None,
     ) -> WireDict:
         """Call a tool by its raw name; returns `content, structuredContent, isError, _meta` as sent.
+
+        `elicit` answers the server's elicitations while the call is in flight (module docstring).
 
         Raises InvalidParams when the tool is filtered out, McpServerError for an error answered by
         the server (its code, message and data), RequestFailed on timeout or a lost connection.
@@ -333,13 +396,14 @@ class McpConnection:
             raise InvalidParams(f"tool '{tool}' is disabled for MCP server '{self.name}'")
         client = self._connected_client()
         try:
-            result = await client.call_tool(
-                tool,
-                dict(arguments) if arguments is not None else None,
-                read_timeout_seconds=self.config.tool_timeout_sec,
-                progress_callback=progress,
-                meta=cast(types.RequestParamsMeta, dict(meta)) if meta is not None else None,
-            )
+            with self._elicitations_routed_to(elicit):
+                result = await client.call_tool(
+                    tool,
+                    dict(arguments) if arguments is not None else None,
+                    read_timeout_seconds=self.config.tool_timeout_sec,
+                    progress_callback=progress,
+                    meta=cast(types.RequestParamsMeta, dict(meta)) if meta is not None else None,
+                )
         except MCPError as exc:
             raise self._call_error(exc, f"tool `{tool}`") from None
         except ValidationError:

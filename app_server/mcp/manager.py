@@ -22,14 +22,21 @@ import anyio.abc
 from app_server.config.servers import SERVER_NAME_PATTERN, StdioServerConfig
 from app_server.errors import InvalidParams, RequestFailed
 from app_server.events import EventBus
-from app_server.mcp.client import AuthProvider, McpConnection, ProgressCallback, RuntimeContext, ServerConfig
+from app_server.mcp.client import (
+    AuthProvider,
+    Elicitor,
+    McpConnection,
+    ProgressCallback,
+    RuntimeContext,
+    ServerConfig,
+)
+from app_server.mcp.paging import page_bounds
 from app_server.mcp.processes import DEFAULT_MAX_MESSAGE_BYTES, ChildRegistry
 from app_server.mcp.runtime import McpRuntime, RuntimeCell, ServerSlot
 from app_server.mcp.status import (
     AuthStatusProvider,
     StatusDetail,
     default_auth_status,
-    page_bounds,
     status_entry,
 )
 
@@ -266,7 +273,7 @@ class McpManager:
                 slots = [slot for slot in slots if slot.name == server_name]
                 if not slots:
                     raise InvalidParams(f"unknown MCP server '{server_name}'")
-            start, end, next_cursor = page_bounds(cursor, limit, len(slots))
+            start, end, next_cursor = page_bounds(cursor, limit, len(slots), what="MCP servers")
             page = slots[start:end]
             for slot in page:
                 if slot.connection is not None:
@@ -285,15 +292,18 @@ class McpManager:
         *,
         meta: Mapping[str, Any] | None = None,
         progress: ProgressCallback | None = None,
+        elicit: Elicitor | None = None,
     ) -> dict[str, Any]:
         """Call `tool` (raw name) on `server` of a leased generation; `_meta.threadId` names the thread.
+
+        The server's elicitations during the call go to `elicit` (none: they are declined).
 
         Raises InvalidParams (unknown server, disabled tool), McpServerError (the server's own error),
         RequestFailed (not connected, timed out, connection lost).
         """
         connection = runtime.connection(server)
         await connection.settled.wait()
-        result = await connection.call_tool(tool, arguments, meta=meta, progress=progress)
+        result = await connection.call_tool(tool, arguments, meta=meta, progress=progress, elicit=elicit)
         if runtime.thread_id is not None:
             result["_meta"] = {**(result.get("_meta") or {}), "threadId": runtime.thread_id}
         return result

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from app_server.config.servers import HttpServerConfig
-from app_server.errors import InvalidParams
 from app_server.mcp.client import McpConnection, ServerConfig, http_origin
 from app_server.mcp.runtime import ServerSlot
 
@@ -22,22 +21,6 @@ def default_auth_status(_name: str, config: ServerConfig) -> str:
     if isinstance(config, HttpServerConfig) and config.bearer_token_env_var is not None:
         return "bearerToken"
     return "unsupported"
-
-
-def page_bounds(cursor: str | None, limit: int | None, total: int) -> tuple[int, int, str | None]:
-    """(start, end, nextCursor) of one page; the cursor is the decimal index of the next item.
-
-    Raises InvalidParams for a cursor that is not a decimal index or lies past the end.
-    """
-    start = 0
-    if cursor is not None:
-        if not cursor.isascii() or not cursor.isdigit():
-            raise InvalidParams(f"invalid cursor: {cursor}")
-        start = int(cursor)
-        if start > total:
-            raise InvalidParams(f"cursor {start} exceeds total MCP servers {total}")
-    end = total if limit is None else min(total, start + limit)
-    return start, end, (str(end) if end < total else None)
 
 
 def runtime_status(connection: McpConnection | None) -> str:

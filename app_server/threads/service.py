@@ -167,7 +167,8 @@ class ThreadService:
         running turn, ConfigError/InvalidParams when the model provider is not configured.
         """
         thread = self._threads.get(thread_id) or await self.resume(thread_id)
-        if thread.runner is not None:
+        # A finished runner may still be closing its model client; its turn is already completed.
+        if thread.runner is not None and not thread.runner.done.is_set():
             raise InvalidParams(f"thread {thread_id} already has a turn in progress")
         if changes.model_fields_set:
             await thread.live.update(changes)
@@ -196,7 +197,8 @@ class ThreadService:
             async with runner.scope.model:
                 await runner.run()
         finally:
-            thread.runner = None
+            if thread.runner is runner:
+                thread.runner = None
 
     def interrupt(self, thread_id: str, turn_id: str) -> None:
         """Interrupt the running turn; raises InvalidParams when it is not the running one."""

@@ -19,6 +19,7 @@ import anyio
 from app_server.errors import AppServerError, RequestFailed
 from app_server.events import EventBus
 from app_server.mcp.catalog import ToolRef
+from app_server.mcp.connectors import connector_attribution
 from app_server.mcp.manager import McpManager
 from app_server.mcp.runtime import McpRuntime
 from app_server.model.client import ModelClient
@@ -39,6 +40,7 @@ AskClient = Callable[[str, dict[str, Any]], Awaitable[Any]]
 """Sends a server->client request for this turn and returns the client's result."""
 
 INTERRUPTED = "interrupted"
+ELICITATION_METHOD = "mcpServer/elicitation/request"
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,7 @@ async def _run_call(scope: TurnScope, runtime: McpRuntime, ref: ToolRef | None, 
         "tool": tool,
         "status": "inProgress",
         "arguments": _parse_arguments(call.arguments),
+        "appContext": connector_attribution(ref),
         "result": None,
         "error": None,
         "durationMs": None,
@@ -215,7 +218,14 @@ async def _call(
         text = message or (f"{progress:g}/{total:g}" if total else f"{progress:g}")
         scope.notify("item/mcpToolCall/progress", {"itemId": call.call_id, "message": text})
 
-    return await scope.manager.call_tool(runtime, ref.server, ref.tool, arguments, progress=report)
+    async def elicit(question: dict[str, Any]) -> Any:
+        """The server's own question during this call, relayed to the turn's client."""
+        ids = {"threadId": scope.thread.id, "turnId": scope.turn_id, "serverName": ref.server}
+        return await scope.ask(ELICITATION_METHOD, {**question, **ids})
+
+    return await scope.manager.call_tool(
+        runtime, ref.server, ref.tool, arguments, progress=report, elicit=elicit
+    )
 
 
 async def _approve(scope: TurnScope, ref: ToolRef, arguments: dict[str, Any]) -> None:
@@ -230,7 +240,7 @@ async def _approve(scope: TurnScope, ref: ToolRef, arguments: dict[str, Any]) ->
         arguments=arguments,
         description=ref.definition.get("description"),
     )
-    answer = await scope.ask("mcpServer/elicitation/request", params)
+    answer = await scope.ask(ELICITATION_METHOD, params)
     action = answer.get("action") if isinstance(answer, dict) else None
     if action == "accept":
         return

@@ -8,7 +8,7 @@ import pytest
 from app_server.config.servers import HttpServerConfig
 from app_server.errors import InvalidParams
 from app_server.mcp.client import RuntimeContext
-from app_server.mcp.status import page_bounds
+from app_server.mcp.paging import page_bounds
 from tests.app_server.mcp.conftest import Running, children_of_this_process, stdio_config
 
 pytestmark = pytest.mark.anyio
@@ -43,7 +43,7 @@ FIELDS = {
 def test_pages_are_cut_at_the_decimal_cursor(
     cursor: str | None, limit: int | None, expected: tuple[int, int, str | None]
 ) -> None:
-    assert page_bounds(cursor, limit, 5) == expected
+    assert page_bounds(cursor, limit, 5, what="MCP servers") == expected
 
 
 @pytest.mark.parametrize(
@@ -56,7 +56,7 @@ def test_pages_are_cut_at_the_decimal_cursor(
 )
 def test_bad_cursors_are_refused(cursor: str, message: str) -> None:
     with pytest.raises(InvalidParams) as caught:
-        page_bounds(cursor, None, 5)
+        page_bounds(cursor, None, 5, what="MCP servers")
     assert caught.value.message == message
 
 

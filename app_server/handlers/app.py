@@ -1,0 +1,28 @@
+"""`app/list`: the hosted apps (connectors) of the effective `codex_apps` server, paged."""
+
+from __future__ import annotations
+
+from app_server.mcp.connectors import page, settled_connectors
+from app_server.rpc.dispatcher import MethodTable, RequestContext
+from protocol.apps import AppsListParams, AppsListResponse
+
+
+async def app_list(ctx: RequestContext, params: AppsListParams) -> AppsListResponse:
+    """Apps of the thread's generation with `threadId`, else of the app level; empty without `codex_apps`.
+
+    Raises InvalidParams for a bad cursor or an unknown thread.
+    """
+    core = await ctx.services.core()
+    if params.thread_id is not None:
+        cell = core.threads.get(params.thread_id).cell
+    else:
+        assert core.app_cell is not None
+        cell = core.app_cell
+    with cell.lease() as runtime:
+        apps = await settled_connectors(runtime)
+    data, next_cursor = page(apps, params.cursor, params.limit)
+    return AppsListResponse.model_validate({"data": data, "nextCursor": next_cursor})
+
+
+def register(table: MethodTable) -> None:
+    table.add("app/list", app_list, params=AppsListParams)

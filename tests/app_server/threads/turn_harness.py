@@ -1,0 +1,286 @@
+"""Harness for daemon turn tests: a scripted model, config.toml with MCP servers, the real stdio daemon.
+
+    script = [{"tool_calls": [{"name": "mcp__fix__whoami"}]}, {"text": "done"}]
+    async with turn_daemon(home, script, {"fix": fixture_server("A")}) as turns:
+        thread_id = await turns.start_thread()
+        turn_id = await turns.start_turn(thread_id)
+        item = await turns.item_completed("call_0_0")
+        assert answered_by(item).label == "A"
+        await turns.turn_completed(turn_id)
+
+The scripted model's calls get ids `call_<step>_<index>`. Servers are `[mcp_servers.*]` tables as
+dicts; `fixture_server` (the mcp SDK fixture, all its tools), `cheap_server` (stdlib-only, starts
+in milliseconds, `whoami` only) and `http_server` approve every tool, so no approval prompt
+interferes unless a test asks for one. Thread servers start in `turns.workdir` (the app-level ones in the
+daemon's home), which is how `server_pids` tells a thread's processes from the app cell's.
+`http_fixture` serves the fixture server over streamable HTTP in the test's own event loop, so a
+test can `release` a `block(key)` call on exactly that server, whatever the daemon's config says.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import anyio
+import httpx2
+import psutil
+import uvicorn
+from mcp.client import Client
+from mcp.client.streamable_http import streamable_http_client
+
+from app_server.model.script import Script
+from app_server.model.scripted import ScriptedModelServer
+from tests.app_server.daemon import Daemon
+from tests.fixtures.mcp_servers.fixture_server import build_server
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "mcp_servers"
+FIXTURE_SERVER = str(FIXTURES / "fixture_server.py")
+CHEAP_SERVER = str(FIXTURES / "cheap_server.py")
+SERVER_SCRIPTS = (FIXTURE_SERVER, CHEAP_SERVER)
+MODEL_KEY_ENV = "SCRIPTED_MODEL_KEY"
+DEFAULT_WAIT = 30.0
+"""Seconds any one wait may take: generous, since a loaded 2-core box spawns SDK servers slowly."""
+
+ServerTables = Mapping[str, Mapping[str, Any]]
+
+
+def fixture_server(label: str, **options: Any) -> dict[str, Any]:
+    """A stdio `[mcp_servers.X]` table running the fixture server named `label`, tools pre-approved."""
+    return {
+        "command": sys.executable,
+        "args": [FIXTURE_SERVER, "--label", label],
+        "default_tools_approval_mode": "approve",
+        **options,
+    }
+
+
+def cheap_server(label: str, **options: Any) -> dict[str, Any]:
+    """A stdio table running the stdlib-only server (starts in milliseconds; one tool, `whoami`,
+    answering its pid as text). `label` only names the process for `server_pids`."""
+    return {
+        "command": sys.executable,
+        "args": [CHEAP_SERVER, "--label", label],
+        "default_tools_approval_mode": "approve",
+        **options,
+    }
+
+
+def http_server(url: str, **options: Any) -> dict[str, Any]:
+    """A streamable HTTP `[mcp_servers.X]` table for `url`, tools pre-approved."""
+    return {"url": url, "default_tools_approval_mode": "approve", **options}
+
+
+def config_toml(model_url: str, servers: ServerTables) -> str:
+    """config.toml using the scripted model provider at `model_url` and the given MCP servers."""
+    lines = [
+        'model = "scripted-model"',
+        'model_provider = "scripted"',
+        "[model_providers.scripted]",
+        f"base_url = {_toml(model_url)}",
+        'wire_api = "responses"',
+        f"env_key = {_toml(MODEL_KEY_ENV)}",
+    ]
+    for name, table in servers.items():
+        lines.append(f"[mcp_servers.{name}]")
+        lines.extend(f"{key} = {_toml(value)}" for key, value in table.items())
+    return "\n".join(lines) + "\n"
+
+
+def _toml(value: Any) -> str:
+    """A TOML value for strings, booleans, numbers and lists of them (JSON spells these the same way)."""
+    return json.dumps(value)
+
+
+class Identity(NamedTuple):
+    """Who answered a `whoami` call: the fixture server's label and its process id."""
+
+    label: str
+    pid: int
+
+
+def answered_by(item: Mapping[str, Any]) -> Identity:
+    """The identity in a completed fixture-server `whoami` mcpToolCall item (notification or thread/read)."""
+    assert item["status"] == "completed", item
+    structured = item["result"]["structuredContent"]
+    return Identity(structured["label"], structured["pid"])
+
+
+def answering_pid(item: Mapping[str, Any]) -> int:
+    """The pid in a completed `whoami` mcpToolCall item of either fixture server."""
+    assert item["status"] == "completed", item
+    structured = item["result"].get("structuredContent")
+    return int(structured["pid"] if structured else item["result"]["content"][0]["text"])
+
+
+@dataclass
+class TurnDaemon:
+    """The running daemon, its scripted model and the paths the test configured."""
+
+    daemon: Daemon
+    model: ScriptedModelServer
+    home: Path
+    workdir: Path
+
+    def configure(self, servers: ServerTables) -> None:
+        """Rewrite config.toml with these MCP servers (takes effect at the next `reload`)."""
+        (self.home / "config.toml").write_text(config_toml(self.model.base_url, servers), encoding="utf-8")
+
+    async def reload(self) -> None:
+        """`config/mcpServer/reload`, which answers `{}` once every cell has its new generation."""
+        assert await self.daemon.call("config/mcpServer/reload", {}) == {}
+
+    async def start_thread(self, **params: Any) -> str:
+        """`thread/start` in `workdir`; returns the thread id."""
+        result = await self.daemon.call("thread/start", {"cwd": str(self.workdir), **params})
+        return str(result["thread"]["id"])
+
+    async def start_turn(self, thread_id: str, text: str = "go") -> str:
+        """`turn/start` with one text input; returns the turn id."""
+        result = await self.daemon.call(
+            "turn/start",
+            {"threadId": thread_id, "input": [{"type": "text", "text": text, "text_elements": []}]},
+        )
+        return str(result["turn"]["id"])
+
+    async def item_started(self, item_id: str) -> dict[str, Any]:
+        return await self._item("item/started", item_id)
+
+    async def item_completed(self, item_id: str) -> dict[str, Any]:
+        return await self._item("item/completed", item_id)
+
+    async def _item(self, method: str, item_id: str) -> dict[str, Any]:
+        message = await self.daemon.next_message(
+            lambda m: m.get("method") == method and m["params"]["item"]["id"] == item_id
+        )
+        return dict(message["params"]["item"])
+
+    async def turn_completed(self, turn_id: str) -> dict[str, Any]:
+        """The finished turn as `turn/completed` reports it."""
+        message = await self.daemon.next_message(
+            lambda m: m.get("method") == "turn/completed" and m["params"]["turn"]["id"] == turn_id
+        )
+        return dict(message["params"]["turn"])
+
+    async def read_items(self, thread_id: str) -> dict[str, dict[str, Any]]:
+        """Every recorded item of the thread by id, as `thread/read` returns them."""
+        result = await self.daemon.call("thread/read", {"threadId": thread_id, "includeTurns": True})
+        return {item["id"]: item for turn in result["thread"]["turns"] for item in turn["items"]}
+
+    async def server_ready(self, name: str, thread_id: str) -> None:
+        """Wait for `mcpServer/startupStatus/updated` saying the thread's server `name` is ready."""
+        await self.daemon.next_message(
+            lambda m: (
+                m.get("method") == "mcpServer/startupStatus/updated"
+                and (m["params"]["name"], m["params"]["status"], m["params"].get("threadId"))
+                == (name, "ready", thread_id)
+            )
+        )
+
+    def server_pids(self, label: str) -> set[int]:
+        """Live fixture or cheap server processes named `label` that the daemon started for a thread."""
+        found = set()
+        for child in psutil.Process(self.daemon.process.pid).children(recursive=True):
+            try:
+                if _label_of(child.cmdline()) == label and Path(child.cwd()) == self.workdir:
+                    found.add(child.pid)
+            except psutil.NoSuchProcess:
+                continue
+        return found
+
+
+def _label_of(command: list[str]) -> str | None:
+    if any(script in command for script in SERVER_SCRIPTS) and "--label" in command:
+        return command[command.index("--label") + 1]
+    return None
+
+
+@asynccontextmanager
+async def turn_daemon(
+    home: Path, script: list[dict[str, Any]], servers: ServerTables, *, max_wait: float = DEFAULT_WAIT
+) -> AsyncIterator[TurnDaemon]:
+    """A scripted model playing `script` (a list of steps, see app_server/model/script.py), config.toml
+    with `servers`, and an initialized daemon."""
+    workdir = home / "work"
+    workdir.mkdir(exist_ok=True)
+    async with ScriptedModelServer(Script.model_validate({"steps": script})) as model:
+        (home / "config.toml").write_text(config_toml(model.base_url, servers), encoding="utf-8")
+        async with Daemon.start(home, env={MODEL_KEY_ENV: "scripted"}, max_wait=max_wait) as daemon:
+            await daemon.initialize()
+            yield TurnDaemon(daemon=daemon, model=model, home=home, workdir=workdir)
+
+
+def alive(pid: int) -> bool:
+    """Whether the process still runs (a zombie awaiting its parent's wait counts as gone)."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+async def wait_gone(pids: set[int], seconds: float = DEFAULT_WAIT) -> None:
+    """Wait until every pid has exited (polled: a process exit has no event to await)."""
+    with anyio.fail_after(seconds):
+        while any(alive(pid) for pid in pids):  # noqa: ASYNC110 (no event exists for a process exit)
+            await anyio.sleep(0.02)
+
+
+@dataclass
+class HttpFixture:
+    """The fixture server over streamable HTTP at `url`, served by the test's event loop."""
+
+    label: str
+    url: str
+
+    async def release(self, key: str) -> None:
+        """Call the server's `release(key)`, letting its pending `block(key)` calls answer."""
+        async with (
+            httpx2.AsyncClient() as http,
+            Client(streamable_http_client(self.url, http_client=http), mode="legacy") as client,
+        ):
+            result = await client.call_tool("release", {"key": key})
+        assert not result.is_error, result
+
+
+class _LoopUvicorn(uvicorn.Server):
+    """uvicorn inside the test's event loop: reports readiness, leaves signals alone."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = anyio.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        self.ready.set()
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@asynccontextmanager
+async def http_fixture(label: str) -> AsyncIterator[HttpFixture]:
+    """Serve the fixture server named `label` on 127.0.0.1 until the block exits."""
+    app = build_server(label).streamable_http_app()
+    server = _LoopUvicorn(
+        uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=2)
+    )
+    # Closed here too: uvicorn closes it on an orderly shutdown, not when a failing test cancels it.
+    # IPPROTO_TCP: asyncio sets TCP_NODELAY only when the socket's proto says TCP (else ~40 ms stalls).
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP) as listener:
+        listener.bind(("127.0.0.1", 0))
+        port = listener.getsockname()[1]
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(server.serve, [listener])
+            with anyio.fail_after(DEFAULT_WAIT):
+                await server.ready.wait()
+            try:
+                yield HttpFixture(label, f"http://127.0.0.1:{port}/mcp")
+            finally:
+                server.should_exit = True
