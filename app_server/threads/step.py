@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
+from pydantic import TypeAdapter
 
 from app_server.errors import AppServerError, RequestFailed
 from app_server.events import EventBus
@@ -33,6 +34,7 @@ from app_server.threads.approvals import (
 from app_server.threads.conversation import history_of
 from app_server.threads.ids import new_id
 from app_server.threads.live import LiveThread, now_ms
+from protocol.items import ThreadItem
 
 logger = logging.getLogger(__name__)
 
@@ -61,14 +63,14 @@ class TurnScope:
     async def start_item(self, item: dict[str, Any]) -> None:
         """Stamp the item's start, record a copy durably, then announce it."""
         started = item["startedAtMs"] = now_ms()
-        snapshot = dict(item)
+        snapshot = wire_item(item)
         await self.thread.start_item(self.turn_id, snapshot)
         self.events.publish("item/started", {**self._ids(), "item": snapshot, "startedAtMs": started})
 
     async def complete_item(self, item: dict[str, Any]) -> None:
         """Record the finished item durably, then announce it (finishes even when interrupted)."""
         completed = item["completedAtMs"] = now_ms()
-        snapshot = dict(item)
+        snapshot = wire_item(item)
         with anyio.CancelScope(shield=True):
             await self.thread.complete_item(self.turn_id, snapshot)
         self.events.publish("item/completed", {**self._ids(), "item": snapshot, "completedAtMs": completed})
@@ -78,6 +80,14 @@ class TurnScope:
 
     def _ids(self) -> dict[str, str]:
         return {"threadId": self.thread.id, "turnId": self.turn_id}
+
+
+_THREAD_ITEM: TypeAdapter[ThreadItem] = TypeAdapter(ThreadItem)
+
+
+def wire_item(item: dict[str, Any]) -> dict[str, Any]:
+    """The item exactly as `thread/read` will show it, so what is announced and what is stored agree."""
+    return _THREAD_ITEM.validate_python(item).to_wire()
 
 
 class _AgentMessage:
@@ -187,8 +197,8 @@ async def _run_call(scope: TurnScope, runtime: McpRuntime, ref: ToolRef | None, 
     await scope.start_item(item)
     began = time.monotonic()
     try:
-        item["result"] = await _call(scope, runtime, ref, call, item)
-        item["status"] = "completed"
+        result = item["result"] = await _call(scope, runtime, ref, call, item)
+        item["status"] = "failed" if result.get("isError") else "completed"
     except AppServerError as exc:
         item["status"], item["error"] = "failed", {"message": exc.message}
     except anyio.get_cancelled_exc_class():
