@@ -49,6 +49,7 @@ from app_server.model.script_frames import (
     responses_failure_frames,
     responses_frames,
 )
+from app_server.transport.sockets import tcp_listener
 
 WireApi = Literal["responses", "chat"]
 
@@ -160,15 +161,7 @@ class ScriptedModelServer:
 
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         """Serve until `stop()`; reports started once it accepts connections on `port`."""
-        # IPPROTO_TCP spelled out: asyncio sets TCP_NODELAY only on sockets whose proto says TCP, and
-        # without it Nagle holds each response's last write for a delayed ACK (~40 ms per request).
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            listener.bind(("127.0.0.1", self._requested_port))
-        except OSError:
-            listener.close()
-            raise
+        listener = tcp_listener("127.0.0.1", self._requested_port)
         self.port = listener.getsockname()[1]
         async with anyio.create_task_group() as group:
             # uvicorn owns the socket from here and closes it on shutdown.

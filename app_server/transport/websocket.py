@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import logging
-import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -28,6 +27,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from app_server.errors import ConfigError
 from app_server.transport.base import MessageStream, UndecodableMessageError
 from app_server.transport.guard import ListenerGuard
+from app_server.transport.sockets import tcp_listener
 
 logger = logging.getLogger(__name__)
 
@@ -130,13 +130,9 @@ async def serve_websocket(
     task_status: TaskStatus[int] = anyio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve until cancelled; reports the bound port through `task_status`."""
-    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        sock.bind((settings.host, settings.port))
+        sock = tcp_listener(settings.host, settings.port)
     except OSError as exc:
-        sock.close()
         raise ConfigError([f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}"]) from None
     port = int(sock.getsockname()[1])
     config = uvicorn.Config(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -18,6 +17,7 @@ import uvicorn
 from app_server.config.servers import StdioServerConfig
 from app_server.events import EventBus
 from app_server.mcp.manager import STARTUP_STATUS_METHOD, McpManager
+from app_server.transport.sockets import tcp_listener
 from tests.fixtures.mcp_servers.fixture_server import build_server
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "mcp_servers"
@@ -89,8 +89,7 @@ def _alive(pid: int) -> bool:
 def http_fixture_url() -> Iterator[str]:
     """The fixture server over streamable HTTP on 127.0.0.1 (uvicorn in a thread), label `web`."""
     app = build_server("web").streamable_http_app()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
+    sock = tcp_listener("127.0.0.1", 0)
     sock.listen(64)
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))

@@ -20,10 +20,9 @@ test can `release` a `block(key)` call on exactly that server, whatever the daem
 from __future__ import annotations
 
 import json
-import socket
 import sys
-from collections.abc import AsyncIterator, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -31,13 +30,13 @@ from typing import Any, NamedTuple
 import anyio
 import httpx2
 import psutil
-import uvicorn
 from mcp.client import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from app_server.model.script import Script
 from app_server.model.scripted import ScriptedModelServer
 from tests.app_server.daemon import Daemon
+from tests.fixtures.asgi import serve_asgi
 from tests.fixtures.mcp_servers.fixture_server import build_server
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "mcp_servers"
@@ -248,39 +247,9 @@ class HttpFixture:
         assert not result.is_error, result
 
 
-class _LoopUvicorn(uvicorn.Server):
-    """uvicorn inside the test's event loop: reports readiness, leaves signals alone."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.ready = anyio.Event()
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        self.ready.set()
-
-    @contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 @asynccontextmanager
 async def http_fixture(label: str) -> AsyncIterator[HttpFixture]:
     """Serve the fixture server named `label` on 127.0.0.1 until the block exits."""
     app = build_server(label).streamable_http_app()
-    server = _LoopUvicorn(
-        uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=2)
-    )
-    # Closed here too: uvicorn closes it on an orderly shutdown, not when a failing test cancels it.
-    # IPPROTO_TCP: asyncio sets TCP_NODELAY only when the socket's proto says TCP (else ~40 ms stalls).
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP) as listener:
-        listener.bind(("127.0.0.1", 0))
-        port = listener.getsockname()[1]
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(server.serve, [listener])
-            with anyio.fail_after(DEFAULT_WAIT):
-                await server.ready.wait()
-            try:
-                yield HttpFixture(label, f"http://127.0.0.1:{port}/mcp")
-            finally:
-                server.should_exit = True
+    async with serve_asgi(lambda _base_url: app) as base_url:
+        yield HttpFixture(label, f"{base_url}/mcp")
