@@ -96,13 +96,24 @@ class AppCore:
     # ---- config and views ----------------------------------------------------------------
 
     def _initial_config(self) -> tuple[ConfigSource | None, AppConfig]:
-        """The config at start; a broken file starts the daemon empty and says why on stderr."""
+        """The config at start; a broken file starts the daemon empty and says why (stderr and clients)."""
         try:
             source = read_config_source(self.home)
-            return source, build_config(source, cli_overrides=self.cli_overrides)
+            return source, self._announced(build_config(source, cli_overrides=self.cli_overrides))
         except ConfigError as exc:
             logger.error("config.toml could not be loaded; starting with no MCP servers:\n%s", exc.message)
+            warning = {
+                "summary": "config.toml could not be loaded; no MCP servers were started",
+                "details": "\n".join(exc.problems),
+            }
+            self.events.publish("configWarning", warning)
             return None, AppConfig()
+
+    def _announced(self, config: AppConfig) -> AppConfig:
+        """Tell clients about what was ignored in `config` (unknown keys, broken plugins)."""
+        for warning in config.warnings:
+            self.events.publish("configWarning", warning.to_notification())
+        return config
 
     def config_for(self, thread_overrides: Mapping[str, Any] | None) -> AppConfig:
         """The config of a thread: the last good file, `-c` overrides, then the thread's own overrides.
@@ -163,7 +174,7 @@ class AppCore:
                 )
                 plans.append(self.threads.plan(thread, thread_config))
             self.manager.refresh(plans)
-            self._source, self.config = source, config
+            self._source, self.config = source, self._announced(config)
 
     def _plan_app(self, config: AppConfig) -> Plan:
         assert self.app_cell is not None
