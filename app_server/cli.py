@@ -13,6 +13,9 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from app_server.commands import mcp_config, mcp_runtime
+from app_server.demo import runner as demo_runner
+
 Command = Callable[[argparse.Namespace], int]
 
 EXIT_USAGE = 2
@@ -67,7 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="override a config value (repeatable)",
     )
     parser.set_defaults(func=run_server)
-    parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
+    mcp_runtime.register(mcp_config.register(subparsers))
+    demo_runner.register(subparsers)
     return parser
 
 
