@@ -212,7 +212,8 @@ class McpConnection:
 
     def _launch_spec(self, config: StdioServerConfig) -> LaunchSpec:
         cwd = config.cwd or self.context.cwd or Path.home()
-        return LaunchSpec(config.command, config.args, child_environment(config.env, config.env_vars), cwd)
+        environment = child_environment(config.env, config.env_vars)
+        return LaunchSpec(config.command, config.args, environment, cwd, self.name)
 
     def _http_client(self, config: HttpServerConfig) -> httpx2.AsyncClient:
         headers = dict(config.http_headers)

@@ -73,6 +73,8 @@ class LaunchSpec:
     args: tuple[str, ...]
     env: dict[str, str]
     cwd: Path
+    server_name: str
+    """Named in the errors this transport makes up itself (an oversized answer)."""
 
 
 class ChildRegistry:
@@ -288,7 +290,10 @@ class StdioChild:
         if match is None:
             return
         request_id = json.loads(match.group(1))
-        error = types.ErrorData(code=-32000, message=f"the MCP server's answer exceeds {limit_mib} MiB")
+        error = types.ErrorData(
+            code=-32000,
+            message=f"MCP server `{self._spec.server_name}` answered with more than {limit_mib} MiB",
+        )
         await send.send(SessionMessage(types.JSONRPCError(jsonrpc="2.0", id=request_id, error=error)))
 
     async def _write_stdin(

@@ -134,7 +134,7 @@ async def test_each_server_fault_leaves_the_daemon_and_the_other_servers_working
         huge = await call_tool(daemon, thread_id, "midcall", "huge", megabytes=50)
         if "error" in huge:
             assert huge["error"]["code"] == codes.REQUEST_FAILED, huge
-            assert_readable(huge["error"]["message"], None, home)
+            assert_readable(huge["error"]["message"], "midcall", home)
         else:
             assert len(huge["result"]["content"][0]["text"]) == 50 * 1024 * 1024
         await assert_good_answers(daemon, thread_id, marker)

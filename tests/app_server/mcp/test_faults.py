@@ -108,7 +108,7 @@ async def test_a_call_hanging_past_the_tool_timeout_fails(running: Running) -> N
 async def test_a_huge_result_is_refused_and_the_connection_goes_on(running: Running) -> None:
     cell = running.manager.open_cell({"a": stdio_config("a")}, CONTEXT)
     with anyio.fail_after(30), cell.lease() as runtime:
-        with pytest.raises(RequestFailed, match="the MCP server's answer exceeds 1 MiB"):
+        with pytest.raises(RequestFailed, match="MCP server `a` answered with more than 1 MiB"):
             await running.manager.call_tool(runtime, "a", "huge", {"megabytes": 3})
         result = await running.manager.call_tool(runtime, "a", "huge", {"megabytes": 0.25})
     assert len(result["content"][0]["text"]) == 256 * 1024
