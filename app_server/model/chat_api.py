@@ -110,7 +110,7 @@ class ChatDecoder:
         if not self._response_id and isinstance(chunk.get("id"), str):
             self._response_id = chunk["id"]
         if isinstance(chunk.get("usage"), dict):
-            self._usage = _usage(chunk["usage"])
+            self._usage = Usage.from_wire(chunk["usage"], sent="prompt", received="completion")
         events: list[StepEvent] = []
         choices = chunk.get("choices")
         for choice in choices if isinstance(choices, list) else []:
@@ -151,23 +151,3 @@ class ChatDecoder:
                 call.name = function["name"]
             if isinstance(function.get("arguments"), str):
                 call.arguments.append(function["arguments"])
-
-
-def _usage(raw: dict[str, Any]) -> Usage:
-    prompt_details = raw.get("prompt_tokens_details")
-    completion_details = raw.get("completion_tokens_details")
-    return Usage(
-        input_tokens=_int(raw.get("prompt_tokens")),
-        output_tokens=_int(raw.get("completion_tokens")),
-        total_tokens=_int(raw.get("total_tokens")),
-        cached_input_tokens=_int(
-            prompt_details.get("cached_tokens") if isinstance(prompt_details, dict) else 0
-        ),
-        reasoning_output_tokens=_int(
-            completion_details.get("reasoning_tokens") if isinstance(completion_details, dict) else 0
-        ),
-    )
-
-
-def _int(value: object) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0

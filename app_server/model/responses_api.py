@@ -141,22 +141,4 @@ def _failure(error: dict[str, Any]) -> ResponseFailedError:
 
 
 def _usage(raw: object) -> Usage | None:
-    if not isinstance(raw, dict):
-        return None
-    input_details = raw.get("input_tokens_details")
-    output_details = raw.get("output_tokens_details")
-    return Usage(
-        input_tokens=_int(raw.get("input_tokens")),
-        output_tokens=_int(raw.get("output_tokens")),
-        total_tokens=_int(raw.get("total_tokens")),
-        cached_input_tokens=_int(
-            input_details.get("cached_tokens") if isinstance(input_details, dict) else 0
-        ),
-        reasoning_output_tokens=_int(
-            output_details.get("reasoning_tokens") if isinstance(output_details, dict) else 0
-        ),
-    )
-
-
-def _int(value: object) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+    return Usage.from_wire(raw, sent="input", received="output") if isinstance(raw, dict) else None

@@ -24,10 +24,8 @@ import argparse
 import json
 import os
 import signal
-import socket
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -49,7 +47,7 @@ from app_server.model.script_frames import (
     responses_failure_frames,
     responses_frames,
 )
-from app_server.transport.sockets import tcp_listener
+from app_server.transport.sockets import EmbeddedUvicorn, tcp_listener
 
 WireApi = Literal["responses", "chat"]
 
@@ -97,22 +95,6 @@ class _StepState:
         self.disconnected = anyio.Event()
 
 
-class _Uvicorn(uvicorn.Server):
-    """uvicorn that reports readiness and leaves signal handling to whoever runs it."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.ready = anyio.Event()
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        self.ready.set()
-
-    @contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 class ScriptedModelServer:
     """Serves a Script over real HTTP on 127.0.0.1; see the module docstring for the rules."""
 
@@ -127,7 +109,7 @@ class ScriptedModelServer:
         self.port = 0
         """The port it listens on, once started."""
         self.requests: list[RecordedRequest] = []
-        self._server = _Uvicorn(
+        self._server = EmbeddedUvicorn(
             uvicorn.Config(
                 self._app(),
                 log_config=None,

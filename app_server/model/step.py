@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,6 +88,28 @@ class Usage:
     total_tokens: int
     cached_input_tokens: int = 0
     reasoning_output_tokens: int = 0
+
+    @classmethod
+    def from_wire(cls, raw: Mapping[str, Any], *, sent: str, received: str) -> Usage:
+        """Read a usage object whose counts are named `<sent>_tokens` / `<received>_tokens` (the
+        Responses API says input/output, Chat Completions prompt/completion); bad counts read as 0."""
+        sent_details = raw.get(f"{sent}_tokens_details")
+        received_details = raw.get(f"{received}_tokens_details")
+        return cls(
+            input_tokens=_count(raw.get(f"{sent}_tokens")),
+            output_tokens=_count(raw.get(f"{received}_tokens")),
+            total_tokens=_count(raw.get("total_tokens")),
+            cached_input_tokens=_count(
+                sent_details.get("cached_tokens") if isinstance(sent_details, dict) else 0
+            ),
+            reasoning_output_tokens=_count(
+                received_details.get("reasoning_tokens") if isinstance(received_details, dict) else 0
+            ),
+        )
+
+
+def _count(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 @dataclass(frozen=True, slots=True)

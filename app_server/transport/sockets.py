@@ -1,8 +1,13 @@
-"""Listening TCP sockets handed to uvicorn, made the one way that keeps responses prompt."""
+"""Loopback HTTP serving for uvicorn inside our own event loop: listening sockets and the server."""
 
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import anyio
+import uvicorn
 
 
 def tcp_listener(host: str, port: int) -> socket.socket:
@@ -21,3 +26,19 @@ def tcp_listener(host: str, port: int) -> socket.socket:
         sock.close()
         raise
     return sock
+
+
+class EmbeddedUvicorn(uvicorn.Server):
+    """uvicorn run as a task of ours: reports readiness, leaves signal handling to whoever runs it."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = anyio.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        self.ready.set()
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
