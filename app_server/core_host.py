@@ -1,8 +1,9 @@
 """Builds the application core on first use and runs it in the server's task group.
 
 The core imports the mcp SDK (~0.6 s), so it is built after `initialize` has been answered: the
-`initialize` handler starts the build in the background, and any later request awaits it. The
-import runs in a worker thread so the connection keeps answering meanwhile.
+client's `initialized` notification (sent once it has the reply) starts the build in the
+background, and any later request awaits it. Starting earlier would compete with writing the
+reply itself. The import runs in a worker thread so the connection keeps answering meanwhile.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class CoreHost:
             await anyio.sleep_forever()
 
     def warm_up(self) -> None:
-        """Start building the core in the background (after the handshake)."""
+        """Start building the core in the background (once the client has the handshake reply)."""
         if self._core is None and self._task_group is not None:
             self._task_group.start_soon(self.get)
 

@@ -81,6 +81,10 @@ class DaemonClient:
             raise RequestFailed(f"`{method}` was answered with error {code}: {text}")
         return response.get("result")
 
+    async def notify(self, method: str) -> None:
+        """Send a notification (no params, no answer)."""
+        await self._send({"jsonrpc": "2.0", "method": method})
+
     async def next_notification(self, methods: set[str]) -> Message:
         """The first notification (already received or still to come) whose method is in `methods`.
 

@@ -121,6 +121,7 @@ class _Session:
         self.report.section("1. initialize")
         capabilities = {"optOutNotificationMethods": _QUIET}
         result = await self.request("initialize", {"clientInfo": CLIENT_INFO, "capabilities": capabilities})
+        await self.daemon.notify("initialized")
         self.report.line("userAgent", str(result.get("userAgent")))
 
     async def show_servers(self, title: str) -> None:

@@ -22,7 +22,6 @@ async def initialize(ctx: RequestContext, params: InitializeParams) -> Initializ
             opt_out_notification_methods=frozenset(capabilities.opt_out_notification_methods or ()),
         )
     )
-    ctx.after_reply.append(ctx.services.host.warm_up)
     return InitializeResponse(
         user_agent=user_agent(params.client_info.name, params.client_info.version),
         codex_home=str(ctx.services.home),

@@ -218,6 +218,9 @@ class Connection:
             self._route_response(message)
         elif isinstance(message, Notification):
             logger.debug("client notification %r", message.method)
+            if message.method == "initialized" and self.session is not None:
+                # The client has our `initialize` reply: build the core now, off the handshake path.
+                self._services.host.warm_up()
         reply(None)
 
     async def _handle_request(self, request: Request, reply: Reply) -> None:

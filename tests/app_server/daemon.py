@@ -101,7 +101,9 @@ class Daemon:
         params: dict[str, Any] = {"clientInfo": CLIENT_INFO}
         if capabilities is not None:
             params["capabilities"] = capabilities
-        return await self.call("initialize", params)
+        result = await self.call("initialize", params)
+        await self.notify("initialized")
+        return result
 
     async def notify(self, method: str, params: Any = None) -> None:
         message: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
