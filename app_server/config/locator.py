@@ -10,13 +10,12 @@ from __future__ import annotations
 import bisect
 import json
 import tomllib
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 KeyPath = tuple[str | int, ...]
 
 _BARE_KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
-_SCALAR_END = frozenset(",]}\n\r#")
-_JSON_SCALAR_END = frozenset(",]} \t\n\r")
 
 
 class KeyPositions:
@@ -49,7 +48,7 @@ def locate_json_keys(text: str) -> KeyPositions:
     return KeyPositions(text, _JsonScanner(text).scan())
 
 
-class _Scanner:
+class _Scanner(ABC):
     def __init__(self, text: str) -> None:
         self.text = text
         self.i = 0
@@ -80,6 +79,40 @@ class _Scanner:
             else:
                 return
 
+    scalar_end: frozenset[str]
+    """Characters that end an unquoted value."""
+    quotes: str
+    """Characters that open a string."""
+
+    @abstractmethod
+    def member(self, path: KeyPath) -> None:
+        """Read one `key = value` / `"key": value` of the inline table or object at `path`."""
+
+    def value(self, path: KeyPath) -> None:
+        """Skip one value, recording where every key and array element inside it starts."""
+        opening = self.text[self.i]
+        if opening in "{[":
+            self.i += 1
+            closing, index = ("}" if opening == "{" else "]"), 0
+            while True:
+                self.skip_blank()
+                if self.peek(closing):
+                    self.i += 1
+                    return
+                if self.peek(","):
+                    self.i += 1
+                elif opening == "{":
+                    self.member(path)
+                else:
+                    self.record((*path, index), self.i)
+                    self.value((*path, index))
+                    index += 1
+        elif opening in self.quotes:
+            self.skip_quoted()
+        else:
+            while not self.at_end() and self.text[self.i] not in self.scalar_end:
+                self.i += 1
+
     def skip_quoted(self) -> None:
         """One basic, literal or multi-line string starting at the cursor."""
         for delimiter in ('"""', "'''"):
@@ -101,6 +134,9 @@ class _Scanner:
 
 
 class _TomlScanner(_Scanner):
+    scalar_end = frozenset(",]}\n\r#")
+    quotes = "\"'"
+
     def __init__(self, text: str) -> None:
         super().__init__(text)
         self.array_table_counts: dict[KeyPath, int] = {}
@@ -177,41 +213,14 @@ class _TomlScanner(_Scanner):
                 return parts
             self.i += 1
 
-    def value(self, path: KeyPath) -> None:
-        char = self.text[self.i]
-        if char == "{":
-            self.i += 1
-            while True:
-                self.skip_blank()
-                if self.peek("}"):
-                    self.i += 1
-                    return
-                if self.peek(","):
-                    self.i += 1
-                    continue
-                self.key_value(path)
-        elif char == "[":
-            self.i += 1
-            index = 0
-            while True:
-                self.skip_blank()
-                if self.peek("]"):
-                    self.i += 1
-                    return
-                if self.peek(","):
-                    self.i += 1
-                    continue
-                self.record((*path, index), self.i)
-                self.value((*path, index))
-                index += 1
-        elif char in "\"'":
-            self.skip_quoted()
-        else:
-            while not self.at_end() and self.text[self.i] not in _SCALAR_END:
-                self.i += 1
+    def member(self, path: KeyPath) -> None:
+        self.key_value(path)
 
 
 class _JsonScanner(_Scanner):
+    scalar_end = frozenset(",]} \t\n\r")
+    quotes = '"'
+
     def scan(self) -> dict[KeyPath, int]:
         self.skip_blank()
         self.value(())
@@ -219,40 +228,13 @@ class _JsonScanner(_Scanner):
 
     def value(self, path: KeyPath) -> None:
         self.skip_blank()
-        char = self.text[self.i]
-        if char == "{":
-            self.i += 1
-            while True:
-                self.skip_blank()
-                if self.peek("}"):
-                    self.i += 1
-                    return
-                if self.peek(","):
-                    self.i += 1
-                    continue
-                start = self.i
-                self.skip_quoted()
-                key = (*path, json.loads(self.text[start : self.i]))
-                self.record(key, start)
-                self.skip_blank()
-                self.i += 1  # :
-                self.value(key)
-        elif char == "[":
-            self.i += 1
-            index = 0
-            while True:
-                self.skip_blank()
-                if self.peek("]"):
-                    self.i += 1
-                    return
-                if self.peek(","):
-                    self.i += 1
-                    continue
-                self.record((*path, index), self.i)
-                self.value((*path, index))
-                index += 1
-        elif char == '"':
-            self.skip_quoted()
-        else:
-            while not self.at_end() and self.text[self.i] not in _JSON_SCALAR_END:
-                self.i += 1
+        super().value(path)
+
+    def member(self, path: KeyPath) -> None:
+        start = self.i
+        self.skip_quoted()
+        key = (*path, json.loads(self.text[start : self.i]))
+        self.record(key, start)
+        self.skip_blank()
+        self.i += 1  # :
+        self.value(key)
