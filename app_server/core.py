@@ -122,12 +122,10 @@ class AppCore:
         """
         if self._source is None:
             if thread_overrides:
-                return build_config(self._empty_source(), thread_overrides=thread_overrides)
+                empty = ConfigSource(home=self.home, tree={}, positions=None)
+                return build_config(empty, thread_overrides=thread_overrides)
             return self.config
         return build_config(self._source, cli_overrides=self.cli_overrides, thread_overrides=thread_overrides)
-
-    def _empty_source(self) -> ConfigSource:
-        return ConfigSource(home=self.home, tree={}, positions=None)
 
     def contributions(self, config: AppConfig) -> tuple[Contribution, ...]:
         return self.contributors.contributions(config, self.environ)

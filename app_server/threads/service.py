@@ -166,7 +166,7 @@ class ThreadService:
         Returns the wire Turn. Raises InvalidParams when the thread is not loaded or already has a
         running turn, ConfigError/InvalidParams when the model provider is not configured.
         """
-        thread = self._threads.get(thread_id) or await self.resume(thread_id)
+        thread = await self.resume(thread_id)
         # A finished runner may still be closing its model client; its turn is already completed.
         if thread.runner is not None and not thread.runner.done.is_set():
             raise InvalidParams(f"thread {thread_id} already has a turn in progress")

@@ -30,7 +30,6 @@ class TurnRunner:
         self._turn = turn
         self._cancel = anyio.CancelScope()
         self.done = anyio.Event()
-        self.steps_run = 0
 
     @property
     def turn_id(self) -> str:
@@ -68,5 +67,4 @@ class TurnRunner:
         while more:
             # The whole step, its calls included, runs on the runtime leased here.
             with self._cell.lease() as runtime:
-                self.steps_run += 1
                 more = await run_step(self.scope, runtime)
