@@ -31,6 +31,7 @@ from app_server.mcp.client import RuntimeContext
 from app_server.mcp.connectors import watch_app_list
 from app_server.mcp.contributors import Contribution, ContributorRegistry
 from app_server.mcp.manager import McpManager, Plan
+from app_server.mcp.oauth_login import LoginSettings
 from app_server.mcp.runtime import RuntimeCell
 from protocol.views import McpServerViewsReadResponse
 
@@ -51,7 +52,6 @@ class AppCore:
     def __init__(self, home: Path, events: EventBus, *, cli_overrides: Sequence[str] = ()) -> None:
         from app_server.mcp.credentials import open_credential_store
         from app_server.mcp.oauth import OAuthService
-        from app_server.mcp.oauth_login import LoginSettings
 
         self.home = home
         self.events = events
@@ -63,10 +63,7 @@ class AppCore:
         self.oauth = OAuthService(
             events,
             open_credential_store(self.config.mcp_oauth_credentials_store, home),
-            LoginSettings(
-                callback_port=self.config.mcp_oauth_callback_port,
-                callback_url=self.config.mcp_oauth_callback_url,
-            ),
+            LoginSettings.from_config(self.config),
             on_login_success=self._after_login,
         )
         self.manager = McpManager(
@@ -173,6 +170,7 @@ class AppCore:
                 plans.append(self.threads.plan(thread, thread_config))
             self.manager.refresh(plans)
             self._source, self.config = source, self._announced(config)
+            self.oauth.settings = LoginSettings.from_config(config)
 
     def _plan_app(self, config: AppConfig) -> Plan:
         assert self.app_cell is not None

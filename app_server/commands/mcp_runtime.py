@@ -342,10 +342,7 @@ async def _run_login(args: argparse.Namespace) -> str | None:
     service = OAuthService(
         events,
         open_credential_store(core.config.mcp_oauth_credentials_store, core.home),
-        LoginSettings(
-            callback_port=core.config.mcp_oauth_callback_port,
-            callback_url=core.config.mcp_oauth_callback_url,
-        ),
+        LoginSettings.from_config(core.config),
     )
     async with anyio.create_task_group() as tg:
         await tg.start(service.run)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from app_server.config.diagnostics import ConfigProblem
 from app_server.config.entries import ServerEntry
@@ -13,6 +15,17 @@ DEFAULT_CHATGPT_BASE_URL = "https://chatgpt.com/backend-api/"
 DEFAULT_APPS_MCP_PATH = "/ps/mcp"
 
 CredentialsStoreMode = Literal["auto", "file", "keyring"]
+
+
+def _https_url_with_path(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.netloc or parts.path in ("", "/"):
+        raise PydanticCustomError("https_url_with_path", "must be an https URL with a path")
+    return value
+
+
+ClientMetadataUrl = Annotated[str, AfterValidator(_https_url_with_path)]
+"""Where this client's OAuth metadata document is served: its URL is the client id (CIMD)."""
 
 
 class _Frozen(BaseModel):
@@ -62,6 +75,7 @@ class AppConfig(_Frozen):
     mcp_oauth_credentials_store: CredentialsStoreMode = "auto"
     mcp_oauth_callback_port: int | None = Field(default=None, ge=1, le=65535)
     mcp_oauth_callback_url: str | None = None
+    mcp_oauth_client_metadata_url: ClientMetadataUrl | None = None
     chatgpt_base_url: str = Field(default=DEFAULT_CHATGPT_BASE_URL, min_length=1)
     apps_mcp_product_sku: str | None = None
     features: Features = Features()

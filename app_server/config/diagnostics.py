@@ -133,6 +133,7 @@ def describe(detail: ErrorDetails) -> str:
         "less_than_equal": f"must be at most {ctx.get('le')}",
         "string_too_short": "must not be empty",
         "string_pattern_mismatch": f"must match `{ctx.get('pattern')}`",
+        "https_url_with_path": "must be an https URL with a path",
     }
     return messages.get(kind, "invalid value")
 

@@ -21,6 +21,7 @@ from app_server.config.app_config import (
     DEFAULT_APPS_MCP_PATH,
     DEFAULT_CHATGPT_BASE_URL,
     AppConfig,
+    ClientMetadataUrl,
     CredentialsStoreMode,
     Features,
     ModelProviderTable,
@@ -46,6 +47,7 @@ class _GlobalKeys(BaseModel):
     mcp_oauth_credentials_store: CredentialsStoreMode = "auto"
     mcp_oauth_callback_port: int | None = Field(default=None, ge=1, le=65535)
     mcp_oauth_callback_url: str | None = None
+    mcp_oauth_client_metadata_url: ClientMetadataUrl | None = None
     chatgpt_base_url: str = Field(default=DEFAULT_CHATGPT_BASE_URL, pattern=r"^https?://[^/\s]+")
     apps_mcp_product_sku: str | None = None
 

@@ -74,8 +74,9 @@ class StoredCredentials(BaseModel):
     client: dict[str, Any] = Field(default_factory=dict, repr=False)
     """The RFC 7591 client registration as the authorization server answered it (may hold a secret)."""
     token_endpoint: str | None = None
-    resource: str | None = None
-    """The RFC 8707 resource the tokens were issued for; sent again on every refresh."""
+    resources: tuple[str, ...] = ()
+    """The RFC 8707 resources the tokens were issued for (the server's, then `oauth_resource`);
+    sent again on every refresh."""
     tokens: StoredTokens | None = None
 
     @property

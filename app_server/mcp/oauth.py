@@ -87,7 +87,8 @@ class OAuthService:
     ) -> None:
         self._events = events
         self._store = store
-        self._settings = settings or LoginSettings()
+        self.settings = settings or LoginSettings()
+        """The daemon-wide login settings; a config reload replaces them for later logins."""
         self._on_login_success = on_login_success
         self._task_group: TaskGroup | None = None
         self._active: dict[str, _ActiveLogin] = {}
@@ -134,10 +135,10 @@ class OAuthService:
             timeout=timeout_secs if timeout_secs is not None else DEFAULT_LOGIN_TIMEOUT_SECONDS,
             client_registration=client_registration or "auto",
         )
-        discovery = await discover_for_login(request, self._settings)
+        discovery = await discover_for_login(request, self.settings)
         await self._supersede(name)
         attempt = LoginAttempt(
-            request=request, settings=self._settings, store=self._store, discovery=discovery
+            request=request, settings=self.settings, store=self._store, discovery=discovery
         )
         login_id = uuid.uuid4().hex
         url: str = await self._task_group.start(self._run_login, attempt, login_id, thread_id)

@@ -12,8 +12,12 @@ provider's storage is a per-login adapter: it offers a stored registration for r
 for the redirect URI in use) but never stored tokens, so the login always authorizes afresh.
 
 Scopes: the login's `scopes` > the server's configured `scopes` (even empty: no scope at all) >
-the provider's discovered scopes. `oauth_resource`, when configured, is added to the
-authorization URL as a further `resource` (as Codex does).
+the provider's discovered scopes. A chosen scope list is also what the client registers for: the
+provider would register the discovered scopes, and a strict authorization server refuses to
+authorize scopes a client was not registered for, so such a login registers the client itself
+(with the SDK's request builder) before the provider runs; a stored registration is reused only
+when it covers the chosen scopes. `oauth_resource`, when configured, is sent as a further RFC 8707
+`resource` on the authorization URL, the token request and (stored with the tokens) every refresh.
 """
 
 from __future__ import annotations
@@ -24,12 +28,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 import anyio
 import httpx2
 from anyio.abc import TaskStatus
 from mcp.client.auth import OAuthClientProvider
+from mcp.client.auth.exceptions import OAuthRegistrationError
+from mcp.client.auth.oauth2 import check_registration_usable
+from mcp.client.auth.utils import (
+    create_client_registration_request,
+    handle_registration_response,
+    should_use_client_metadata_url,
+)
 from mcp.shared.auth import (
     AuthorizationCodeResult,
     OAuthClientInformationFull,
@@ -39,6 +50,7 @@ from mcp.shared.auth import (
 from mcp_types import LATEST_PROTOCOL_VERSION
 from pydantic import AnyUrl
 
+from app_server.config.app_config import AppConfig
 from app_server.config.servers import HttpServerConfig
 from app_server.errors import InvalidParams, RequestFailed
 from app_server.mcp.credentials import CredentialStore, StoredCredentials, save_credentials
@@ -70,6 +82,14 @@ class LoginSettings:
     client_metadata_url: str | None = None
     """The https URL of this client's metadata document, for servers that accept CIMD client ids."""
 
+    @classmethod
+    def from_config(cls, config: AppConfig) -> LoginSettings:
+        return cls(
+            callback_port=config.mcp_oauth_callback_port,
+            callback_url=config.mcp_oauth_callback_url,
+            client_metadata_url=config.mcp_oauth_client_metadata_url,
+        )
+
 
 @dataclass(frozen=True)
 class LoginRequest:
@@ -80,6 +100,11 @@ class LoginRequest:
     scopes: tuple[str, ...] | None = None
     timeout: float = DEFAULT_LOGIN_TIMEOUT_SECONDS
     client_registration: ClientRegistration = "auto"
+
+    @property
+    def chosen_scopes(self) -> tuple[str, ...] | None:
+        """The login's scopes, else the server's configured ones; None leaves them to discovery."""
+        return self.scopes if self.scopes is not None else self.config.scopes
 
 
 def request_headers(config: HttpServerConfig) -> dict[str, str]:
@@ -120,11 +145,22 @@ async def discover_for_login(request: LoginRequest, settings: LoginSettings) -> 
 class _LoginStorage:
     """The provider's `TokenStorage` for one login: reuses a fitting registration, never old tokens."""
 
-    def __init__(self, store: CredentialStore, name: str, url: str, redirect_uri: str) -> None:
+    def __init__(
+        self,
+        store: CredentialStore,
+        request: LoginRequest,
+        redirect_uri: str,
+        *,
+        metadata_url: str | None,
+        uses_metadata_document: bool,
+    ) -> None:
         self._store = store
-        self._name = name
-        self._url = url
+        self._name = request.name
+        self._url = request.config.url
+        self._scopes = request.chosen_scopes
         self._redirect_uri = redirect_uri
+        self._metadata_url = metadata_url
+        self._uses_metadata_document = uses_metadata_document
         self.client_info: OAuthClientInformationFull | None = None
         self.tokens: OAuthToken | None = None
         self.tokens_received_at = 0.0
@@ -142,7 +178,18 @@ class _LoginStorage:
             return None
         info = OAuthClientInformationFull.model_validate(stored.client)
         registered = [str(uri) for uri in info.redirect_uris or []]
-        return info if self._redirect_uri in registered else None
+        fits = (
+            self._redirect_uri in registered
+            and self._covers_scopes(info)
+            and (info.client_id == self._metadata_url) == self._uses_metadata_document
+        )
+        return info if fits else None
+
+    def _covers_scopes(self, info: OAuthClientInformationFull) -> bool:
+        """Whether the registration may ask for the chosen scopes (unknown when it names none)."""
+        if not self._scopes or info.scope is None:
+            return True
+        return set(self._scopes) <= set(info.scope.split())
 
     async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
         self.client_info = client_info
@@ -156,14 +203,19 @@ class _LoginStorage:
 
 
 class _LoginProvider(OAuthClientProvider):
-    """The SDK provider with our scope precedence applied just before the authorization request."""
+    """The SDK provider with our scope choice and our extra `resource` applied to what it sends."""
 
     scope_override: tuple[str, ...] | None = None
+    extra_resource: str | None = None
 
     async def _perform_authorization_code_grant(self) -> tuple[str, str]:
         if self.scope_override is not None:
             self.context.client_metadata.scope = " ".join(self.scope_override) or None
         return await super()._perform_authorization_code_grant()
+
+    async def _exchange_token_authorization_code(self, auth_code: str, code_verifier: str) -> httpx2.Request:
+        request = await super()._exchange_token_authorization_code(auth_code, code_verifier)
+        return _with_form_resource(request, self.extra_resource)
 
 
 def preferred_callback_port(store: CredentialStore, name: str, url: str) -> int | None:
@@ -180,6 +232,16 @@ def _with_extra_resource(url: str, resource: str | None) -> str:
     if not resource or resource in parse_qs(urlsplit(url).query).get("resource", []):
         return url
     return f"{url}&{urlencode({'resource': resource})}"
+
+
+def _with_form_resource(request: httpx2.Request, resource: str | None) -> httpx2.Request:
+    """`request` (a form POST) with one more `resource` field, unless it already carries it."""
+    fields = parse_qsl(request.content.decode(), keep_blank_values=True)
+    if not resource or ("resource", resource) in fields:
+        return request
+    headers = {key: value for key, value in request.headers.items() if key.lower() != "content-length"}
+    body = urlencode([*fields, ("resource", resource)])
+    return httpx2.Request(request.method, request.url, content=body, headers=headers)
 
 
 @dataclass
@@ -202,7 +264,17 @@ class LoginAttempt:
         preferred = await anyio.to_thread.run_sync(preferred_callback_port, self.store, name, url)
         endpoint = callback_endpoint(self.settings.callback_port, self.settings.callback_url, preferred)
         async with open_callback_listener(endpoint) as listener:
-            storage = _LoginStorage(self.store, name, url, listener.redirect_uri)
+            uses_cimd = self._uses_cimd()
+            storage = _LoginStorage(
+                self.store,
+                self.request,
+                listener.redirect_uri,
+                metadata_url=self.settings.client_metadata_url,
+                uses_metadata_document=uses_cimd,
+            )
+            scopes = self.request.chosen_scopes
+            if scopes and not uses_cimd and await storage.get_client_info() is None:
+                await self._register(storage, listener.redirect_uri, scopes)
             started = False
 
             async def hand_out_url(authorization_url: str) -> None:
@@ -230,9 +302,8 @@ class LoginAttempt:
                 callback_handler=await_callback,
                 client_metadata_url=self._client_metadata_url(),
             )
-            provider.scope_override = (
-                self.request.scopes if self.request.scopes is not None else self.request.config.scopes
-            )
+            provider.scope_override = scopes
+            provider.extra_resource = self.request.config.oauth_resource
             await self._trigger(provider, started_already=lambda: started)
             return await self._store_login(provider, storage)
 
@@ -246,6 +317,39 @@ class LoginAttempt:
 
     def _client_metadata_url(self) -> str | None:
         return None if self.request.client_registration == "dcr" else self.settings.client_metadata_url
+
+    def _uses_cimd(self) -> bool:
+        return should_use_client_metadata_url(
+            self.discovery.authorization_server, self._client_metadata_url()
+        )
+
+    async def _register(self, storage: _LoginStorage, redirect_uri: str, scopes: tuple[str, ...]) -> None:
+        """Register the client for `scopes` (RFC 7591), bound to the issuer it registered with."""
+        name = self.request.name
+        metadata = self._client_metadata(redirect_uri)
+        metadata.scope = " ".join(scopes) or None
+        authorization_server = self.discovery.authorization_server
+        server = urlsplit(self.request.config.url)
+        registration = create_client_registration_request(
+            authorization_server, metadata, f"{server.scheme}://{server.netloc}"
+        )
+        try:
+            async with httpx2.AsyncClient(timeout=DISCOVERY_TIMEOUT_SECONDS) as client:
+                info = await handle_registration_response(await client.send(registration))
+            check_registration_usable(info)
+        except httpx2.TransportError as exc:
+            raise RequestFailed(
+                f"OAuth login for MCP server '{name}' failed: the authorization server could not be reached"
+            ) from exc
+        except OAuthRegistrationError as exc:
+            logger.info("client registration for MCP server `%s` refused: %s", name, exc)
+            raise RequestFailed(
+                f"OAuth login for MCP server '{name}' failed: the authorization server refused "
+                "the client registration"
+            ) from exc
+        if authorization_server.registration_endpoint is not None:
+            info.issuer = str(authorization_server.issuer)
+        await storage.set_client_info(info)
 
     async def _trigger(self, provider: _LoginProvider, started_already: Callable[[], bool]) -> None:
         """Send the unauthenticated request whose 401 makes the provider run the whole flow."""
@@ -278,17 +382,18 @@ class LoginAttempt:
         if storage.tokens is None or context.client_info is None:
             raise RequestFailed(f"OAuth login for MCP server '{name}' failed: no tokens were issued")
         metadata = context.oauth_metadata or self.discovery.authorization_server
-        resource = (
+        own = (
             context.get_resource_url()
             if context.should_include_resource_param(context.protocol_version)
             else None
         )
+        resources = tuple(dict.fromkeys(r for r in (own, self.request.config.oauth_resource) if r))
         credentials = StoredCredentials(
             server_name=name,
             server_url=self.request.config.url,
             client=context.client_info.model_dump(mode="json", exclude_none=True),
             token_endpoint=str(metadata.token_endpoint),
-            resource=resource,
+            resources=resources,
             tokens=tokens_from_response(storage.tokens, received_at=storage.tokens_received_at, prior=None),
         )
         await anyio.to_thread.run_sync(save_credentials, self.store, credentials)

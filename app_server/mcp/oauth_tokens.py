@@ -58,9 +58,13 @@ def _refresh_request(credentials: StoredCredentials, refresh_token: str) -> http
     client_id = str(client.get("client_id", ""))
     secret = client.get("client_secret")
     method = client.get("token_endpoint_auth_method")
-    data = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id}
-    if credentials.resource:
-        data["resource"] = credentials.resource
+    data: dict[str, str | list[str]] = {
+        "grant_type": "refresh_token",
+        "refresh_token": refresh_token,
+        "client_id": client_id,
+    }
+    if credentials.resources:
+        data["resource"] = list(credentials.resources)
     headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
     if secret and method == "client_secret_basic":
         pair = f"{quote(client_id, safe='')}:{quote(str(secret), safe='')}"

@@ -176,6 +176,11 @@ def test_unknown_top_level_keys_are_warnings_with_positions(home: Path) -> None:
         ),
         ("[plugins.p]\nenabled = 0", "plugins.p.enabled: expected a boolean"),
         (
+            'mcp_oauth_client_metadata_url = "http://example.com/client.json"',
+            "mcp_oauth_client_metadata_url: must be an https URL with a path",
+        ),
+        ('mcp_oauth_client_metadata_url = "https://example.com/"', "must be an https URL with a path"),
+        (
             '[model_providers.local]\nwire_api = "grpc"\nbase_url = "http://h"',
             "model_providers.local.wire_api: expected one of",
         ),
@@ -197,6 +202,7 @@ def test_global_keys_load(home: Path) -> None:
         home,
         'model_provider = "local"\nmcp_oauth_credentials_store = "file"\nmcp_oauth_callback_port = 5555\n'
         'mcp_oauth_callback_url = "http://127.0.0.1:5555/cb"\nchatgpt_base_url = "http://localhost:8080"\n'
+        'mcp_oauth_client_metadata_url = "https://app.example/oauth/client.json"\n'
         'apps_mcp_product_sku = "sku-1"\n[plugins."p@market"]\nenabled = false\n'
         '[model_providers.local]\nbase_url = "http://127.0.0.1:1/v1"\nwire_api = "chat"\nname = "Local"\n',
     )
@@ -207,6 +213,7 @@ def test_global_keys_load(home: Path) -> None:
         5555,
     )
     assert config.chatgpt_base_url == "http://localhost:8080"
+    assert config.mcp_oauth_client_metadata_url == "https://app.example/oauth/client.json"
     assert config.apps_mcp_product_sku == "sku-1"
     assert config.plugins["p@market"].enabled is False
     assert config.model_providers["local"].as_table() == {

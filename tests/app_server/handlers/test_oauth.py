@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -96,3 +98,17 @@ async def test_login_is_refused_for_a_stdio_or_unknown_server(
 
     assert response["error"]["code"] == codes.INVALID_PARAMS
     assert response["error"]["message"] == message
+
+
+async def test_login_settings_follow_a_config_reload(running: Running) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = running.home / "config.toml"
+    config.write_text(f"mcp_oauth_callback_port = {port}\n" + config.read_text())
+    assert await running.daemon.call("config/mcpServer/reload", None) == {}
+
+    started = await running.daemon.call("mcpServer/oauth/login", {"name": "protected"})
+
+    redirect = parse_qs(urlsplit(started["authorizationUrl"]).query)["redirect_uri"]
+    assert redirect == [f"http://127.0.0.1:{port}/callback"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from app_server.config.servers import HttpServerConfig
 from app_server.events import EventBus
-from app_server.mcp.credentials import FileCredentialStore
+from app_server.mcp.credentials import Change, FileCredentialStore, StoredCredentials
 from app_server.mcp.oauth import LOGIN_COMPLETED, OAuthService
 from app_server.mcp.oauth_login import LoginSettings
 
@@ -81,3 +82,14 @@ async def log_in(harness: Harness, name: str, config: HttpServerConfig) -> None:
     await follow_authorization(started.authorization_url)
     completion = await harness.next_completion()
     assert completion["success"] is True, completion
+
+
+def expiring_in(seconds: float) -> Change:
+    """A store change that makes the stored access token expire `seconds` from now."""
+
+    def change(current: StoredCredentials | None) -> StoredCredentials | None:
+        assert current is not None and current.tokens is not None
+        tokens = current.tokens.model_copy(update={"expires_at": time.time() + seconds})
+        return current.model_copy(update={"tokens": tokens})
+
+    return change

@@ -39,7 +39,7 @@ def _credentials(name: str = "docs", token: str = "secret-access") -> StoredCred
         server_url=URL,
         client={"client_id": "cid", "client_secret": "secret-client"},
         token_endpoint="http://127.0.0.1:8000/token",
-        resource=URL,
+        resources=(URL,),
         tokens=StoredTokens(
             access_token=SecretStr(token), refresh_token=SecretStr("secret-refresh"), expires_at=1.0
         ),

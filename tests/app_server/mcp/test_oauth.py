@@ -15,7 +15,14 @@ from app_server.config.servers import HttpServerConfig, StdioServerConfig
 from app_server.errors import InvalidParams, RequestFailed
 from app_server.mcp.oauth_callback import SUCCESS_PAGE
 from app_server.mcp.oauth_login import LoginSettings
-from tests.app_server.mcp.oauth_harness import WAIT, call_whoami, follow_authorization, running_service
+from app_server.mcp.oauth_tokens import TokenKeeper
+from tests.app_server.mcp.oauth_harness import (
+    WAIT,
+    call_whoami,
+    expiring_in,
+    follow_authorization,
+    running_service,
+)
 from tests.fixtures.oauth.server import (
     FixtureAuthority,
     serve_oauth_server,
@@ -62,7 +69,7 @@ async def test_login_completes_stores_tokens_and_the_tool_call_carries_the_beare
         assert await harness.service.auth_status("docs", config) == "oAuth"
         stored = harness.store.load("docs", config.url)
         assert stored is not None and stored.tokens is not None
-        assert stored.resource == f"{base}/mcp"
+        assert stored.resources == (f"{base}/mcp",)
         whoami = await call_whoami(harness.service, "docs", config)
         assert whoami == {
             "subject": "fixture-user",
@@ -185,12 +192,60 @@ async def test_cimd_registration_is_refused_when_the_server_or_config_cannot_ser
             )
 
 
-async def test_oauth_resource_is_added_to_the_authorization_url(home: Path) -> None:
-    async with serve_oauth_server(FixtureAuthority()) as base, running_service(home) as harness:
+async def test_oauth_resource_is_sent_on_the_authorization_token_and_refresh_requests(home: Path) -> None:
+    authority = FixtureAuthority()
+    async with serve_oauth_server(authority) as base, running_service(home) as harness:
         config = HttpServerConfig(url=f"{base}/mcp", oauth_resource="https://api.example/")
         started = await harness.service.start_login("docs", config)
+        await follow_authorization(started.authorization_url)
+        assert (await harness.next_completion())["success"] is True
+        harness.store.update("docs", config.url, expiring_in(0))
+        with anyio.fail_after(WAIT):
+            await TokenKeeper(harness.store, "docs", config.url).bearer()
 
-    assert _query(started.authorization_url)["resource"] == [f"{base}/mcp", "https://api.example/"]
+    both = [f"{base}/mcp", "https://api.example/"]
+    assert _query(started.authorization_url)["resource"] == both
+    exchange, refresh = authority.token_requests
+    assert exchange["grant_type"] == ["authorization_code"] and exchange["resource"] == both
+    assert refresh["grant_type"] == ["refresh_token"] and refresh["resource"] == both
+
+
+async def test_chosen_scopes_are_registered_for_and_a_registration_is_reused_only_when_it_covers_them(
+    home: Path,
+) -> None:
+    authority = FixtureAuthority()
+    async with serve_oauth_server(authority) as base, running_service(home) as harness:
+        config = HttpServerConfig(url=f"{base}/mcp")
+        for scopes in (["read"], ["read", "write"], ["write"]):
+            started = await harness.service.start_login("docs", config, scopes=scopes)
+            await follow_authorization(started.authorization_url)
+            assert (await harness.next_completion())["success"] is True
+
+    assert [client.scope for client in authority.registered] == ["read", "read write"]
+    asked = [params.scopes for params in authority.authorize_requests]
+    assert asked == [["read"], ["read", "write"], ["write"]]
+
+
+async def test_a_server_that_resolves_client_metadata_documents_gets_the_configured_url_as_client_id(
+    home: Path,
+) -> None:
+    document = "https://app.example/oauth/client.json"
+    port = _free_port()
+    authority = FixtureAuthority(metadata_documents={document: [f"http://127.0.0.1:{port}/callback"]})
+    settings = LoginSettings(callback_port=port, client_metadata_url=document)
+    async with serve_oauth_server(authority) as base, running_service(home, settings) as harness:
+        config = HttpServerConfig(url=f"{base}/mcp")
+        started = await harness.service.start_login("docs", config)
+        await follow_authorization(started.authorization_url)
+        assert (await harness.next_completion())["success"] is True
+        stored = harness.store.load("docs", config.url)
+        by_dcr = await harness.service.start_login("docs", config, client_registration="dcr")
+
+    assert _query(started.authorization_url)["client_id"] == [document]
+    assert stored is not None and stored.client["client_id"] == document
+    assert authority.token_requests[0]["client_id"] == [document]
+    assert authority.registrations == 1
+    assert _query(by_dcr.authorization_url)["client_id"] != [document]
 
 
 async def test_login_refuses_unknown_stdio_plain_and_unreachable_servers(home: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import anyio
@@ -10,8 +9,7 @@ import httpx2
 import pytest
 
 from app_server.config.servers import HttpServerConfig
-from app_server.mcp.credentials import Change, StoredCredentials
-from tests.app_server.mcp.oauth_harness import WAIT, call_whoami, log_in, running_service
+from tests.app_server.mcp.oauth_harness import WAIT, call_whoami, expiring_in, log_in, running_service
 from tests.fixtures.oauth.server import FixtureAuthority, serve_oauth_server, token_fingerprint
 
 pytestmark = pytest.mark.anyio
@@ -19,19 +17,8 @@ pytestmark = pytest.mark.anyio
 PING = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
 
 
-def _expiring_in(seconds: float) -> Change:
-    """A store change that makes the stored access token expire `seconds` from now."""
-
-    def change(current: StoredCredentials | None) -> StoredCredentials | None:
-        assert current is not None and current.tokens is not None
-        tokens = current.tokens.model_copy(update={"expires_at": time.time() + seconds})
-        return current.model_copy(update={"tokens": tokens})
-
-    return change
-
-
-def _refreshes(authority: FixtureAuthority) -> list[dict[str, str]]:
-    return [form for form in authority.token_requests if form.get("grant_type") == "refresh_token"]
+def _refreshes(authority: FixtureAuthority) -> list[dict[str, list[str]]]:
+    return [form for form in authority.token_requests if form.get("grant_type") == ["refresh_token"]]
 
 
 async def test_a_token_expiring_within_30_seconds_is_refreshed_before_use_keeping_the_resource(
@@ -41,7 +28,7 @@ async def test_a_token_expiring_within_30_seconds_is_refreshed_before_use_keepin
     async with serve_oauth_server(authority) as base, running_service(home) as harness:
         config = HttpServerConfig(url=f"{base}/mcp")
         await log_in(harness, "docs", config)
-        first = harness.store.update("docs", config.url, _expiring_in(20))
+        first = harness.store.update("docs", config.url, expiring_in(20))
         whoami = await call_whoami(harness.service, "docs", config)
         stored = harness.store.load("docs", config.url)
 
@@ -51,7 +38,7 @@ async def test_a_token_expiring_within_30_seconds_is_refreshed_before_use_keepin
     assert whoami["token"] == token_fingerprint(stored.tokens.access_token.get_secret_value())
     refreshes = _refreshes(authority)
     assert len(refreshes) == 1
-    assert refreshes[0]["resource"] == f"{base}/mcp"
+    assert refreshes[0]["resource"] == [f"{base}/mcp"]
 
 
 async def test_a_401_refreshes_once_and_retries_with_the_new_token(home: Path) -> None:
@@ -74,7 +61,7 @@ async def test_concurrent_requests_share_one_refresh(home: Path) -> None:
     async with serve_oauth_server(authority) as base, running_service(home) as harness:
         config = HttpServerConfig(url=f"{base}/mcp")
         await log_in(harness, "docs", config)
-        harness.store.update("docs", config.url, _expiring_in(20))
+        harness.store.update("docs", config.url, expiring_in(20))
         answers: list[int] = []
 
         async def ping() -> None:
