@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -54,3 +55,21 @@ def test_help_is_printed_by_the_module_entry_point() -> None:
     assert completed.returncode == 0
     assert "--listen" in completed.stdout
     assert "--ws-token-file" in completed.stdout
+
+
+def test_a_closed_stdout_ends_a_command_quietly(home: Path) -> None:
+    (home / "config.toml").write_text("".join(f'[mcp_servers.s{i}]\ncommand = "true"\n' for i in range(200)))
+    reader, writer = os.pipe()
+    os.close(reader)
+    with os.fdopen(writer, "wb") as stdout:
+        completed = subprocess.run(
+            [sys.executable, "-m", "app_server", "mcp", "list"],
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "APP_SERVER_HOME": str(home)},
+            timeout=30,
+            check=False,
+        )
+    assert completed.returncode == 1
+    assert completed.stderr == ""
