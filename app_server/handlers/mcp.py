@@ -55,7 +55,7 @@ async def reload(ctx: RequestContext, _params: None) -> McpServerRefreshResponse
 async def resource_read(ctx: RequestContext, params: McpResourceReadParams) -> McpResourceReadResponse:
     core = await ctx.services.core()
     with _cell(core, params.thread_id).lease() as runtime:
-        result = await core.manager.read_resource(runtime, params.server, params.uri)
+        result = await core.manager.read_resource(runtime, params.server, params.uri, meta=params.meta)
     return McpResourceReadResponse.model_validate(result)
 
 

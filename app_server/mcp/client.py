@@ -403,7 +403,7 @@ class McpConnection:
                     dict(arguments) if arguments is not None else None,
                     read_timeout_seconds=self.config.tool_timeout_sec,
                     progress_callback=progress,
-                    meta=cast(types.RequestParamsMeta, dict(meta)) if meta is not None else None,
+                    meta=_request_meta(meta),
                 )
         except MCPError as exc:
             raise self._call_error(exc, f"tool `{tool}`") from None
@@ -414,12 +414,12 @@ class McpConnection:
         dumped = result.model_dump(by_alias=True, exclude_none=True, mode="json")
         return {key: dumped[key] for key in _PASSTHROUGH_RESULT_FIELDS if key in dumped}
 
-    async def read_resource(self, uri: str) -> WireDict:
-        """Read one resource; returns `{contents}`. Raises like `call_tool`."""
+    async def read_resource(self, uri: str, *, meta: Mapping[str, Any] | None = None) -> WireDict:
+        """Read one resource, passing its `_meta` on; returns `{contents}`. Raises like `call_tool`."""
         client = self._connected_client()
         try:
             with anyio.fail_after(self.config.tool_timeout_sec):
-                result = await client.read_resource(uri)
+                result = await client.read_resource(uri, meta=_request_meta(meta))
         except TimeoutError:
             raise self._timeout_error(f"reading `{uri}`") from None
         except MCPError as exc:
@@ -441,3 +441,7 @@ class McpConnection:
         if exc.code == types.CONNECTION_CLOSED and exc.message == "Connection closed":
             return RequestFailed(f"MCP server `{self.name}` closed the connection during {what}")
         return McpServerError(exc.message, code=exc.code, data=exc.data)
+
+
+def _request_meta(meta: Mapping[str, Any] | None) -> types.RequestParamsMeta | None:
+    return cast(types.RequestParamsMeta, dict(meta)) if meta is not None else None

@@ -308,9 +308,11 @@ class McpManager:
             result["_meta"] = {**(result.get("_meta") or {}), "threadId": runtime.thread_id}
         return result
 
-    async def read_resource(self, runtime: McpRuntime, server: str, uri: str) -> dict[str, Any]:
+    async def read_resource(
+        self, runtime: McpRuntime, server: str, uri: str, *, meta: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Read `uri` from `server` of a leased generation; returns `{contents, originCallId}`."""
         connection = runtime.connection(server)
         await connection.settled.wait()
-        result = await connection.read_resource(uri)
+        result = await connection.read_resource(uri, meta=meta)
         return {"contents": result["contents"], "originCallId": None}

@@ -122,7 +122,10 @@ async def test_status_lists_every_server_sorted_by_name_in_byte_order_with_the_w
     assert {"whoami", "echo", "fail"} <= set(full["tools"])
     assert full["tools"]["echo"]["inputSchema"]["properties"]["text"]["type"] == "string"
     assert [resource["uri"] for resource in full["resources"]] == ["fixture://info"]
-    assert [t["uriTemplate"] for t in full["resourceTemplates"]] == ["fixture://items/{item}"]
+    assert [t["uriTemplate"] for t in full["resourceTemplates"]] == [
+        "fixture://items/{item}",
+        "fixture://meta/{key}",
+    ]
     assert full["toolsError"] is None
     assert full["httpOrigin"] is None and full["pluginId"] is None
 
@@ -220,6 +223,12 @@ async def test_a_threadless_resource_read_answers_the_contents(running: Running)
         "mcpServer/resource/read", {"server": "b_full", "uri": "fixture://items/7"}
     )
     assert item["contents"][0]["text"] == "item 7 of b_full"
+
+
+async def test_a_resource_read_passes_its_meta_to_the_server(running: Running) -> None:
+    read = {"server": "b_full", "uri": "fixture://meta/trace", "_meta": {"trace": "t-1"}}
+    answered = await running.daemon.call("mcpServer/resource/read", read)
+    assert answered["contents"][0]["text"] == "t-1"
 
 
 @pytest.mark.parametrize(

@@ -92,7 +92,10 @@ async def test_entries_are_sorted_by_name_and_carry_the_twelve_fields(running: R
     assert sorted(ready["tools"]) == ["block", "cwd", "echo", "env", "whoami"]
     assert ready["tools"]["echo"]["inputSchema"]["properties"]["text"]["type"] == "string"
     assert [r["uri"] for r in ready["resources"]] == ["fixture://info"]
-    assert [t["uriTemplate"] for t in ready["resourceTemplates"]] == ["fixture://items/{item}"]
+    assert [t["uriTemplate"] for t in ready["resourceTemplates"]] == [
+        "fixture://items/{item}",
+        "fixture://meta/{key}",
+    ]
     assert running.events.statuses("B") == []
 
 
