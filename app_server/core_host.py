@@ -4,6 +4,8 @@ The core imports the mcp SDK (~0.6 s), so it is built after `initialize` has bee
 client's `initialized` notification (sent once it has the reply) starts the build in the
 background, and any later request awaits it. Starting earlier would compete with writing the
 reply itself. The import runs in a worker thread so the connection keeps answering meanwhile.
+It also imports `jsonschema`, which the mcp SDK imports only when it validates its first tool
+result: on the event loop, that first call would stall every connection for tens of ms.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 import anyio
@@ -21,6 +24,11 @@ from app_server.events import EventBus
 
 if TYPE_CHECKING:
     from app_server.core import AppCore
+
+
+def _import_core() -> ModuleType:
+    importlib.import_module("jsonschema")
+    return importlib.import_module("app_server.core")
 
 
 class CoreHost:
@@ -52,7 +60,7 @@ class CoreHost:
         async with self._building:
             if self._core is None:
                 assert self._task_group is not None, "CoreHost.run must be started first"
-                module = await anyio.to_thread.run_sync(importlib.import_module, "app_server.core")
+                module = await anyio.to_thread.run_sync(_import_core)
                 core: AppCore = module.AppCore(self._home, self._events, cli_overrides=self._cli_overrides)
                 await self._task_group.start(core.run)
                 self._core = core
