@@ -13,9 +13,13 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app_server.commands import mcp_config, mcp_runtime
 from app_server.demo import runner as demo_runner
+
+if TYPE_CHECKING:
+    from app_server.handshake import EarlyHandshake
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -84,11 +88,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_server(args: argparse.Namespace) -> int:
-    import anyio
-
-    from app_server.errors import AppServerError
-    from app_server.server import DEFAULT_MAX_MESSAGE_BYTES, ServerOptions, serve
-
     token = None
     if args.ws_token_file is not None:
         try:
@@ -99,6 +98,26 @@ def run_server(args: argparse.Namespace) -> int:
         if not token:
             print("app-server: --ws-token-file is empty", file=sys.stderr)
             return EXIT_USAGE
+    # Before importing the event-loop stack: see app_server.handshake.
+    from app_server.handshake import StopRequested, handshake_before_loop, stop_on_signals
+    from app_server.home import home_dir
+
+    stop_on_signals()
+    try:
+        early = handshake_before_loop(0, 1, home_dir()) if args.listen is None else None
+        return _serve(args, token, early)
+    except StopRequested as stop:
+        _log_stop(stop)
+        return 0
+
+
+def _serve(args: argparse.Namespace, token: str | None, early: EarlyHandshake | None) -> int:
+    import anyio
+
+    from app_server.errors import AppServerError
+    from app_server.handshake import StopRequested
+    from app_server.server import DEFAULT_MAX_MESSAGE_BYTES, ServerOptions, serve
+
     options = ServerOptions(
         listen=args.listen,
         ws_token=token,
@@ -108,12 +127,18 @@ def run_server(args: argparse.Namespace) -> int:
     )
     exit_code = 0
     try:
-        anyio.run(serve, options)
+        anyio.run(serve, options, early)
+    except* StopRequested as group:  # before the loop's own signal handling was in place
+        _log_stop(group.exceptions[0])
     except* AppServerError as group:  # raised at startup, possibly from inside the task group
         for error in group.exceptions:
             print(f"app-server: {error}", file=sys.stderr)
         exit_code = EXIT_USAGE
     return exit_code
+
+
+def _log_stop(stop: BaseException) -> None:
+    logging.getLogger(__name__).info("received %s; shutting down", stop)
 
 
 def _positive_int(text: str) -> int:

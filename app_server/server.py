@@ -19,6 +19,8 @@ from app_server.transport.base import MessageStream
 
 if TYPE_CHECKING:
     from app_server.core import AppCore
+    from app_server.handshake import EarlyHandshake
+    from app_server.rpc.session import ClientSession
 
 logger = logging.getLogger(__name__)
 
@@ -61,8 +63,11 @@ def build_services(options: ServerOptions) -> Services:
     )
 
 
-async def serve(options: ServerOptions) -> None:
-    """Serve until stdin ends (stdio), or SIGTERM/SIGINT; raises ConfigError for a bad listen setting."""
+async def serve(options: ServerOptions, early: EarlyHandshake | None = None) -> None:
+    """Serve until stdin ends (stdio), or SIGTERM/SIGINT; raises ConfigError for a bad listen setting.
+
+    `early`: what the stdio client was answered before the event loop started.
+    """
     from app_server.handlers import method_table
 
     services = build_services(options)
@@ -71,25 +76,37 @@ async def serve(options: ServerOptions) -> None:
         task_group.start_soon(_stop_on_signal, task_group.cancel_scope)
         await task_group.start(services.host.run)
         if options.listen is None:
-            await serve_stdio(options, services, methods)
+            await serve_stdio(options, services, methods, early)
             task_group.cancel_scope.cancel()
         else:
             await _start_websocket(task_group, options, services, methods)
 
 
-async def serve_stdio(options: ServerOptions, services: Services, methods: MethodTable) -> None:
+async def serve_stdio(
+    options: ServerOptions, services: Services, methods: MethodTable, early: EarlyHandshake | None
+) -> None:
     from app_server.transport.stdio import take_over_stdio
 
-    stream = take_over_stdio(max_message_bytes=options.max_message_bytes)
-    await serve_connection(stream, options, services, methods)
+    unread = early.unread if early is not None else b""
+    stream = take_over_stdio(max_message_bytes=options.max_message_bytes, unread=unread)
+    session = early.session if early is not None else None
+    await serve_connection(stream, options, services, methods, session)
 
 
 async def serve_connection(
-    stream: MessageStream, options: ServerOptions, services: Services, methods: MethodTable
+    stream: MessageStream,
+    options: ServerOptions,
+    services: Services,
+    methods: MethodTable,
+    session: ClientSession | None = None,
 ) -> None:
-    """Serve one client connection until it ends."""
+    """Serve one client connection until it ends (`session`: it was answered `initialize` already)."""
     connection = Connection(
-        stream, methods=methods, services=services, max_outbound_messages=options.max_outbound_messages
+        stream,
+        methods=methods,
+        services=services,
+        max_outbound_messages=options.max_outbound_messages,
+        session=session,
     )
     await connection.run()
 

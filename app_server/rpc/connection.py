@@ -12,7 +12,6 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -23,6 +22,7 @@ from app_server.rpc.dispatcher import MethodSpec, MethodTable, RequestContext, W
 from app_server.rpc.errors import wire_error
 from app_server.rpc.messages import Invalid, Notification, Request, RequestId, Response
 from app_server.rpc.outbound import OutboundQueue
+from app_server.rpc.session import ClientSession
 from app_server.transport.base import MessageStream, OversizedMessageError, UndecodableMessageError
 from protocol import errors as codes
 
@@ -38,15 +38,6 @@ Reply = Callable[[str | None], None]
 
 DEFAULT_MAX_OUTBOUND_MESSAGES = 1024
 DEFAULT_DRAIN_TIMEOUT = 10.0
-
-
-@dataclass(frozen=True, slots=True)
-class ClientSession:
-    """What `initialize` established for this connection."""
-
-    client_name: str
-    client_version: str
-    opt_out_notification_methods: frozenset[str] = frozenset()
 
 
 class _PendingRequest:
@@ -66,14 +57,16 @@ class Connection:
         services: Services,
         max_outbound_messages: int = DEFAULT_MAX_OUTBOUND_MESSAGES,
         drain_timeout: float = DEFAULT_DRAIN_TIMEOUT,
+        session: ClientSession | None = None,
     ) -> None:
+        """`session`: the client was already answered `initialize` (see `app_server.handshake`)."""
         self._stream = stream
         self._methods = methods
         self._services = services
         self._outbound = OutboundQueue(max_outbound_messages)
         self._drain_timeout = drain_timeout
-        self.session: ClientSession | None = None
-        self._initialize_claimed = False
+        self.session = session
+        self._initialize_claimed = session is not None
         self._in_flight: dict[RequestId, list[anyio.CancelScope]] = {}
         self._in_flight_count = 0
         self._idle = anyio.Event()
@@ -243,17 +236,19 @@ class Connection:
             reply(_error(request.id, codes.METHOD_NOT_FOUND, "Method not found"))
         elif is_initialize:
             self._initialize_claimed = True
-            await self._run_request(request, spec, reply)
+            await self._run_request(request, spec, reply, self._track(request.id))
             # A failed initialize (bad params) may be retried.
             self._initialize_claimed = self.session is not None
         else:
             assert self._task_group is not None
-            self._task_group.start_soon(self._run_request, request, spec, reply)
+            # Tracked before the task runs, so input that ends right after it still waits for it.
+            self._task_group.start_soon(self._run_request, request, spec, reply, self._track(request.id))
 
-    async def _run_request(self, request: Request, spec: MethodSpec, reply: Reply) -> None:
+    async def _run_request(
+        self, request: Request, spec: MethodSpec, reply: Reply, scope: anyio.CancelScope
+    ) -> None:
         context = RequestContext(self, self._services, request.id)
-        with anyio.CancelScope() as scope:
-            self._track(request.id, scope)
+        with scope:
             succeeded = False
             try:
                 answer = messages.encode(
@@ -300,11 +295,14 @@ class Connection:
             for scope in scopes:
                 scope.cancel()
 
-    def _track(self, request_id: RequestId, scope: anyio.CancelScope) -> None:
+    def _track(self, request_id: RequestId) -> anyio.CancelScope:
+        """A new in-flight request's cancel scope (enter it in the task that runs the request)."""
+        scope = anyio.CancelScope()
         self._in_flight.setdefault(request_id, []).append(scope)
         self._in_flight_count += 1
         if self._in_flight_count == 1:
             self._idle = anyio.Event()
+        return scope
 
     def _untrack(self, request_id: RequestId, scope: anyio.CancelScope) -> None:
         scopes = self._in_flight[request_id]

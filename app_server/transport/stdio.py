@@ -26,10 +26,12 @@ class FdStream:
     original flags are restored on close (the open file may be shared with the parent).
     """
 
-    def __init__(self, read_fd: int, write_fd: int, *, max_message_bytes: int) -> None:
+    def __init__(self, read_fd: int, write_fd: int, *, max_message_bytes: int, unread: bytes = b"") -> None:
+        """`unread`: input already read from `read_fd`, to be handled before anything read later."""
         self._read_fd = read_fd
         self._write_fd = write_fd
         self._lines = LineSplitter(max_message_bytes)
+        self._lines.feed(unread)
         self._at_eof = False
         self._closed = False
         self._saved_flags = {fd: _make_non_blocking(fd) for fd in (read_fd, write_fd)}
@@ -94,7 +96,7 @@ def _make_non_blocking(fd: int) -> int | None:
     return flags
 
 
-def take_over_stdio(*, max_message_bytes: int) -> FdStream:
+def take_over_stdio(*, max_message_bytes: int, unread: bytes = b"") -> FdStream:
     """The protocol stream on this process's stdin/stdout; fds 0 and 1 are neutralised (see module doc)."""
     read_fd = os.dup(0)
     write_fd = os.dup(1)
@@ -102,4 +104,4 @@ def take_over_stdio(*, max_message_bytes: int) -> FdStream:
     os.dup2(null_fd, 0)
     os.close(null_fd)
     os.dup2(2, 1)
-    return FdStream(read_fd, write_fd, max_message_bytes=max_message_bytes)
+    return FdStream(read_fd, write_fd, max_message_bytes=max_message_bytes, unread=unread)

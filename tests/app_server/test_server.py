@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from protocol import errors as codes
 from tests.app_server.daemon import Daemon
+from tests.reliability.harness import wait_until
 
 MAX_MESSAGE_BYTES = 65536
 INIT = {"clientInfo": {"name": "tests", "version": "1"}}
@@ -257,6 +258,23 @@ async def test_the_daemon_exits_cleanly_on_sigterm(home: Path) -> None:
         await daemon.wait_for_stderr("SIGTERM")
 
 
+def _catches(pid: int, signum: int) -> bool:
+    """Whether the process has a handler installed for `signum` (its `SigCgt` mask)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) >> (signum - 1) & 1)
+    return False
+
+
+@pytest.mark.anyio
+async def test_the_daemon_exits_cleanly_on_sigterm_while_waiting_for_its_first_message(home: Path) -> None:
+    async with Daemon.start(home) as daemon:
+        await wait_until(lambda: _catches(daemon.process.pid, signal.SIGTERM))
+        daemon.process.send_signal(signal.SIGTERM)
+        assert await daemon.wait_exit() == 0
+        await daemon.wait_for_stderr("SIGTERM")
+
+
 @pytest.mark.anyio
 async def test_initialize_reports_the_home_directory_and_platform(home: Path) -> None:
     async with Daemon.start(home) as daemon:
@@ -281,13 +299,37 @@ async def test_answers_to_requests_piped_before_stdin_closes_are_all_written(hom
     assert (first["id"], second["id"]) == (1, 2)
 
 
-def test_the_path_to_the_initialize_reply_imports_neither_pydantic_nor_mcp_nor_uvicorn() -> None:
-    probe = (
-        "import sys, app_server.cli, app_server.server, app_server.handlers, app_server.transport.stdio; "
-        "heavy = ('pydantic', 'mcp', 'uvicorn', 'jsonrpcserver', 'httpx2'); "
-        "print(sorted(m for m in heavy if m in sys.modules))"
-    )
+@pytest.mark.anyio
+async def test_a_request_piped_just_before_stdin_closes_waits_for_the_core_and_is_answered(
+    home: Path,
+) -> None:
+    async with Daemon.start(home) as daemon:
+        await daemon.send({"id": 1, "method": "initialize", "params": INIT})
+        await daemon.send({"method": "initialized"})
+        await daemon.send({"id": 2, "method": "account/read"})
+        await daemon.close_stdin()
+        assert await daemon.wait_exit() == 0
+        with anyio.fail_after(5):
+            first = await daemon.next_message()
+            second = await daemon.next_message()
+    assert first["id"] == 1
+    assert (second["id"], second["result"]["account"]) == (2, None)
+
+
+def _modules_loaded_by(imports: str, candidates: tuple[str, ...]) -> str:
+    probe = f"import sys, {imports}; print(sorted(m for m in {candidates!r} if m in sys.modules))"
     completed = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=30, check=True
     )
-    assert completed.stdout.strip() == "[]"
+    return completed.stdout.strip()
+
+
+def test_the_path_to_the_initialize_reply_imports_no_event_loop_pydantic_or_mcp() -> None:
+    heavy = ("asyncio", "anyio", "pydantic", "mcp", "uvicorn", "httpx2")
+    assert _modules_loaded_by("app_server.cli, app_server.handshake", heavy) == "[]"
+
+
+def test_the_served_connection_imports_neither_pydantic_nor_mcp_nor_uvicorn() -> None:
+    heavy = ("pydantic", "mcp", "uvicorn", "httpx2")
+    imports = "app_server.server, app_server.handlers, app_server.transport.stdio"
+    assert _modules_loaded_by(imports, heavy) == "[]"
