@@ -48,6 +48,15 @@ class CoreHost:
             task_status.started()
             await anyio.sleep_forever()
 
+    @property
+    def built(self) -> bool:
+        return self._core is not None
+
+    def built_core(self) -> AppCore:
+        """The core, for code that runs only once it is built (immediate handlers)."""
+        assert self._core is not None, "the core is not built yet"
+        return self._core
+
     def warm_up(self) -> None:
         """Start building the core in the background (once the client has the handshake reply)."""
         if self._core is None and self._task_group is not None:

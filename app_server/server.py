@@ -52,6 +52,10 @@ class Services:
         """The application core, built on first use (it is kept off the path to `initialize`)."""
         return await self.host.get()
 
+    def built_core(self) -> AppCore:
+        """The core, in an immediate handler (the connection runs those once it is built)."""
+        return self.host.built_core()
+
 
 def build_services(options: ServerOptions) -> Services:
     home, events = home_dir(), EventBus()

@@ -8,20 +8,19 @@ from app_server.rpc.dispatcher import MethodTable, RequestContext
 from protocol.account import GetAccountParams, GetAccountResponse, LogoutAccountResponse
 
 
-async def account_read(ctx: RequestContext, _params: GetAccountParams) -> GetAccountResponse:
-    core = await ctx.services.core()
-    return core.auth.read()
+def account_read(ctx: RequestContext, _params: GetAccountParams) -> GetAccountResponse:
+    return ctx.services.built_core().auth.read()
 
 
-async def login_start(ctx: RequestContext, params: Any) -> Any:
-    core = await ctx.services.core()
+def login_start(ctx: RequestContext, params: Any) -> Any:
+    core = ctx.services.built_core()
     response = core.auth.login(params)
     ctx.after_reply.append(core.schedule_reload)
     return response
 
 
-async def logout(ctx: RequestContext, _params: None) -> LogoutAccountResponse:
-    core = await ctx.services.core()
+def logout(ctx: RequestContext, _params: None) -> LogoutAccountResponse:
+    core = ctx.services.built_core()
     response = core.auth.logout()
     ctx.after_reply.append(core.schedule_reload)
     return response

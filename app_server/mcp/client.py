@@ -371,6 +371,12 @@ class McpConnection:
 
     # ---- requests ----------------------------------------------------------------------------
 
+    async def wait_settled(self) -> None:
+        """Until startup has finished; once it has, returns without yielding to the event loop
+        (every call and read passes here, and a needless yield costs a loop turn each time)."""
+        if not self.settled.is_set():
+            await self.settled.wait()
+
     def _connected_client(self) -> Client:
         if self._client is None:
             reason = f": {self.error}" if self.error else ""

@@ -92,7 +92,7 @@ async def settled_connectors(runtime: McpRuntime) -> list[WireDict]:
     """`connectors_of` once `codex_apps` finished starting (bounded by its startup timeout)."""
     slot = runtime.slots.get(CODEX_APPS)
     if slot is not None and slot.connection is not None:
-        await slot.connection.settled.wait()
+        await slot.connection.wait_settled()
     return connectors_of(runtime)
 
 

@@ -277,7 +277,7 @@ class McpManager:
             page = slots[start:end]
             for slot in page:
                 if slot.connection is not None:
-                    await slot.connection.settled.wait()
+                    await slot.connection.wait_settled()
             entries = [
                 status_entry(slot, detail, self._auth_status_for(slot.name, slot.config)) for slot in page
             ]
@@ -302,7 +302,7 @@ class McpManager:
         RequestFailed (not connected, timed out, connection lost).
         """
         connection = runtime.connection(server)
-        await connection.settled.wait()
+        await connection.wait_settled()
         result = await connection.call_tool(tool, arguments, meta=meta, progress=progress, elicit=elicit)
         if runtime.thread_id is not None:
             result["_meta"] = {**(result.get("_meta") or {}), "threadId": runtime.thread_id}
@@ -313,6 +313,6 @@ class McpManager:
     ) -> dict[str, Any]:
         """Read `uri` from `server` of a leased generation; returns `{contents, originCallId}`."""
         connection = runtime.connection(server)
-        await connection.settled.wait()
+        await connection.wait_settled()
         result = await connection.read_resource(uri, meta=meta)
         return {"contents": result["contents"], "originCallId": None}

@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import anyio
 import anyio.abc
@@ -211,12 +211,18 @@ class StdioChild:
         self.pid = process.pid
         if self._registry is not None:
             self._registry.add(process.pid)
-        incoming_send, incoming = anyio.create_memory_object_stream[SessionMessage | Exception](0)
-        outgoing, outgoing_receive = anyio.create_memory_object_stream[SessionMessage](0)
+        assert process.stdin is not None and process.stdout is not None
+        incoming = _ChildStdout(
+            process.stdout,
+            server_name=self._spec.server_name,
+            max_message_bytes=self._max_message_bytes,
+            log=self._log,
+            on_garbage=self._on_garbage,
+            exited=self.exited,
+        )
+        outgoing = _ChildStdin(process.stdin)
         try:
             async with anyio.create_task_group() as tg:
-                tg.start_soon(self._read_stdout, process, incoming_send)
-                tg.start_soon(self._write_stdin, process, outgoing_receive)
                 tg.start_soon(self._read_stderr, process)
                 try:
                     yield incoming, outgoing
@@ -231,82 +237,6 @@ class StdioChild:
                 await self._stop(process)
                 if self._registry is not None:
                     self._registry.remove(process.pid)
-
-    async def _read_stdout(
-        self, process: anyio.abc.Process, send: anyio.abc.ObjectSendStream[SessionMessage | Exception]
-    ) -> None:
-        assert process.stdout is not None
-        pending: list[bytes] = []
-        pending_size = 0
-        oversized = False
-        head = b""
-        try:
-            async with send:
-                async for received in process.stdout:
-                    data = received
-                    while data:
-                        newline = data.find(b"\n")
-                        piece, data = (data, b"") if newline < 0 else (data[:newline], data[newline + 1 :])
-                        if not oversized:
-                            if not pending:
-                                head = piece
-                            pending.append(piece)
-                            pending_size += len(piece)
-                            if pending_size > self._max_message_bytes:
-                                oversized = True
-                                head = b"".join(pending)[:_ID_SCAN_BYTES]
-                                pending = []
-                        if newline < 0:
-                            continue
-                        if oversized:
-                            await self._reject_oversized(head, send)
-                        elif pending:
-                            await self._deliver(b"".join(pending), send)
-                        pending, pending_size, oversized = [], 0, False
-        except (anyio.ClosedResourceError, anyio.BrokenResourceError, anyio.EndOfStream, OSError):
-            pass
-        finally:
-            self.exited.set()
-
-    async def _deliver(
-        self, line: bytes, send: anyio.abc.ObjectSendStream[SessionMessage | Exception]
-    ) -> None:
-        if not line.strip():
-            return
-        try:
-            message = types.jsonrpc_message_adapter.validate_json(line, by_name=False)
-        except ValueError:
-            self._log.append("[app-server] ignored a stdout line that is not JSON-RPC")
-            self._on_garbage()
-            return
-        await send.send(SessionMessage(message))
-
-    async def _reject_oversized(
-        self, head: bytes, send: anyio.abc.ObjectSendStream[SessionMessage | Exception]
-    ) -> None:
-        limit_mib = self._max_message_bytes // (1024 * 1024)
-        self._log.append(f"[app-server] discarded a message larger than {limit_mib} MiB")
-        match = _ID_PATTERN.search(head) if b'"result"' in head or b'"error"' in head else None
-        if match is None:
-            return
-        request_id = json.loads(match.group(1))
-        error = types.ErrorData(
-            code=-32000,
-            message=f"MCP server `{self._spec.server_name}` answered with more than {limit_mib} MiB",
-        )
-        await send.send(SessionMessage(types.JSONRPCError(jsonrpc="2.0", id=request_id, error=error)))
-
-    async def _write_stdin(
-        self, process: anyio.abc.Process, receive: anyio.abc.ObjectReceiveStream[SessionMessage]
-    ) -> None:
-        assert process.stdin is not None
-        try:
-            async with receive:
-                async for message in receive:
-                    data = message.message.model_dump_json(by_alias=True, exclude_unset=True) + "\n"
-                    await process.stdin.send(data.encode())
-        except (anyio.ClosedResourceError, anyio.BrokenResourceError, OSError):
-            pass
 
     async def _read_stderr(self, process: anyio.abc.Process) -> None:
         assert process.stderr is not None
@@ -332,6 +262,150 @@ class StdioChild:
             _kill_group(process.pid, signal.SIGKILL)
         with anyio.move_on_after(TERM_GRACE_SEC), contextlib.suppress(OSError, anyio.BrokenResourceError):
             await process.aclose()
+
+
+class _ChildStdout:
+    """The transport's read side (an SDK `ReadStream`): stdout parsed into messages as they are read.
+
+    It is read by the SDK's own receive loop, with no reader task handing messages over (a task
+    switch saved on every answer). Blank lines are skipped; a line that is not JSON-RPC is noted
+    in the log and reported to `on_garbage`; a line over `max_message_bytes` is dropped without
+    being held whole, and when it is a response its request gets an error at once. `exited` is
+    set when stdout ends.
+    """
+
+    def __init__(
+        self,
+        stdout: anyio.abc.ByteReceiveStream,
+        *,
+        server_name: str,
+        max_message_bytes: int,
+        log: ServerLog,
+        on_garbage: Callable[[], None],
+        exited: anyio.Event,
+    ) -> None:
+        self._stdout = stdout
+        self._server_name = server_name
+        self._max_message_bytes = max_message_bytes
+        self._log = log
+        self._on_garbage = on_garbage
+        self._exited = exited
+        self._ready: deque[SessionMessage] = deque()
+        self._pending: list[bytes] = []
+        self._pending_size = 0
+        self._oversized = False
+        self._head = b""
+
+    async def receive(self) -> SessionMessage:
+        while not self._ready:
+            if self._exited.is_set():
+                raise anyio.EndOfStream
+            try:
+                chunk = await self._stdout.receive()
+            except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError, OSError):
+                self._exited.set()
+                continue
+            self._take(chunk)
+        return self._ready.popleft()
+
+    def _take(self, data: bytes) -> None:
+        while data:
+            newline = data.find(b"\n")
+            piece, data = (data, b"") if newline < 0 else (data[:newline], data[newline + 1 :])
+            if not self._oversized:
+                if not self._pending:
+                    self._head = piece
+                self._pending.append(piece)
+                self._pending_size += len(piece)
+                if self._pending_size > self._max_message_bytes:
+                    self._oversized = True
+                    self._head = b"".join(self._pending)[:_ID_SCAN_BYTES]
+                    self._pending = []
+            if newline < 0:
+                continue
+            if self._oversized:
+                self._reject_oversized()
+            elif self._pending:
+                self._parse(b"".join(self._pending))
+            self._pending, self._pending_size, self._oversized = [], 0, False
+
+    def _parse(self, line: bytes) -> None:
+        if not line.strip():
+            return
+        try:
+            message = types.jsonrpc_message_adapter.validate_json(line, by_name=False)
+        except ValueError:
+            self._log.append("[app-server] ignored a stdout line that is not JSON-RPC")
+            self._on_garbage()
+            return
+        self._ready.append(SessionMessage(message))
+
+    def _reject_oversized(self) -> None:
+        limit_mib = self._max_message_bytes // (1024 * 1024)
+        self._log.append(f"[app-server] discarded a message larger than {limit_mib} MiB")
+        head = self._head
+        match = _ID_PATTERN.search(head) if b'"result"' in head or b'"error"' in head else None
+        if match is None:
+            return
+        error = types.ErrorData(
+            code=-32000,
+            message=f"MCP server `{self._server_name}` answered with more than {limit_mib} MiB",
+        )
+        request_id = json.loads(match.group(1))
+        self._ready.append(SessionMessage(types.JSONRPCError(jsonrpc="2.0", id=request_id, error=error)))
+
+    async def aclose(self) -> None:
+        await self._stdout.aclose()
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> SessionMessage:
+        try:
+            return await self.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+class _ChildStdin:
+    """The transport's write side (an SDK `WriteStream`): each message goes straight to stdin.
+
+    Written in the sending task rather than handed to a writer task, which saves a task switch
+    on every request. `write` buffers a whole message before `send` first yields, so concurrent
+    senders never interleave. A child that stopped reading loses what is sent to it, as a pipe
+    would: its requests fail when its stdout ends. Closing leaves stdin to `_stop`.
+    """
+
+    def __init__(self, stdin: anyio.abc.ByteSendStream) -> None:
+        self._stdin = stdin
+        self._closed = False
+        self._broken = False
+
+    async def send(self, item: SessionMessage, /) -> None:
+        if self._closed:
+            raise anyio.ClosedResourceError
+        if self._broken:
+            return
+        data = item.message.model_dump_json(by_alias=True, exclude_unset=True) + "\n"
+        try:
+            await self._stdin.send(data.encode())
+        except (anyio.ClosedResourceError, anyio.BrokenResourceError, OSError):
+            self._broken = True
+
+    async def aclose(self) -> None:
+        self._closed = True
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
 
 
 async def _wait_exit(process: anyio.abc.Process, seconds: float) -> bool:

@@ -86,7 +86,7 @@ class McpRuntime:
     async def wait_started(self) -> None:
         """Wait until every connection finished starting (each is bounded by its startup timeout)."""
         for connection in self.connections():
-            await connection.settled.wait()
+            await connection.wait_settled()
 
     async def check_required(self) -> None:
         """Wait for startup; raise RequestFailed naming every `required` server that failed."""

@@ -109,7 +109,8 @@ class Connection:
             return False
         payload = dict(params) if isinstance(params, dict) else params.to_wire()
         payload["emittedAtMs"] = time.time_ns() // 1_000_000
-        return self._outbound.offer(messages.encode(messages.notification(method, payload)))
+        text = messages.encode(messages.notification(method, payload))
+        return self._send_now(text) or self._outbound.offer(text)
 
     def _on_event(self, method: str, params: dict[str, Any]) -> None:
         self.notify(method, params)
@@ -139,7 +140,7 @@ class Connection:
         pending = self._pending[request_id] = _PendingRequest()
         payload = params if params is None or isinstance(params, dict) else params.to_wire()
         try:
-            self._outbound.put(messages.encode(messages.request(request_id, method, payload)))
+            self._send(messages.encode(messages.request(request_id, method, payload)))
             with anyio.fail_after(timeout):
                 await pending.answered.wait()
         except TimeoutError:
@@ -239,6 +240,16 @@ class Connection:
             await self._run_request(request, spec, reply, self._track(request.id))
             # A failed initialize (bad params) may be retried.
             self._initialize_claimed = self.session is not None
+        elif spec.immediate and self._services.host.built:
+            # Answers from memory: no task, and the reply is written in this step.
+            context = RequestContext(self, self._services, request.id)
+            try:
+                answer = _success(request, spec.call_now(context, request.params))
+            except Exception as exc:
+                reply(_error_from(request, exc))
+            else:
+                reply(answer)
+                _run_after_reply(context)
         else:
             assert self._task_group is not None
             # Tracked before the task runs, so input that ends right after it still waits for it.
@@ -251,9 +262,9 @@ class Connection:
         with scope:
             succeeded = False
             try:
-                answer = messages.encode(
-                    messages.success(request.id, await spec.call(context, request.params))
-                )
+                if spec.immediate:
+                    await self._services.core()  # immediate handlers answer from a built core
+                answer = _success(request, await spec.call(context, request.params))
                 succeeded = True
             except Exception as exc:
                 answer = _error_from(request, exc)
@@ -261,8 +272,7 @@ class Connection:
                 self._untrack(request.id, scope)
         reply(None if scope.cancelled_caught else answer)
         if succeeded and not scope.cancelled_caught:
-            for action in context.after_reply:
-                action()
+            _run_after_reply(context)
 
     def _route_response(self, response: Response) -> None:
         pending = self._pending.get(response.id) if response.id is not None else None
@@ -275,8 +285,13 @@ class Connection:
     # -- writing and lifecycle -------------------------------------------------------------------
 
     def _send(self, text: str | None) -> None:
-        if text is not None:
+        """Send a message that must go out (responses, requests); None sends nothing."""
+        if text is not None and not self._send_now(text):
             self._outbound.put(text)
+
+    def _send_now(self, text: str) -> bool:
+        """Write `text` in this step when nothing waits before it and the transport can."""
+        return self._outbound.is_empty and self._stream.try_send(text)
 
     async def _write_loop(self, connection_scope: anyio.CancelScope) -> None:
         try:
@@ -336,6 +351,15 @@ class _BatchReply:
 
 def _error(request_id: RequestId | None, code: int, message: str) -> str:
     return messages.encode(messages.failure(request_id, code, message))
+
+
+def _success(request: Request, result: Any) -> str:
+    return messages.encode(messages.success(request.id, result))
+
+
+def _run_after_reply(context: RequestContext) -> None:
+    for action in context.after_reply:
+        action()
 
 
 def _error_from(request: Request, exc: BaseException) -> str:

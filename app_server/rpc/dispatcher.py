@@ -1,4 +1,8 @@
-"""The inbound method table: method name -> (params model, async handler), and calling one.
+"""The inbound method table: method name -> (params model, handler), and calling one.
+
+A handler is `async def` when it waits for anything (I/O, a server, a lock); a plain `def`
+handler answers from memory and is *immediate*: the connection runs it as soon as the request
+is read, without a task of its own (see `Connection`), which is what keeps cheap requests cheap.
 
 Why not jsonrpcserver (read in the venv, 5.0.9): its request schema requires `"jsonrpc":"2.0"` and
 forbids extra members (we must accept messages without `jsonrpc`), while it accepts float, null and
@@ -12,9 +16,10 @@ or backpressure; and importing it costs ~0.17 s, more than the whole start->init
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar, cast
 
 from app_server.errors import InvalidParams
 from app_server.rpc.errors import describe_invalid_params
@@ -51,9 +56,9 @@ class RequestContext:
     """Run once the successful reply is queued: announcements that must follow the response."""
 
 
-Handler = Callable[[RequestContext, Any], Awaitable[object]]
-"""`async def handler(ctx, params) -> result`: params is the validated model (None for no params);
-the result is a WireModel (anything with `to_wire()`) or a JSON-ready value."""
+Handler = Callable[[RequestContext, Any], Awaitable[object]] | Callable[[RequestContext, Any], object]
+"""`[async] def handler(ctx, params) -> result`: params is the validated model (None for no
+params); the result is a WireModel (anything with `to_wire()`) or a JSON-ready value."""
 
 HandlerT = TypeVar("HandlerT", bound=Handler)
 
@@ -66,6 +71,19 @@ class MethodSpec:
     handler: Handler
     parser: Callable[[Any], Any] | None = None
     """Reads the params instead of `params` (the protocol registry's models and tagged unions)."""
+    immediate: bool = False
+    """The handler is a plain function: it answers without waiting (`call_now`)."""
+
+    @classmethod
+    def of(
+        cls,
+        method: str,
+        handler: Handler,
+        params: type[ParamsModel] | None = None,
+        parser: Callable[[Any], Any] | None = None,
+    ) -> MethodSpec:
+        immediate = not inspect.iscoroutinefunction(handler)
+        return cls(method, params, handler, parser, immediate)
 
     def parse_params(self, raw: Any) -> Any:
         """The validated params; raises InvalidParams (-32602) naming the offending fields."""
@@ -91,9 +109,19 @@ class MethodSpec:
 
     async def call(self, ctx: RequestContext, raw_params: Any) -> Any:
         """Validate, run the handler, and return its result in wire form."""
-        result = await self.handler(ctx, self.parse_params(raw_params))
-        to_wire = getattr(result, "to_wire", None)
-        return to_wire() if callable(to_wire) else result
+        if self.immediate:
+            return self.call_now(ctx, raw_params)
+        result = await cast(Awaitable[object], self.handler(ctx, self.parse_params(raw_params)))
+        return _wire_form(result)
+
+    def call_now(self, ctx: RequestContext, raw_params: Any) -> Any:
+        """`call` for an immediate handler."""
+        return _wire_form(self.handler(ctx, self.parse_params(raw_params)))
+
+
+def _wire_form(result: object) -> Any:
+    to_wire = getattr(result, "to_wire", None)
+    return to_wire() if callable(to_wire) else result
 
 
 class MethodTable:
@@ -111,7 +139,7 @@ class MethodTable:
 
     def add(self, method: str, handler: Handler, *, params: type[ParamsModel] | None) -> None:
         self._lazy.pop(method, None)
-        self._specs[method] = MethodSpec(method, params, handler)
+        self._specs[method] = MethodSpec.of(method, handler, params)
 
     def add_registered(self, method: str, handler: Handler) -> None:
         """Add `method` with its params read as `protocol.registry` declares them."""
@@ -120,7 +148,7 @@ class MethodTable:
         spec = REQUESTS[method]
         parser = spec.parse_params if spec.params_ref is not None else None
         self._lazy.pop(method, None)
-        self._specs[method] = MethodSpec(method, None, handler, parser)
+        self._specs[method] = MethodSpec.of(method, handler, parser=parser)
 
     def route(self, method: str, *, params: type[ParamsModel] | None) -> Callable[[HandlerT], HandlerT]:
         """Decorator form of `add`."""

@@ -30,6 +30,10 @@ class OutboundQueue:
         self.dropped_notifications = 0
 
     @property
+    def is_empty(self) -> bool:
+        return not self._messages
+
+    @property
     def is_full(self) -> bool:
         return len(self._messages) >= self._capacity
 

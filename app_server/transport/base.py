@@ -32,6 +32,13 @@ class MessageStream(Protocol):
         """Send one message; raises `anyio.BrokenResourceError` when the client is gone."""
         ...
 
+    def try_send(self, message: str) -> bool:
+        """Send one message now, without waiting, if the transport can; False: nothing was sent.
+
+        Lets a connection with nothing queued answer in the same event-loop step.
+        """
+        ...
+
     async def aclose(self) -> None:
         """Release the connection; idempotent."""
         ...

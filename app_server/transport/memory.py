@@ -29,6 +29,13 @@ class MemoryStream:
         except anyio.ClosedResourceError:
             raise anyio.BrokenResourceError from None
 
+    def try_send(self, message: str) -> bool:
+        try:
+            self._outbound.send_nowait(message)
+        except (anyio.WouldBlock, anyio.ClosedResourceError, anyio.BrokenResourceError):
+            return False
+        return True
+
     async def aclose(self) -> None:
         await self._outbound.aclose()
         await self._inbound.aclose()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import select
 import stat
 
 import anyio
@@ -35,6 +36,8 @@ class FdStream:
         self._at_eof = False
         self._closed = False
         self._saved_flags = {fd: _make_non_blocking(fd) for fd in (read_fd, write_fd)}
+        self._pipe_out = stat.S_ISFIFO(os.fstat(write_fd).st_mode)
+        self._sending = False
 
     async def receive(self) -> str:
         while True:
@@ -54,7 +57,31 @@ class FdStream:
             else:
                 self._at_eof = True
 
+    def try_send(self, message: str) -> bool:
+        """Write a small message at once when the output is a pipe with room and nothing is pending.
+
+        A pipe write of at most PIPE_BUF bytes is atomic (all of it or nothing), so a message
+        never goes out half-written, or ahead of one that `send` is still writing.
+        """
+        if not self._pipe_out or self._sending or len(message) >= select.PIPE_BUF:
+            return False
+        data = (message + "\n").encode("utf-8")
+        if len(data) > select.PIPE_BUF:
+            return False
+        try:
+            os.write(self._write_fd, data)
+        except OSError:  # full (EAGAIN) or gone: `send` waits, or reports the broken stream
+            return False
+        return True
+
     async def send(self, message: str) -> None:
+        self._sending = True
+        try:
+            await self._write_all(message)
+        finally:
+            self._sending = False
+
+    async def _write_all(self, message: str) -> None:
         pending = memoryview((message + "\n").encode("utf-8"))
         while pending:
             try:

@@ -93,6 +93,9 @@ class WebSocketStream:
         except (WebSocketDisconnect, OSError, RuntimeError) as exc:
             raise anyio.BrokenResourceError from exc
 
+    def try_send(self, message: str) -> bool:
+        return False  # a frame is written by awaiting the ASGI send; the connection queues it
+
     async def aclose(self) -> None:
         if self._closed:
             return

@@ -316,6 +316,22 @@ async def test_a_request_piped_just_before_stdin_closes_waits_for_the_core_and_i
     assert (second["id"], second["result"]["account"]) == (2, None)
 
 
+@pytest.mark.anyio
+async def test_an_immediate_method_sent_before_the_core_is_built_waits_for_it(home: Path) -> None:
+    async with Daemon.start(home) as daemon:
+        await daemon.send({"id": 1, "method": "initialize", "params": INIT})
+        await daemon.send({"id": 2, "method": "account/read"})  # no `initialized`: nothing built yet
+        with anyio.fail_after(30):
+            first = await daemon.next_message()
+            second = await daemon.next_message()
+    assert first["id"] == 1
+    assert second == {
+        "jsonrpc": "2.0",
+        "id": 2,
+        "result": {"account": None, "requiresOpenaiAuth": True, "userId": None},
+    }
+
+
 def _modules_loaded_by(imports: str, candidates: tuple[str, ...]) -> str:
     probe = f"import sys, {imports}; print(sorted(m for m in {candidates!r} if m in sys.modules))"
     completed = subprocess.run(
