@@ -101,28 +101,34 @@ def run_server(args: argparse.Namespace) -> int:
     # Before importing the event-loop stack: see app_server.handshake.
     from app_server.handshake import StopRequested, handshake_before_loop, stop_on_signals
     from app_server.home import home_dir
+    from app_server.transport.base import DEFAULT_MAX_MESSAGE_BYTES
 
+    max_message_bytes = args.max_message_bytes or DEFAULT_MAX_MESSAGE_BYTES
     stop_on_signals()
     try:
-        early = handshake_before_loop(0, 1, home_dir()) if args.listen is None else None
-        return _serve(args, token, early)
+        early = None
+        if args.listen is None:
+            early = handshake_before_loop(0, 1, home_dir(), max_line_bytes=max_message_bytes)
+        return _serve(args, token, max_message_bytes, early)
     except StopRequested as stop:
         _log_stop(stop)
         return 0
 
 
-def _serve(args: argparse.Namespace, token: str | None, early: EarlyHandshake | None) -> int:
+def _serve(
+    args: argparse.Namespace, token: str | None, max_message_bytes: int, early: EarlyHandshake | None
+) -> int:
     import anyio
 
     from app_server.errors import AppServerError
     from app_server.handshake import StopRequested
-    from app_server.server import DEFAULT_MAX_MESSAGE_BYTES, ServerOptions, serve
+    from app_server.server import ServerOptions, serve
 
     options = ServerOptions(
         listen=args.listen,
         ws_token=token,
         ws_allowed_origins=tuple(args.ws_allowed_origin),
-        max_message_bytes=args.max_message_bytes or DEFAULT_MAX_MESSAGE_BYTES,
+        max_message_bytes=max_message_bytes,
         config_overrides=tuple(args.config_overrides),
     )
     exit_code = 0

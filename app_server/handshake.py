@@ -27,7 +27,7 @@ from protocol.initialize import InitializeCapabilities, InitializeParams, Initia
 
 USER_AGENT_ORIGINATOR = "app-server"
 _EARLY_READ_LIMIT = 1024 * 1024
-"""A first line longer than this is left to the connection (and its size limit)."""
+"""A first line longer than this is left to the connection."""
 _READ_CHUNK = 64 * 1024
 
 
@@ -93,16 +93,19 @@ class EarlyHandshake:
     unread: bytes
 
 
-def handshake_before_loop(read_fd: int, write_fd: int, home: Path) -> EarlyHandshake:
-    """Block until the client's first line (or end of input); answer it if it is `initialize`."""
+def handshake_before_loop(read_fd: int, write_fd: int, home: Path, *, max_line_bytes: int) -> EarlyHandshake:
+    """Block until the client's first line (or end of input); answer it if it is `initialize`.
+
+    A first line over `max_line_bytes` is left to the connection, which refuses it.
+    """
     data = bytearray()
-    while b"\n" not in data and len(data) <= _EARLY_READ_LIMIT:
+    while b"\n" not in data and len(data) <= min(_EARLY_READ_LIMIT, max_line_bytes):
         chunk = _read_blocking(read_fd)
         if not chunk:
             break
         data += chunk
     line, newline, rest = bytes(data).partition(b"\n")
-    answered = _answer(line, home) if newline else None
+    answered = _answer(line, home) if newline and len(line) <= max_line_bytes else None
     if answered is None:
         return EarlyHandshake(session=None, unread=bytes(data))
     session, reply = answered

@@ -15,7 +15,7 @@ from app_server.events import EventBus
 from app_server.home import home_dir
 from app_server.rpc.connection import DEFAULT_MAX_OUTBOUND_MESSAGES, Connection
 from app_server.rpc.dispatcher import MethodTable
-from app_server.transport.base import MessageStream
+from app_server.transport.base import DEFAULT_MAX_MESSAGE_BYTES, MessageStream
 
 if TYPE_CHECKING:
     from app_server.core import AppCore
@@ -23,8 +23,6 @@ if TYPE_CHECKING:
     from app_server.rpc.session import ClientSession
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)

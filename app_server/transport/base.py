@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
+DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+"""The largest inbound message a connection accepts (`--max-message-bytes`)."""
+
 
 class FrameError(Exception):
     """One inbound message could not be delivered as text; the stream itself goes on."""

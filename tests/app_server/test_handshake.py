@@ -12,6 +12,7 @@ import pytest
 
 from app_server.handshake import EarlyHandshake, handshake_before_loop
 
+LIMIT = 1 << 20
 INITIALIZE = {"id": 7, "method": "initialize", "params": {"clientInfo": {"name": "ide", "version": "2.0"}}}
 
 
@@ -33,7 +34,7 @@ def pipes() -> Iterator[Pipes]:
 def handshake(pipes: Pipes, sent: bytes, home: Path) -> EarlyHandshake:
     client_out, daemon_in, daemon_out, _ = pipes
     os.write(client_out, sent)
-    return handshake_before_loop(daemon_in, daemon_out, home)
+    return handshake_before_loop(daemon_in, daemon_out, home, max_line_bytes=LIMIT)
 
 
 def answered(pipes: Pipes) -> bytes:
@@ -84,7 +85,20 @@ def test_input_that_ends_before_a_whole_line_is_left_for_the_connection(pipes: P
     partial = json.dumps(INITIALIZE).encode()
     os.write(client_out, partial)
     os.close(client_out)
-    early = handshake_before_loop(daemon_in, daemon_out, home)
+    early = handshake_before_loop(daemon_in, daemon_out, home, max_line_bytes=LIMIT)
 
     assert early == EarlyHandshake(session=None, unread=partial)
+    assert answered(pipes) == b""
+
+
+def test_a_first_line_over_the_size_limit_is_left_for_the_connection_to_refuse(
+    pipes: Pipes, home: Path
+) -> None:
+    client_out, daemon_in, daemon_out, _ = pipes
+    line = json.dumps({**INITIALIZE, "params": {**INITIALIZE["params"], "pad": "x" * 200}}).encode() + b"\n"
+    os.write(client_out, line)
+
+    early = handshake_before_loop(daemon_in, daemon_out, home, max_line_bytes=100)
+
+    assert early == EarlyHandshake(session=None, unread=line)
     assert answered(pipes) == b""
