@@ -241,19 +241,22 @@ class Connection:
             # A failed initialize (bad params) may be retried.
             self._initialize_claimed = self.session is not None
         elif spec.immediate and self._services.host.built:
-            # Answers from memory: no task, and the reply is written in this step.
-            context = RequestContext(self, self._services, request.id)
-            try:
-                answer = _success(request, spec.call_now(context, request.params))
-            except Exception as exc:
-                reply(_error_from(request, exc))
-            else:
-                reply(answer)
-                _run_after_reply(context)
+            self._answer_now(request, spec, reply)
         else:
             assert self._task_group is not None
             # Tracked before the task runs, so input that ends right after it still waits for it.
             self._task_group.start_soon(self._run_request, request, spec, reply, self._track(request.id))
+
+    def _answer_now(self, request: Request, spec: MethodSpec, reply: Reply) -> None:
+        """Run an immediate handler on the reader: no task, and the reply goes out in this step."""
+        context = RequestContext(self, self._services, request.id)
+        try:
+            answer = _success(request, spec.call_now(context, request.params))
+        except Exception as exc:
+            reply(_error_from(request, exc))
+        else:
+            reply(answer)
+            _run_after_reply(context)
 
     async def _run_request(
         self, request: Request, spec: MethodSpec, reply: Reply, scope: anyio.CancelScope
