@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import anyio
+import anyio.lowlevel
 
 from app_server.errors import ClientRequestError, Overloaded, RequestFailed
 from app_server.rpc import messages
@@ -74,6 +75,7 @@ class Connection:
         self._pending: dict[RequestId, _PendingRequest] = {}
         self._next_request_id = 0
         self._task_group: TaskGroup | None = None
+        self._started_requests = False
 
     @property
     def dropped_notifications(self) -> int:
@@ -172,6 +174,11 @@ class Connection:
 
     async def _read_loop(self) -> None:
         while True:
+            if self._started_requests:
+                # Let the requests just started run their first step (which often sends the work
+                # on: a tool call reaches its MCP server) before this task reads and waits again.
+                self._started_requests = False
+                await anyio.lowlevel.checkpoint()
             await self._outbound.wait_below_hard_limit()
             try:
                 text = await self._stream.receive()
@@ -246,6 +253,7 @@ class Connection:
             assert self._task_group is not None
             # Tracked before the task runs, so input that ends right after it still waits for it.
             self._task_group.start_soon(self._run_request, request, spec, reply, self._track(request.id))
+            self._started_requests = True
 
     def _answer_now(self, request: Request, spec: MethodSpec, reply: Reply) -> None:
         """Run an immediate handler on the reader: no task, and the reply goes out in this step."""
