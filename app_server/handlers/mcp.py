@@ -84,8 +84,8 @@ async def oauth_login(ctx: RequestContext, params: McpServerOauthLoginParams) ->
     return McpServerOauthLoginResponse(authorization_url=started.authorization_url, login_id=started.login_id)
 
 
-async def views_read(ctx: RequestContext, params: McpServerViewsReadParams) -> McpServerViewsReadResponse:
-    core = await ctx.services.core()
+def views_read(ctx: RequestContext, params: McpServerViewsReadParams) -> McpServerViewsReadResponse:
+    core = ctx.services.built_core()
     return core.views_snapshot(_overrides(core, params.thread_id))
 
 

@@ -56,9 +56,8 @@ async def turn_start(ctx: RequestContext, params: TurnStartParams) -> TurnStartR
     return TurnStartResponse.model_validate({"turn": turn})
 
 
-async def turn_interrupt(ctx: RequestContext, params: TurnInterruptParams) -> TurnInterruptResponse:
-    core = await ctx.services.core()
-    core.threads.interrupt(params.thread_id, params.turn_id)
+def turn_interrupt(ctx: RequestContext, params: TurnInterruptParams) -> TurnInterruptResponse:
+    ctx.services.built_core().threads.interrupt(params.thread_id, params.turn_id)
     return TurnInterruptResponse()
 
 
