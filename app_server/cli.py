@@ -19,7 +19,7 @@ from app_server.commands import mcp_config, mcp_runtime
 from app_server.demo import runner as demo_runner
 
 if TYPE_CHECKING:
-    from app_server.handshake import EarlyHandshake
+    from app_server.handshake import EarlyHandshake, EarlySignals
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -99,29 +99,33 @@ def run_server(args: argparse.Namespace) -> int:
             print("app-server: --ws-token-file is empty", file=sys.stderr)
             return EXIT_USAGE
     # Before importing the event-loop stack: see app_server.handshake.
-    from app_server.handshake import StopRequested, handshake_before_loop, stop_on_signals
+    from app_server.handshake import EarlySignals, StopRequested, handshake_before_loop
     from app_server.home import home_dir
     from app_server.transport.base import DEFAULT_MAX_MESSAGE_BYTES
 
     max_message_bytes = args.max_message_bytes or DEFAULT_MAX_MESSAGE_BYTES
-    stop_on_signals()
-    try:
-        early = None
-        if args.listen is None:
+    signals = EarlySignals()
+    early = None
+    if args.listen is None:
+        try:
             early = handshake_before_loop(0, 1, home_dir(), max_line_bytes=max_message_bytes)
-        return _serve(args, token, max_message_bytes, early)
-    except StopRequested as stop:
-        _log_stop(stop)
-        return 0
+        except StopRequested as stop:
+            logging.getLogger(__name__).info("received %s; shutting down", stop)
+            return 0
+    signals.defer()
+    return _serve(args, token, max_message_bytes, early, signals)
 
 
 def _serve(
-    args: argparse.Namespace, token: str | None, max_message_bytes: int, early: EarlyHandshake | None
+    args: argparse.Namespace,
+    token: str | None,
+    max_message_bytes: int,
+    early: EarlyHandshake | None,
+    signals: EarlySignals,
 ) -> int:
     import anyio
 
     from app_server.errors import AppServerError
-    from app_server.handshake import StopRequested
     from app_server.server import ServerOptions, serve
 
     options = ServerOptions(
@@ -133,18 +137,12 @@ def _serve(
     )
     exit_code = 0
     try:
-        anyio.run(serve, options, early)
-    except* StopRequested as group:  # before the loop's own signal handling was in place
-        _log_stop(group.exceptions[0])
+        anyio.run(serve, options, early, signals)
     except* AppServerError as group:  # raised at startup, possibly from inside the task group
         for error in group.exceptions:
             print(f"app-server: {error}", file=sys.stderr)
         exit_code = EXIT_USAGE
     return exit_code
-
-
-def _log_stop(stop: BaseException) -> None:
-    logging.getLogger(__name__).info("received %s; shutting down", stop)
 
 
 def _positive_int(text: str) -> int:

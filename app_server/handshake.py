@@ -67,21 +67,33 @@ def platform_os() -> str:
 
 
 class StopRequested(Exception):
-    """SIGTERM or SIGINT arrived before the event loop took over signal handling."""
+    """SIGTERM or SIGINT arrived while the daemon waited for its first line."""
 
 
-def stop_on_signals() -> None:
-    """Until the event loop installs its own handlers, SIGTERM and SIGINT raise StopRequested.
+class EarlySignals:
+    """SIGTERM and SIGINT before the event loop handles them itself.
 
-    The daemon may be waiting for its first line, or importing, when a front-end stops it; it
-    then exits cleanly (status 0) as it does from the loop, not killed by the default action.
+    While the daemon blocks on its first line they raise StopRequested: nothing else runs then.
+    After `defer()` (the event loop is about to run, and an exception raised inside one of its
+    callbacks would be logged and lost) they are only recorded in `received`; the loop's own
+    signal handling looks at it once installed, so a front-end stopping the daemon while it
+    starts is never missed and never kills it mid-way.
     """
 
-    def stop(signum: int, _frame: object) -> None:
-        raise StopRequested(signal.Signals(signum).name)
+    def __init__(self) -> None:
+        self.received: str | None = None
+        self._raising = True
+        for stopping in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(stopping, self._on_signal)
 
-    for stopping in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(stopping, stop)
+    def defer(self) -> None:
+        self._raising = False
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        name = signal.Signals(signum).name
+        if self._raising:
+            raise StopRequested(name)
+        self.received = name
 
 
 @dataclass(frozen=True, slots=True)

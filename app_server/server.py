@@ -19,7 +19,7 @@ from app_server.transport.base import DEFAULT_MAX_MESSAGE_BYTES, MessageStream
 
 if TYPE_CHECKING:
     from app_server.core import AppCore
-    from app_server.handshake import EarlyHandshake
+    from app_server.handshake import EarlyHandshake, EarlySignals
     from app_server.rpc.session import ClientSession
 
 logger = logging.getLogger(__name__)
@@ -65,17 +65,20 @@ def build_services(options: ServerOptions) -> Services:
     )
 
 
-async def serve(options: ServerOptions, early: EarlyHandshake | None = None) -> None:
+async def serve(
+    options: ServerOptions, early: EarlyHandshake | None = None, signals: EarlySignals | None = None
+) -> None:
     """Serve until stdin ends (stdio), or SIGTERM/SIGINT; raises ConfigError for a bad listen setting.
 
-    `early`: what the stdio client was answered before the event loop started.
+    `early`: what the stdio client was answered before the event loop started; `signals`: the
+    stop signals recorded while the daemon started.
     """
     from app_server.handlers import method_table
 
     services = build_services(options)
     methods = method_table()
     async with anyio.create_task_group() as task_group:
-        task_group.start_soon(_stop_on_signal, task_group.cancel_scope)
+        task_group.start_soon(_stop_on_signal, task_group.cancel_scope, signals)
         await task_group.start(services.host.run)
         if options.listen is None:
             await serve_stdio(options, services, methods, early)
@@ -134,8 +137,12 @@ async def _start_websocket(
     logger.info("listening on ws://%s:%d", host, port)
 
 
-async def _stop_on_signal(scope: anyio.CancelScope) -> None:
+async def _stop_on_signal(scope: anyio.CancelScope, early: EarlySignals | None) -> None:
     with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        if early is not None and early.received is not None:  # looked at once this receiver is in place
+            logger.info("received %s; shutting down", early.received)
+            scope.cancel()
+            return
         async for received in signals:
             logger.info("received %s; shutting down", signal.Signals(received).name)
             scope.cancel()

@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from app_server.handshake import EarlyHandshake, handshake_before_loop
+from app_server.handshake import EarlyHandshake, EarlySignals, StopRequested, handshake_before_loop
 
 LIMIT = 1 << 20
 INITIALIZE = {"id": 7, "method": "initialize", "params": {"clientInfo": {"name": "ide", "version": "2.0"}}}
@@ -102,3 +103,23 @@ def test_a_first_line_over_the_size_limit_is_left_for_the_connection_to_refuse(
 
     assert early == EarlyHandshake(session=None, unread=line)
     assert answered(pipes) == b""
+
+
+@pytest.fixture
+def restored_signal_handlers() -> Iterator[None]:
+    saved = {stopping: signal.getsignal(stopping) for stopping in (signal.SIGTERM, signal.SIGINT)}
+    yield
+    for stopping, handler in saved.items():
+        signal.signal(stopping, handler)
+
+
+@pytest.mark.usefixtures("restored_signal_handlers")
+def test_a_stop_signal_raises_while_waiting_and_is_only_recorded_once_deferred() -> None:
+    signals = EarlySignals()
+    with pytest.raises(StopRequested, match="SIGTERM"):
+        signal.raise_signal(signal.SIGTERM)
+
+    signals.defer()
+    signal.raise_signal(signal.SIGINT)
+
+    assert signals.received == "SIGINT"
