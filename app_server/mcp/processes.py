@@ -295,6 +295,7 @@ class _ChildStdout:
         self._pending_size = 0
         self._oversized = False
         self._head = b""
+        """The start of the current oversized line, kept to find its request id."""
 
     async def receive(self) -> SessionMessage:
         while not self._ready:
@@ -313,8 +314,6 @@ class _ChildStdout:
             newline = data.find(b"\n")
             piece, data = (data, b"") if newline < 0 else (data[:newline], data[newline + 1 :])
             if not self._oversized:
-                if not self._pending:
-                    self._head = piece
                 self._pending.append(piece)
                 self._pending_size += len(piece)
                 if self._pending_size > self._max_message_bytes:

@@ -286,16 +286,22 @@ async def test_initialize_reports_the_home_directory_and_platform(home: Path) ->
     assert result["userAgent"].endswith(" tests/0.0.1")
 
 
-@pytest.mark.anyio
-async def test_answers_to_requests_piped_before_stdin_closes_are_all_written(home: Path) -> None:
+async def _two_answers_after_closing_stdin(home: Path, *sent: dict[str, Any]) -> list[dict[str, Any]]:
+    """Send `sent`, close stdin, check the daemon exits 0, and return the first two answers."""
     async with Daemon.start(home) as daemon:
-        await daemon.send({"id": 1, "method": "initialize", "params": INIT})
-        await daemon.send({"id": 2, "method": "no/such"})
+        for message in sent:
+            await daemon.send(message)
         await daemon.close_stdin()
         assert await daemon.wait_exit() == 0
         with anyio.fail_after(5):
-            first = await daemon.next_message()
-            second = await daemon.next_message()
+            return [await daemon.next_message(), await daemon.next_message()]
+
+
+@pytest.mark.anyio
+async def test_answers_to_requests_piped_before_stdin_closes_are_all_written(home: Path) -> None:
+    first, second = await _two_answers_after_closing_stdin(
+        home, {"id": 1, "method": "initialize", "params": INIT}, {"id": 2, "method": "no/such"}
+    )
     assert (first["id"], second["id"]) == (1, 2)
 
 
@@ -303,15 +309,12 @@ async def test_answers_to_requests_piped_before_stdin_closes_are_all_written(hom
 async def test_a_request_piped_just_before_stdin_closes_waits_for_the_core_and_is_answered(
     home: Path,
 ) -> None:
-    async with Daemon.start(home) as daemon:
-        await daemon.send({"id": 1, "method": "initialize", "params": INIT})
-        await daemon.send({"method": "initialized"})
-        await daemon.send({"id": 2, "method": "account/read"})
-        await daemon.close_stdin()
-        assert await daemon.wait_exit() == 0
-        with anyio.fail_after(5):
-            first = await daemon.next_message()
-            second = await daemon.next_message()
+    first, second = await _two_answers_after_closing_stdin(
+        home,
+        {"id": 1, "method": "initialize", "params": INIT},
+        {"method": "initialized"},
+        {"id": 2, "method": "account/read"},
+    )
     assert first["id"] == 1
     assert (second["id"], second["result"]["account"]) == (2, None)
 

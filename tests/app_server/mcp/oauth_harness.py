@@ -18,7 +18,7 @@ from mcp.client.streamable_http import streamable_http_client
 from app_server.config.servers import HttpServerConfig
 from app_server.events import EventBus
 from app_server.mcp.credentials import Change, FileCredentialStore, StoredCredentials
-from app_server.mcp.oauth import LOGIN_COMPLETED, OAuthService
+from app_server.mcp.oauth import LOGIN_COMPLETED, LoginStarted, OAuthService
 from app_server.mcp.oauth_login import LoginSettings
 
 WAIT = 15.0
@@ -76,12 +76,15 @@ async def call_whoami(service: OAuthService, name: str, config: HttpServerConfig
     return dict(result.structured_content)
 
 
-async def log_in(harness: Harness, name: str, config: HttpServerConfig) -> None:
-    """Run a whole login for `config` and check that it succeeded."""
-    started = await harness.service.start_login(name, config)
+async def log_in(
+    harness: Harness, name: str, config: HttpServerConfig, *, scopes: list[str] | None = None
+) -> LoginStarted:
+    """Run a whole login for `config` and check that it succeeded; returns how it started."""
+    started = await harness.service.start_login(name, config, scopes=scopes)
     await follow_authorization(started.authorization_url)
     completion = await harness.next_completion()
     assert completion["success"] is True, completion
+    return started
 
 
 def expiring_in(seconds: float) -> Change:

@@ -21,6 +21,7 @@ from tests.app_server.mcp.oauth_harness import (
     call_whoami,
     expiring_in,
     follow_authorization,
+    log_in,
     running_service,
 )
 from tests.fixtures.oauth.server import (
@@ -82,9 +83,7 @@ async def test_a_second_login_reuses_the_stored_client_registration(home: Path) 
     async with serve_oauth_server(authority) as base, running_service(home) as harness:
         config = HttpServerConfig(url=f"{base}/mcp")
         for _ in range(2):
-            started = await harness.service.start_login("docs", config)
-            await follow_authorization(started.authorization_url)
-            assert (await harness.next_completion())["success"] is True
+            await log_in(harness, "docs", config)
 
     assert authority.registrations == 1
     assert len({params.redirect_uri for params in authority.authorize_requests}) == 1
@@ -196,9 +195,7 @@ async def test_oauth_resource_is_sent_on_the_authorization_token_and_refresh_req
     authority = FixtureAuthority()
     async with serve_oauth_server(authority) as base, running_service(home) as harness:
         config = HttpServerConfig(url=f"{base}/mcp", oauth_resource="https://api.example/")
-        started = await harness.service.start_login("docs", config)
-        await follow_authorization(started.authorization_url)
-        assert (await harness.next_completion())["success"] is True
+        started = await log_in(harness, "docs", config)
         harness.store.update("docs", config.url, expiring_in(0))
         with anyio.fail_after(WAIT):
             await TokenKeeper(harness.store, "docs", config.url).bearer()
@@ -217,9 +214,7 @@ async def test_chosen_scopes_are_registered_for_and_a_registration_is_reused_onl
     async with serve_oauth_server(authority) as base, running_service(home) as harness:
         config = HttpServerConfig(url=f"{base}/mcp")
         for scopes in (["read"], ["read", "write"], ["write"]):
-            started = await harness.service.start_login("docs", config, scopes=scopes)
-            await follow_authorization(started.authorization_url)
-            assert (await harness.next_completion())["success"] is True
+            await log_in(harness, "docs", config, scopes=scopes)
 
     assert [client.scope for client in authority.registered] == ["read", "read write"]
     asked = [params.scopes for params in authority.authorize_requests]
@@ -235,9 +230,7 @@ async def test_a_server_that_resolves_client_metadata_documents_gets_the_configu
     settings = LoginSettings(callback_port=port, client_metadata_url=document)
     async with serve_oauth_server(authority) as base, running_service(home, settings) as harness:
         config = HttpServerConfig(url=f"{base}/mcp")
-        started = await harness.service.start_login("docs", config)
-        await follow_authorization(started.authorization_url)
-        assert (await harness.next_completion())["success"] is True
+        started = await log_in(harness, "docs", config)
         stored = harness.store.load("docs", config.url)
         by_dcr = await harness.service.start_login("docs", config, client_registration="dcr")
 
