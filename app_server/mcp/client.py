@@ -48,6 +48,7 @@ from app_server.mcp.processes import (
     StdioChild,
     child_environment,
 )
+from app_server.mcp.tool_results import ToolResultCheck
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,6 @@ ProgressCallback = ProgressFnT
 Elicitor = Callable[[WireDict], Awaitable[Any]]
 """Asks a user the server's elicitation (its params as wire JSON); returns the `{action, content}` answer."""
 CLIENT_INFO = types.Implementation(name="app-server", version="0.1.0")
-_PASSTHROUGH_RESULT_FIELDS = ("content", "structuredContent", "isError", "_meta")
 
 
 @dataclass(frozen=True)
@@ -81,11 +81,33 @@ def http_origin(url: str) -> str | None:
     return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
 
 
+class _CallBudget:
+    """A call's `tool_timeout_sec`, spent only while no question is open on its behalf: the
+    timeout measures the server, not how long a person takes to answer."""
+
+    def __init__(self, seconds: float) -> None:
+        self.scope = anyio.CancelScope(deadline=anyio.current_time() + seconds)
+        self._left = seconds
+        self._pauses = 0
+
+    def pause(self) -> None:
+        if self._pauses == 0:
+            self._left = self.scope.deadline - anyio.current_time()
+            self.scope.deadline = math.inf
+        self._pauses += 1
+
+    def resume(self) -> None:
+        self._pauses -= 1
+        if self._pauses == 0:
+            self.scope.deadline = anyio.current_time() + self._left
+
+
 @dataclass(eq=False)
 class _ElicitationRoute:
     """One in-flight call that can ask a user, and the questions open on its behalf."""
 
     elicit: Elicitor
+    budget: _CallBudget
     open_questions: set[anyio.CancelScope] = field(default_factory=set)
 
 
@@ -120,6 +142,7 @@ class McpConnection:
         self.server_info: WireDict | None = None
         self.server_capabilities: WireDict | None = None
         self.log = ServerLog()
+        self._tool_results = ToolResultCheck(name, self.log)
         self.pid: int | None = None
         self.settled = anyio.Event()
         """Set once startup ended: ready, failed or cancelled."""
@@ -299,11 +322,13 @@ class McpConnection:
         question = params.model_dump(by_alias=True, exclude_none=True, mode="json")
         with anyio.CancelScope() as withdrawn:
             route.open_questions.add(withdrawn)
+            route.budget.pause()
             try:
                 answer = await route.elicit(question)
             except AppServerError:
                 return types.ElicitResult(action="cancel")
             finally:
+                route.budget.resume()
                 route.open_questions.discard(withdrawn)
         if withdrawn.cancelled_caught:
             return types.ElicitResult(action="cancel")
@@ -317,11 +342,11 @@ class McpConnection:
             return types.ElicitResult(action="decline")
 
     @contextlib.contextmanager
-    def _elicitations_routed_to(self, elicit: Elicitor | None) -> Iterator[None]:
+    def _elicitations_routed_to(self, elicit: Elicitor | None, budget: _CallBudget) -> Iterator[None]:
         if elicit is None:
             yield
             return
-        route = _ElicitationRoute(elicit)
+        route = _ElicitationRoute(elicit, budget)
         self._elicitation_routes.append(route)
         try:
             yield
@@ -402,23 +427,37 @@ class McpConnection:
         if not self.config.tool_allowed(tool):
             raise InvalidParams(f"tool '{tool}' is disabled for MCP server '{self.name}'")
         client = self._connected_client()
+        params: dict[str, Any] = {"name": tool}
+        if arguments is not None:
+            params["arguments"] = dict(arguments)
+        if meta is not None:
+            params["_meta"] = dict(meta)
+        budget = _CallBudget(self.config.tool_timeout_sec)
+        raw: dict[str, Any] | None = None
         try:
-            with self._elicitations_routed_to(elicit):
-                result = await client.call_tool(
-                    tool,
-                    dict(arguments) if arguments is not None else None,
-                    read_timeout_seconds=self.config.tool_timeout_sec,
-                    progress_callback=progress,
-                    meta=_request_meta(meta),
-                )
+            with budget.scope, self._elicitations_routed_to(elicit, budget):
+                raw = await self._send_tool_call(client, params, progress)
         except MCPError as exc:
             raise self._call_error(exc, f"tool `{tool}`") from None
         except ValidationError:
-            raise McpServerError(
-                f"MCP server `{self.name}` answered `{tool}` with an invalid result"
-            ) from None
-        dumped = result.model_dump(by_alias=True, exclude_none=True, mode="json")
-        return {key: dumped[key] for key in _PASSTHROUGH_RESULT_FIELDS if key in dumped}
+            raise self._tool_results.invalid_answer(tool) from None
+        if raw is None:
+            raise self._timeout_error(f"calling tool `{tool}`")
+        definition = self.catalog.tools.get(tool) if self.catalog is not None else None
+        return self._tool_results.passthrough(tool, definition, raw)
+
+    async def _send_tool_call(
+        self, client: Client, params: dict[str, Any], progress: ProgressCallback | None
+    ) -> dict[str, Any]:
+        """The raw result: written straight to a stdio child (`direct_requests`), else through the SDK."""
+        if self._child is not None and self._child.requests is not None:
+            return await self._child.requests.request("tools/call", params, on_progress=progress)
+        result = await client.session.send_request(
+            types.CallToolRequest(params=types.CallToolRequestParams.model_validate(params)),
+            types.CallToolResult,
+            progress_callback=progress,
+        )
+        return result.model_dump(by_alias=True, exclude_none=True, mode="json")
 
     async def read_resource(self, uri: str, *, meta: Mapping[str, Any] | None = None) -> WireDict:
         """Read one resource, passing its `_meta` on; returns `{contents}`. Raises like `call_tool`."""
@@ -442,8 +481,6 @@ class McpConnection:
         )
 
     def _call_error(self, exc: MCPError, what: str) -> AppServerError:
-        if exc.code == types.REQUEST_TIMEOUT and exc.message.startswith("Request "):
-            return self._timeout_error(what if what.startswith("reading") else f"calling {what}")
         if exc.code == types.CONNECTION_CLOSED and exc.message == "Connection closed":
             return RequestFailed(f"MCP server `{self.name}` closed the connection during {what}")
         return McpServerError(exc.message, code=exc.code, data=exc.data)

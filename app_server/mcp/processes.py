@@ -26,6 +26,8 @@ import psutil
 from mcp.client._transport import TransportStreams
 from mcp.shared.message import SessionMessage
 
+from app_server.mcp.direct_requests import DirectRequests
+
 logger = logging.getLogger(__name__)
 
 BASE_ENV_VARS = ("HOME", "LANG", "PATH", "SHELL", "TERM")
@@ -181,6 +183,8 @@ class StdioChild:
         self.pid: int | None = None
         self.exited = anyio.Event()
         """Set when the child's stdout reached EOF (it exited or closed its end)."""
+        self.requests: DirectRequests | None = None
+        """Requests that bypass the SDK (`direct_requests`), while the child is running."""
         self._stack: contextlib.AsyncExitStack | None = None
 
     async def __aenter__(self) -> TransportStreams:
@@ -212,6 +216,8 @@ class StdioChild:
         if self._registry is not None:
             self._registry.add(process.pid)
         assert process.stdin is not None and process.stdout is not None
+        outgoing = _ChildStdin(process.stdin)
+        requests = self.requests = DirectRequests(outgoing.send_line)
         incoming = _ChildStdout(
             process.stdout,
             server_name=self._spec.server_name,
@@ -219,8 +225,8 @@ class StdioChild:
             log=self._log,
             on_garbage=self._on_garbage,
             exited=self.exited,
+            direct=requests,
         )
-        outgoing = _ChildStdin(process.stdin)
         try:
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._read_stderr, process)
@@ -233,6 +239,7 @@ class StdioChild:
                         await self._stop(process)
                     tg.cancel_scope.cancel()
         finally:
+            requests.close()
             with anyio.CancelScope(shield=True):
                 await self._stop(process)
                 if self._registry is not None:
@@ -270,8 +277,9 @@ class _ChildStdout:
     It is read by the SDK's own receive loop, with no reader task handing messages over (a task
     switch saved on every answer). Blank lines are skipped; a line that is not JSON-RPC is noted
     in the log and reported to `on_garbage`; a line over `max_message_bytes` is dropped without
-    being held whole, and when it is a response its request gets an error at once. `exited` is
-    set when stdout ends.
+    being held whole, and when it is a response its request gets an error at once. Answers to
+    direct requests go to `direct`, never to the SDK. `exited` is set when stdout ends, and the
+    direct requests still waiting then fail.
     """
 
     def __init__(
@@ -283,8 +291,10 @@ class _ChildStdout:
         log: ServerLog,
         on_garbage: Callable[[], None],
         exited: anyio.Event,
+        direct: DirectRequests,
     ) -> None:
         self._stdout = stdout
+        self._direct = direct
         self._server_name = server_name
         self._max_message_bytes = max_message_bytes
         self._log = log
@@ -305,6 +315,7 @@ class _ChildStdout:
                 chunk = await self._stdout.receive()
             except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError, OSError):
                 self._exited.set()
+                self._direct.close()
                 continue
             self._take(chunk)
         return self._ready.popleft()
@@ -337,7 +348,11 @@ class _ChildStdout:
             self._log.append("[app-server] ignored a stdout line that is not JSON-RPC")
             self._on_garbage()
             return
-        self._ready.append(SessionMessage(message))
+        self._deliver(message)
+
+    def _deliver(self, message: types.JSONRPCMessage) -> None:
+        if not self._direct.claim(message):
+            self._ready.append(SessionMessage(message))
 
     def _reject_oversized(self) -> None:
         limit_mib = self._max_message_bytes // (1024 * 1024)
@@ -351,7 +366,7 @@ class _ChildStdout:
             message=f"MCP server `{self._server_name}` answered with more than {limit_mib} MiB",
         )
         request_id = json.loads(match.group(1))
-        self._ready.append(SessionMessage(types.JSONRPCError(jsonrpc="2.0", id=request_id, error=error)))
+        self._deliver(types.JSONRPCError(jsonrpc="2.0", id=request_id, error=error))
 
     async def aclose(self) -> None:
         await self._stdout.aclose()
@@ -387,13 +402,16 @@ class _ChildStdin:
         self._broken = False
 
     async def send(self, item: SessionMessage, /) -> None:
+        await self.send_line(item.message.model_dump_json(by_alias=True, exclude_unset=True).encode() + b"\n")
+
+    async def send_line(self, line: bytes) -> None:
+        """Write one newline-terminated message (also the direct requests' way in)."""
         if self._closed:
             raise anyio.ClosedResourceError
         if self._broken:
             return
-        data = item.message.model_dump_json(by_alias=True, exclude_unset=True) + "\n"
         try:
-            await self._stdin.send(data.encode())
+            await self._stdin.send(line)
         except (anyio.ClosedResourceError, anyio.BrokenResourceError, OSError):
             self._broken = True
 

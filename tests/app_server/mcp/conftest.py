@@ -23,6 +23,7 @@ from tests.fixtures.mcp_servers.fixture_server import build_server
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "mcp_servers"
 FIXTURE_SERVER = str(FIXTURES / "fixture_server.py")
 CHEAP_SERVER = str(FIXTURES / "cheap_server.py")
+ELICIT_SERVER = str(FIXTURES / "elicit_server.py")
 
 
 def stdio_config(label: str, *extra_args: str, **fields: Any) -> StdioServerConfig:
@@ -30,6 +31,11 @@ def stdio_config(label: str, *extra_args: str, **fields: Any) -> StdioServerConf
     return StdioServerConfig(
         command=sys.executable, args=(FIXTURE_SERVER, "--label", label, *extra_args), **fields
     )
+
+
+def elicit_config(**fields: Any) -> StdioServerConfig:
+    """A config that runs the elicitation fixture server (asks questions, counts cancellations)."""
+    return StdioServerConfig(command=sys.executable, args=(ELICIT_SERVER,), **fields)
 
 
 def cheap_config(**fields: Any) -> StdioServerConfig:

@@ -1,4 +1,5 @@
-"""One connection: child environment and cwd, paging, HTTP headers and auth, unreachable servers."""
+"""One connection: child environment and cwd, paging, HTTP headers and auth, unreachable servers,
+tool-call timeouts and the checks on tool results."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ import anyio
 import pytest
 
 from app_server.config.servers import HttpServerConfig
+from app_server.errors import McpServerError, RequestFailed
+from app_server.mcp.catalog import WireDict
 from app_server.mcp.client import RuntimeContext, http_origin
 from app_server.mcp.runtime import McpRuntime
-from tests.app_server.mcp.conftest import Running, stdio_config
+from tests.app_server.mcp.conftest import Running, elicit_config, stdio_config
 
 pytestmark = pytest.mark.anyio
 
@@ -74,6 +77,7 @@ async def test_every_tools_page_is_followed(running: Running) -> None:
             "crash",
             "huge",
             "fail",
+            "mislabeled",
             "add_tool",
         ]
     )
@@ -149,3 +153,46 @@ async def test_an_unreachable_http_server_fails_startup_naming_its_origin(runnin
 )
 def test_http_origin_drops_credentials_path_query_and_fragment(url: str, origin: str | None) -> None:
     assert http_origin(url) == origin
+
+
+async def test_a_timed_out_call_is_withdrawn_from_the_server(running: Running) -> None:
+    cell = running.manager.open_cell({"el": elicit_config(tool_timeout_sec=0.5)}, RuntimeContext())
+    with anyio.fail_after(30), cell.lease() as runtime:
+        with pytest.raises(RequestFailed, match=r"MCP server `el` timed out calling tool `hold` after 0\.5"):
+            await running.manager.call_tool(runtime, "el", "hold")
+        counted = await running.manager.call_tool(
+            runtime, "el", "cancellations", {"at_least": 1, "patience": 10}
+        )
+    assert counted["structuredContent"] == {"result": 1}
+
+
+async def test_the_tool_timeout_stops_while_a_person_answers_the_servers_question(running: Running) -> None:
+    cell = running.manager.open_cell({"el": elicit_config(tool_timeout_sec=0.5)}, RuntimeContext())
+
+    async def slow_person(question: WireDict) -> WireDict:
+        await anyio.sleep(1.0)  # the person takes twice the tool timeout to answer
+        return {"action": "accept", "content": {"name": "Ada"}}
+
+    with anyio.fail_after(30), cell.lease() as runtime:
+        result = await running.manager.call_tool(runtime, "el", "ask_name", elicit=slow_person)
+    assert result["structuredContent"] == {"action": "accept", "name": "Ada"}
+
+
+@pytest.mark.parametrize("transport", ["stdio", "http"])
+async def test_structured_content_off_the_listed_output_schema_is_refused(
+    running: Running, http_fixture_url: str, transport: str
+) -> None:
+    config = stdio_config("a") if transport == "stdio" else HttpServerConfig(url=http_fixture_url)
+    cell = running.manager.open_cell({"a": config}, RuntimeContext())
+    with anyio.fail_after(30), cell.lease() as runtime:
+        with pytest.raises(McpServerError) as caught:
+            await running.manager.call_tool(runtime, "a", "mislabeled")
+        after = await running.manager.call_tool(runtime, "a", "echo", {"text": "fine"})
+        log = runtime.connection("a").log.lines()
+    assert caught.value.message == (
+        "MCP server `a` answered `mislabeled` with structured content that does not match its output schema"
+    )
+    assert any(
+        "`mislabeled` answered off its output schema: 'not a number' is not of type" in line for line in log
+    )
+    assert after["structuredContent"] == {"result": "fine"}

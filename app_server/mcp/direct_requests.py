@@ -1,0 +1,141 @@
+"""Requests this host writes to a stdio server itself, past the SDK's dispatcher: the tool-call hot path.
+
+The SDK's dispatcher spends about 170 us of CPU on each request (a tracing span, a memory stream
+pair, a request clock, the request built as a model and dumped again, the result validated
+twice), and most of it lies on the path between a front-end's `tools/call` and its answer. A
+direct request is one JSON line written to the child, and its answer is picked out of the
+child's stdout by the parser (`claim`) and handed to the waiting caller; everything else the
+server sends (its own requests, notifications) still goes to the SDK.
+
+Ids are strings `app-server-<n>`; the SDK numbers its requests with integers, so the two never
+meet, and an answer to an abandoned direct request is dropped here rather than puzzling the SDK.
+A request whose caller stops waiting (a timeout or a cancellation) is withdrawn with
+`notifications/cancelled`, as the SDK does.
+Errors are the SDK's `MCPError`s with its codes, so callers treat both paths alike.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import mcp_types as types
+from mcp.shared.dispatcher import ProgressFnT
+from mcp.shared.exceptions import MCPError
+
+ID_PREFIX = "app-server-"
+CANCEL_WRITE_TIMEOUT_SEC = 1.0
+
+
+@dataclass(eq=False)
+class _Pending:
+    """One request waiting for its answer, and the progress reported for it meanwhile."""
+
+    on_progress: ProgressFnT | None
+    arrived: anyio.Event = field(default_factory=anyio.Event)
+    answer: dict[str, Any] | types.ErrorData | None = None
+    progress: deque[tuple[float, float | None, str | None]] = field(default_factory=deque)
+
+    def wake(self) -> None:
+        self.arrived.set()
+
+
+_CLOSED = types.ErrorData(code=types.CONNECTION_CLOSED, message="Connection closed")
+
+
+class DirectRequests:
+    """The requests in flight on one stdio connection that bypass the SDK (module docstring)."""
+
+    def __init__(self, write: Callable[[bytes], Awaitable[None]]) -> None:
+        self._write = write
+        self._pending: dict[str, _Pending] = {}
+        self._ids = itertools.count(1)
+        self._closed = False
+
+    async def request(
+        self,
+        method: str,
+        params: Mapping[str, Any],
+        *,
+        on_progress: ProgressFnT | None = None,
+    ) -> dict[str, Any]:
+        """The raw `result` of one request. Raises MCPError: the server's error, or CONNECTION_CLOSED
+        when the connection ends first. Bound it with a cancel scope: cancelling withdraws it."""
+        if self._closed:
+            raise MCPError(code=types.CONNECTION_CLOSED, message="Connection closed")
+        request_id = f"{ID_PREFIX}{next(self._ids)}"
+        if on_progress is not None:
+            params = {**params, "_meta": {**(params.get("_meta") or {}), "progressToken": request_id}}
+        pending = self._pending[request_id] = _Pending(on_progress)
+        line = json.dumps({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
+        try:
+            await self._write(line.encode() + b"\n")
+            return await self._answer(pending)
+        except anyio.get_cancelled_exc_class():
+            with anyio.CancelScope(shield=True):
+                await self._withdraw(request_id)
+            raise
+        finally:
+            del self._pending[request_id]
+
+    async def _answer(self, pending: _Pending) -> dict[str, Any]:
+        while True:
+            await pending.arrived.wait()
+            pending.arrived = anyio.Event()
+            while pending.progress and pending.on_progress is not None:
+                await pending.on_progress(*pending.progress.popleft())
+            if isinstance(pending.answer, types.ErrorData):
+                error = pending.answer
+                raise MCPError(code=error.code, message=error.message, data=error.data)
+            if pending.answer is not None:
+                return pending.answer
+
+    async def _withdraw(self, request_id: str) -> None:
+        if self._closed:
+            return
+        notice = {
+            "jsonrpc": "2.0",
+            "method": "notifications/cancelled",
+            "params": {"requestId": request_id, "reason": "the client no longer waits for this request"},
+        }
+        with anyio.move_on_after(CANCEL_WRITE_TIMEOUT_SEC):
+            await self._write(json.dumps(notice).encode() + b"\n")
+
+    def claim(self, message: types.JSONRPCMessage) -> bool:
+        """Take an answer or progress report meant for a direct request; False leaves it to the SDK."""
+        if isinstance(message, types.JSONRPCResponse | types.JSONRPCError):
+            if not (isinstance(message.id, str) and message.id.startswith(ID_PREFIX)):
+                return False
+            if (pending := self._pending.get(message.id)) is not None:
+                if isinstance(message, types.JSONRPCResponse):
+                    pending.answer = message.result
+                else:
+                    pending.answer = message.error
+                pending.wake()
+            return True
+        if isinstance(message, types.JSONRPCNotification) and message.method == "notifications/progress":
+            token = (message.params or {}).get("progressToken")
+            if not (isinstance(token, str) and token.startswith(ID_PREFIX)):
+                return False
+            pending = self._pending.get(token)
+            if pending is not None and pending.on_progress is not None:
+                params = message.params or {}
+                progress, total, text = params.get("progress"), params.get("total"), params.get("message")
+                if isinstance(progress, int | float):
+                    total = total if isinstance(total, int | float) else None
+                    pending.progress.append((progress, total, text if isinstance(text, str) else None))
+                    pending.wake()
+            return True
+        return False
+
+    def close(self) -> None:
+        """The connection ended: every request still waiting fails with CONNECTION_CLOSED."""
+        self._closed = True
+        for pending in self._pending.values():
+            pending.answer = _CLOSED
+            pending.wake()
