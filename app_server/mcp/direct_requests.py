@@ -16,6 +16,7 @@ Errors are the SDK's `MCPError`s with its codes, so callers treat both paths ali
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 from collections import deque
@@ -48,6 +49,10 @@ class _Pending:
 _CLOSED = types.ErrorData(code=types.CONNECTION_CLOSED, message="Connection closed")
 
 
+def _connection_closed() -> MCPError:
+    return MCPError(code=_CLOSED.code, message=_CLOSED.message)
+
+
 class DirectRequests:
     """The requests in flight on one stdio connection that bypass the SDK (module docstring)."""
 
@@ -67,14 +72,17 @@ class DirectRequests:
         """The raw `result` of one request. Raises MCPError: the server's error, or CONNECTION_CLOSED
         when the connection ends first. Bound it with a cancel scope: cancelling withdraws it."""
         if self._closed:
-            raise MCPError(code=types.CONNECTION_CLOSED, message="Connection closed")
+            raise _connection_closed()
         request_id = f"{ID_PREFIX}{next(self._ids)}"
         if on_progress is not None:
             params = {**params, "_meta": {**(params.get("_meta") or {}), "progressToken": request_id}}
         pending = self._pending[request_id] = _Pending(on_progress)
         line = json.dumps({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
         try:
-            await self._write(line.encode() + b"\n")
+            try:
+                await self._write(line.encode() + b"\n")
+            except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+                raise _connection_closed() from None
             return await self._answer(pending)
         except anyio.get_cancelled_exc_class():
             with anyio.CancelScope(shield=True):
@@ -103,7 +111,10 @@ class DirectRequests:
             "method": "notifications/cancelled",
             "params": {"requestId": request_id, "reason": "the client no longer waits for this request"},
         }
-        with anyio.move_on_after(CANCEL_WRITE_TIMEOUT_SEC):
+        with (
+            anyio.move_on_after(CANCEL_WRITE_TIMEOUT_SEC),
+            contextlib.suppress(anyio.ClosedResourceError, anyio.BrokenResourceError),
+        ):
             await self._write(json.dumps(notice).encode() + b"\n")
 
     def claim(self, message: types.JSONRPCMessage) -> bool:

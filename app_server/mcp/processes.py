@@ -233,6 +233,7 @@ class StdioChild:
                 try:
                     yield incoming, outgoing
                 finally:
+                    requests.close()
                     with anyio.CancelScope(shield=True):
                         await outgoing.aclose()
                         await incoming.aclose()

@@ -158,3 +158,13 @@ async def test_closing_fails_the_waiting_requests_and_refuses_new_ones() -> None
         (types.CONNECTION_CLOSED, "Connection closed")
     ] * 2
     assert len(wire.lines) == 1
+
+
+async def test_a_request_the_closed_pipe_cannot_take_fails_as_a_closed_connection() -> None:
+    async def closed_pipe(line: bytes) -> None:
+        raise anyio.ClosedResourceError
+
+    requests = DirectRequests(closed_pipe)
+    with anyio.fail_after(5), pytest.raises(MCPError) as caught:
+        await requests.request("tools/call", {"name": "x"})
+    assert (caught.value.code, caught.value.message) == (types.CONNECTION_CLOSED, "Connection closed")
