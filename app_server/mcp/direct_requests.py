@@ -1,8 +1,9 @@
 """Requests this host writes to a stdio server itself, past the SDK's dispatcher: the tool-call hot path.
 
-The SDK's dispatcher spends about 170 us of CPU on each request (a tracing span, a memory stream
-pair, a request clock, the request built as a model and dumped again, the result validated
-twice), and most of it lies on the path between a front-end's `tools/call` and its answer. A
+The SDK's client spends about 0.3 ms of CPU on each tool call beyond writing the request and
+reading the answer (a tracing span, a memory stream pair, a request clock, the request built as
+a model and dumped again, the result validated three times), most of it on the path between a
+front-end's `tools/call` and its answer: more than the rest of the daemon's work for that call. A
 direct request is one JSON line written to the child, and its answer is picked out of the
 child's stdout by the parser (`claim`) and handed to the waiting caller; everything else the
 server sends (its own requests, notifications) still goes to the SDK.
@@ -41,9 +42,6 @@ class _Pending:
     arrived: anyio.Event = field(default_factory=anyio.Event)
     answer: dict[str, Any] | types.ErrorData | None = None
     progress: deque[tuple[float, float | None, str | None]] = field(default_factory=deque)
-
-    def wake(self) -> None:
-        self.arrived.set()
 
 
 _CLOSED = types.ErrorData(code=types.CONNECTION_CLOSED, message="Connection closed")
@@ -127,7 +125,7 @@ class DirectRequests:
                     pending.answer = message.result
                 else:
                     pending.answer = message.error
-                pending.wake()
+                pending.arrived.set()
             return True
         if isinstance(message, types.JSONRPCNotification) and message.method == "notifications/progress":
             token = (message.params or {}).get("progressToken")
@@ -140,7 +138,7 @@ class DirectRequests:
                 if isinstance(progress, int | float):
                     total = total if isinstance(total, int | float) else None
                     pending.progress.append((progress, total, text if isinstance(text, str) else None))
-                    pending.wake()
+                    pending.arrived.set()
             return True
         return False
 
@@ -149,4 +147,4 @@ class DirectRequests:
         self._closed = True
         for pending in self._pending.values():
             pending.answer = _CLOSED
-            pending.wake()
+            pending.arrived.set()
