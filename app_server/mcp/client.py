@@ -5,8 +5,10 @@ The supervisor enters the SDK `Client`, lists the catalog, then waits for a stop
 entered and exited in the same task. Startup (spawn or connect + initialize + first listing) is
 bounded by `startup_timeout_sec` through the deadline of the scope that encloses the whole life,
 lifted once the server is ready. Calls are made from the callers' own tasks, bounded by
-`tool_timeout_sec`; when the connection stops, its in-flight calls fail (leases prevent that for
-a generation still in use).
+`tool_timeout_sec` (whose clock stops while a question is open on a call's behalf); when the
+connection stops, its in-flight calls fail (leases prevent that for a generation still in use).
+Tool calls to a stdio child are written to it directly (`direct_requests`), to HTTP servers
+through the SDK; either way the result is checked by `tool_results` before it is passed on.
 
 Elicitations (`elicitation/create`) from the server are routed to the in-flight calls: a caller
 that can ask a user passes an `Elicitor` with its call, and a server request goes to the most
