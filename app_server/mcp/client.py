@@ -9,12 +9,7 @@ lifted once the server is ready. Calls are made from the callers' own tasks, bou
 connection stops, its in-flight calls fail (leases prevent that for a generation still in use).
 Tool calls to a stdio child are written to it directly (`direct_requests`), to HTTP servers
 through the SDK; either way the result is checked by `tool_results` before it is passed on.
-
-Elicitations (`elicitation/create`) from the server are routed to the in-flight calls: a caller
-that can ask a user passes an `Elicitor` with its call, and a server request goes to the most
-recent call still in flight that has one (MCP does not say which call a request belongs to over
-stdio; the latest is the one most likely waiting on it). With none, the server is told `decline`.
-When that call ends, a question still open on its behalf is withdrawn and answered `cancel`.
+The server's questions (`elicitation/create`) go to the in-flight calls through `elicitation`.
 """
 
 from __future__ import annotations
@@ -23,8 +18,8 @@ import contextlib
 import logging
 import math
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
 from urllib.parse import urlsplit
@@ -33,7 +28,6 @@ import anyio
 import httpx2
 import mcp_types as types
 from mcp.client import Client
-from mcp.client.session import ClientRequestContext
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.dispatcher import ProgressFnT
 from mcp.shared.exceptions import MCPError
@@ -42,14 +36,10 @@ from pydantic import ValidationError
 from app_server.config.servers import HttpServerConfig, StdioServerConfig
 from app_server.errors import AppServerError, InvalidParams, McpServerError, RequestFailed
 from app_server.mcp.catalog import ServerCatalog, WireDict, fetch_catalog
-from app_server.mcp.processes import (
-    DEFAULT_MAX_MESSAGE_BYTES,
-    ChildRegistry,
-    LaunchSpec,
-    ServerLog,
-    StdioChild,
-    child_environment,
-)
+from app_server.mcp.child_registry import ChildRegistry
+from app_server.mcp.elicitation import CallBudget, ElicitationRouter, Elicitor
+from app_server.mcp.processes import DEFAULT_MAX_MESSAGE_BYTES, LaunchSpec, StdioChild, child_environment
+from app_server.mcp.server_log import ServerLog
 from app_server.mcp.tool_results import ToolResultCheck
 
 logger = logging.getLogger(__name__)
@@ -59,8 +49,6 @@ ConnectionState = Literal["starting", "ready", "failed", "cancelled"]
 AuthProvider = Callable[[str, HttpServerConfig], httpx2.Auth | None]
 ProgressCallback = ProgressFnT
 """`async (progress, total, message) -> None`."""
-Elicitor = Callable[[WireDict], Awaitable[Any]]
-"""Asks a user the server's elicitation (its params as wire JSON); returns the `{action, content}` answer."""
 CLIENT_INFO = types.Implementation(name="app-server", version="0.1.0")
 
 
@@ -81,36 +69,6 @@ def http_origin(url: str) -> str | None:
         return None
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
-
-
-class _CallBudget:
-    """A call's `tool_timeout_sec`, spent only while no question is open on its behalf: the
-    timeout measures the server, not how long a person takes to answer."""
-
-    def __init__(self, seconds: float) -> None:
-        self.scope = anyio.CancelScope(deadline=anyio.current_time() + seconds)
-        self._left = seconds
-        self._pauses = 0
-
-    def pause(self) -> None:
-        if self._pauses == 0:
-            self._left = self.scope.deadline - anyio.current_time()
-            self.scope.deadline = math.inf
-        self._pauses += 1
-
-    def resume(self) -> None:
-        self._pauses -= 1
-        if self._pauses == 0:
-            self.scope.deadline = anyio.current_time() + self._left
-
-
-@dataclass(eq=False)
-class _ElicitationRoute:
-    """One in-flight call that can ask a user, and the questions open on its behalf."""
-
-    elicit: Elicitor
-    budget: _CallBudget
-    open_questions: set[anyio.CancelScope] = field(default_factory=set)
 
 
 def _root_cause(exc: BaseException) -> BaseException:
@@ -164,7 +122,7 @@ class McpConnection:
         self._relist_requested = False
         self._garbage_before_ready = False
         self._child: StdioChild | None = None
-        self._elicitation_routes: list[_ElicitationRoute] = []
+        self._elicitations = ElicitationRouter(self.log)
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -231,7 +189,7 @@ class McpConnection:
                 cache=None,
                 client_info=CLIENT_INFO,
                 message_handler=self._on_message,
-                elicitation_callback=self._on_elicitation,
+                elicitation_callback=self._elicitations.answer,
             )
             yield await stack.enter_async_context(client)
 
@@ -314,49 +272,6 @@ class McpConnection:
             self._relist_requested = True
             self._wake.set()
 
-    async def _on_elicitation(
-        self, context: ClientRequestContext, params: types.ElicitRequestParams
-    ) -> types.ElicitResult:
-        """Relay to the latest in-flight call that can ask (see the module docstring)."""
-        if not self._elicitation_routes:
-            return types.ElicitResult(action="decline")
-        route = self._elicitation_routes[-1]
-        question = params.model_dump(by_alias=True, exclude_none=True, mode="json")
-        with anyio.CancelScope() as withdrawn:
-            route.open_questions.add(withdrawn)
-            route.budget.pause()
-            try:
-                answer = await route.elicit(question)
-            except AppServerError:
-                return types.ElicitResult(action="cancel")
-            finally:
-                route.budget.resume()
-                route.open_questions.discard(withdrawn)
-        if withdrawn.cancelled_caught:
-            return types.ElicitResult(action="cancel")
-        fields = answer if isinstance(answer, dict) else {}
-        try:
-            return types.ElicitResult.model_validate(
-                {"action": fields.get("action"), "content": fields.get("content")}
-            )
-        except ValidationError:
-            self.log.append("[app-server] the client answered an elicitation with an invalid result")
-            return types.ElicitResult(action="decline")
-
-    @contextlib.contextmanager
-    def _elicitations_routed_to(self, elicit: Elicitor | None, budget: _CallBudget) -> Iterator[None]:
-        if elicit is None:
-            yield
-            return
-        route = _ElicitationRoute(elicit, budget)
-        self._elicitation_routes.append(route)
-        try:
-            yield
-        finally:
-            self._elicitation_routes.remove(route)
-            for question in route.open_questions:
-                question.cancel()
-
     def _on_garbage(self) -> None:
         if self.state == "starting":
             self._garbage_before_ready = True
@@ -434,10 +349,10 @@ class McpConnection:
             params["arguments"] = dict(arguments)
         if meta is not None:
             params["_meta"] = dict(meta)
-        budget = _CallBudget(self.config.tool_timeout_sec)
+        budget = CallBudget(self.config.tool_timeout_sec)
         raw: dict[str, Any] | None = None
         try:
-            with budget.scope, self._elicitations_routed_to(elicit, budget):
+            with budget.scope, self._elicitations.routed_to(elicit, budget):
                 raw = await self._send_tool_call(client, params, progress)
         except MCPError as exc:
             raise self._call_error(exc, f"tool `{tool}`") from None

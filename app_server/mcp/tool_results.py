@@ -19,7 +19,7 @@ from referencing import Registry
 
 from app_server.errors import McpServerError
 from app_server.mcp.catalog import WireDict
-from app_server.mcp.processes import ServerLog
+from app_server.mcp.server_log import ServerLog
 
 PASSTHROUGH_FIELDS = ("content", "structuredContent", "isError", "_meta")
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from app_server.errors import McpServerError
-from app_server.mcp.processes import ServerLog
+from app_server.mcp.server_log import ServerLog
 from app_server.mcp.tool_results import ToolResultCheck
 
 SCHEMA = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}

@@ -1,0 +1,113 @@
+"""Questions a server asks (`elicitation/create`) while calls are in flight, and the clock they stop.
+
+A caller that can ask a user passes an `Elicitor` with its call, and a server's question goes
+to the most recent call still in flight that has one (MCP does not say which call a request
+belongs to over stdio; the latest is the one most likely waiting on it). With none, the server
+is told `decline`. When that call ends, a question still open on its behalf is withdrawn and
+answered `cancel`.
+
+A call's `tool_timeout_sec` measures the server, not how long a person takes to answer: its
+clock (`CallBudget`) stops while a question is open on the call's behalf.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import mcp_types as types
+from mcp.client.session import ClientRequestContext
+from pydantic import ValidationError
+
+from app_server.errors import AppServerError
+from app_server.mcp.catalog import WireDict
+from app_server.mcp.server_log import ServerLog
+
+Elicitor = Callable[[WireDict], Awaitable[Any]]
+"""Asks a user the server's elicitation (its params as wire JSON); returns the `{action, content}` answer."""
+
+
+class CallBudget:
+    """One call's time limit, spent only while no question is open on its behalf; bound the
+    call with `scope`."""
+
+    def __init__(self, seconds: float) -> None:
+        self.scope = anyio.CancelScope(deadline=anyio.current_time() + seconds)
+        self._left = seconds
+        self._pauses = 0
+
+    def pause(self) -> None:
+        if self._pauses == 0:
+            self._left = self.scope.deadline - anyio.current_time()
+            self.scope.deadline = math.inf
+        self._pauses += 1
+
+    def resume(self) -> None:
+        self._pauses -= 1
+        if self._pauses == 0:
+            self.scope.deadline = anyio.current_time() + self._left
+
+
+@dataclass(eq=False)
+class _Route:
+    """One in-flight call that can ask a user, and the questions open on its behalf."""
+
+    elicit: Elicitor
+    budget: CallBudget
+    open_questions: set[anyio.CancelScope] = field(default_factory=set)
+
+
+class ElicitationRouter:
+    """One connection's in-flight calls that can ask, and its answer to the server's questions."""
+
+    def __init__(self, log: ServerLog) -> None:
+        self._log = log
+        self._routes: list[_Route] = []
+
+    @contextlib.contextmanager
+    def routed_to(self, elicit: Elicitor | None, budget: CallBudget) -> Iterator[None]:
+        """While the block runs, the server's questions go to `elicit` (if given) and stop `budget`."""
+        if elicit is None:
+            yield
+            return
+        route = _Route(elicit, budget)
+        self._routes.append(route)
+        try:
+            yield
+        finally:
+            self._routes.remove(route)
+            for question in route.open_questions:
+                question.cancel()
+
+    async def answer(
+        self, context: ClientRequestContext, params: types.ElicitRequestParams
+    ) -> types.ElicitResult:
+        """The SDK's elicitation callback: relay to the latest call that can ask (module docstring)."""
+        if not self._routes:
+            return types.ElicitResult(action="decline")
+        route = self._routes[-1]
+        question = params.model_dump(by_alias=True, exclude_none=True, mode="json")
+        with anyio.CancelScope() as withdrawn:
+            route.open_questions.add(withdrawn)
+            route.budget.pause()
+            try:
+                answer = await route.elicit(question)
+            except AppServerError:
+                return types.ElicitResult(action="cancel")
+            finally:
+                route.budget.resume()
+                route.open_questions.discard(withdrawn)
+        if withdrawn.cancelled_caught:
+            return types.ElicitResult(action="cancel")
+        fields = answer if isinstance(answer, dict) else {}
+        try:
+            return types.ElicitResult.model_validate(
+                {"action": fields.get("action"), "content": fields.get("content")}
+            )
+        except ValidationError:
+            self._log.append("[app-server] the client answered an elicitation with an invalid result")
+            return types.ElicitResult(action="decline")
