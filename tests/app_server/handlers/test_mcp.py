@@ -250,6 +250,17 @@ async def test_an_mcp_error_from_the_server_is_forwarded_with_its_code_message_a
     assert error == {"code": -32042, "message": "fixture refused", "data": {"reason": "asked to fail"}}
 
 
+async def test_a_result_off_the_tools_output_schema_is_an_error_naming_server_and_tool(
+    running: Running,
+) -> None:
+    error = await error_of(running.daemon, "mcpServer/tool/call", {"server": "b_full", "tool": "mislabeled"})
+    assert error == {
+        "code": codes.REQUEST_FAILED,
+        "message": "MCP server `b_full` answered `mislabeled` with structured content that does not match "
+        "its output schema",
+    }
+
+
 async def test_a_disabled_tool_is_refused_without_reaching_the_server(running: Running) -> None:
     before = server_pids(running.daemon)["b_full"]
     error = await error_of(running.daemon, "mcpServer/tool/call", {"server": "b_full", "tool": "crash"})
