@@ -50,6 +50,7 @@ AuthProvider = Callable[[str, HttpServerConfig], httpx2.Auth | None]
 ProgressCallback = ProgressFnT
 """`async (progress, total, message) -> None`."""
 CLIENT_INFO = types.Implementation(name="app-server", version="0.1.0")
+FAILURE_LOG_LINES = 20
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,8 @@ class McpConnection:
                         f"`startup_timeout_sec` in your config.toml for `[mcp_servers.{self.name}]`.",
                     )
             self.settled.set()
+            if self.state == "failed":
+                self._log_failure()
             self.closed.set()
 
     @contextlib.asynccontextmanager
@@ -271,6 +274,12 @@ class McpConnection:
         if isinstance(message, types.ToolListChangedNotification | types.ResourceListChangedNotification):
             self._relist_requested = True
             self._wake.set()
+
+    def _log_failure(self) -> None:
+        """The daemon's log (never the wire) gets the reason and the last lines the server wrote."""
+        tail = self.log.lines()[-FAILURE_LOG_LINES:]
+        written = "; the last lines it wrote:" + "".join(f"\n    {line}" for line in tail) if tail else ""
+        logger.warning("%s%s", self.error, written)
 
     def _on_garbage(self) -> None:
         if self.state == "starting":

@@ -35,6 +35,7 @@ CA_BUNDLE_ENV_VARS = (
 DEFAULT_MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 STDIN_CLOSE_GRACE_SEC = 1.0
 TERM_GRACE_SEC = 1.0
+STDERR_DRAIN_SEC = 0.5
 _EXIT_POLL_SEC = 0.01
 
 
@@ -138,8 +139,9 @@ class StdioChild:
             direct=requests,
         )
         try:
+            stderr_read = anyio.Event()
             async with anyio.create_task_group() as tg:
-                tg.start_soon(self._read_stderr, process)
+                tg.start_soon(self._read_stderr, process, stderr_read)
                 try:
                     yield incoming, outgoing
                 finally:
@@ -148,6 +150,9 @@ class StdioChild:
                         await outgoing.aclose()
                         await incoming.aclose()
                         await self._stop(process)
+                        # What the child wrote last is often why it failed: read it to the end.
+                        with anyio.move_on_after(STDERR_DRAIN_SEC):
+                            await stderr_read.wait()
                     tg.cancel_scope.cancel()
         finally:
             requests.close()
@@ -156,7 +161,7 @@ class StdioChild:
                 if self._registry is not None:
                     self._registry.remove(process.pid)
 
-    async def _read_stderr(self, process: anyio.abc.Process) -> None:
+    async def _read_stderr(self, process: anyio.abc.Process, done: anyio.Event) -> None:
         assert process.stderr is not None
         partial = b""
         with contextlib.suppress(anyio.ClosedResourceError, anyio.BrokenResourceError, OSError):
@@ -165,6 +170,9 @@ class StdioChild:
                 for line in lines:
                     self._log.append(line.decode(errors="replace"))
                 partial = partial[-4096:]
+            if partial:
+                self._log.append(partial.decode(errors="replace"))
+        done.set()
 
     async def _stop(self, process: anyio.abc.Process) -> None:
         """EOF on stdin, SIGTERM, SIGKILL to the group, each bounded; then reap. Idempotent."""

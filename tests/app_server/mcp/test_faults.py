@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import anyio
@@ -41,6 +42,17 @@ async def test_a_missing_command_fails_startup(running: Running) -> None:
 async def test_a_server_exiting_at_start_fails_startup(running: Running) -> None:
     state, error = await start_one(running, stdio_config("x", "--fault", "exit-at-start"))
     assert (state, error) == ("failed", "MCP server `bad` exited during startup")
+
+
+async def test_a_failure_is_logged_with_the_last_lines_the_server_wrote_to_stderr(
+    running: Running, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="app_server.mcp.client"):
+        await start_one(running, stdio_config("x", "--fault", "exit-at-start"))
+    assert [record.getMessage() for record in caplog.records] == [
+        "MCP server `bad` exited during startup; the last lines it wrote:\n"
+        "    fatal: fixture refuses to start"
+    ]
 
 
 async def test_a_server_hanging_at_start_times_out_and_is_killed(running: Running) -> None:
