@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ import anyio
 import mcp_types as types
 from mcp.shared.dispatcher import ProgressFnT
 from mcp.shared.exceptions import MCPError
+
+logger = logging.getLogger(__name__)
 
 ID_PREFIX = "app-server-"
 CANCEL_WRITE_TIMEOUT_SEC = 1.0
@@ -94,7 +97,11 @@ class DirectRequests:
             await pending.arrived.wait()
             pending.arrived = anyio.Event()
             while pending.progress and pending.on_progress is not None:
-                await pending.on_progress(*pending.progress.popleft())
+                report = pending.progress.popleft()
+                try:
+                    await pending.on_progress(*report)
+                except Exception:  # a progress report must not cost the call its answer
+                    logger.exception("a progress callback failed")
             if isinstance(pending.answer, types.ErrorData):
                 error = pending.answer
                 raise MCPError(code=error.code, message=error.message, data=error.data)

@@ -39,6 +39,11 @@ def answer(request_id: Any, result: dict[str, Any]) -> types.JSONRPCMessage:
     return types.JSONRPCResponse(jsonrpc="2.0", id=request_id, result=result)
 
 
+def progress_report(token: Any, progress: float, **fields: Any) -> types.JSONRPCMessage:
+    params = {"progressToken": token, "progress": progress, **fields}
+    return types.JSONRPCNotification(jsonrpc="2.0", method="notifications/progress", params=params)
+
+
 async def test_an_answer_goes_to_its_request_and_sdk_traffic_is_left_alone() -> None:
     wire = Wire()
     requests = DirectRequests(wire.write)
@@ -59,10 +64,7 @@ async def test_an_answer_goes_to_its_request_and_sdk_traffic_is_left_alone() -> 
             }
             assert not requests.claim(answer(1, {"sdk": True}))
             assert not requests.claim(answer("other-1", {"sdk": True}))
-            notification = types.JSONRPCNotification(
-                jsonrpc="2.0", method="notifications/progress", params={"progressToken": 1, "progress": 1}
-            )
-            assert not requests.claim(notification)
+            assert not requests.claim(progress_report(1, 1))
             assert requests.claim(answer("app-server-1", {"content": []}))
     assert results == [{"content": []}]
 
@@ -86,15 +88,7 @@ async def test_progress_reaches_the_callback_before_the_answer() -> None:
             sent = await wire.line(0)
             assert sent["params"]["_meta"] == {"k": "v", "progressToken": sent["id"]}
             for progress in (1, 2):
-                params = {
-                    "progressToken": sent["id"],
-                    "progress": progress,
-                    "total": 2,
-                    "message": f"step {progress}",
-                }
-                report = types.JSONRPCNotification(
-                    jsonrpc="2.0", method="notifications/progress", params=params
-                )
+                report = progress_report(sent["id"], progress, total=2, message=f"step {progress}")
                 assert requests.claim(report)
             assert requests.claim(answer(sent["id"], {"done": True}))
     assert seen == [(1, 2, "step 1"), (2, 2, "step 2"), {"done": True}]
@@ -168,3 +162,23 @@ async def test_a_request_the_closed_pipe_cannot_take_fails_as_a_closed_connectio
     with anyio.fail_after(5), pytest.raises(MCPError) as caught:
         await requests.request("tools/call", {"name": "x"})
     assert (caught.value.code, caught.value.message) == (types.CONNECTION_CLOSED, "Connection closed")
+
+
+async def test_a_failing_progress_callback_does_not_cost_the_call_its_answer() -> None:
+    wire = Wire()
+    requests = DirectRequests(wire.write)
+    results: list[dict[str, Any]] = []
+
+    async def broken(progress: float, total: float | None, message: str | None) -> None:
+        raise RuntimeError("progress sink broke")
+
+    async def call() -> None:
+        results.append(await requests.request("tools/call", {"name": "p"}, on_progress=broken))
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(call)
+            sent = await wire.line(0)
+            assert requests.claim(progress_report(sent["id"], 1))
+            assert requests.claim(answer(sent["id"], {"done": True}))
+    assert results == [{"done": True}]
