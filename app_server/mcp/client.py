@@ -359,7 +359,6 @@ class McpConnection:
         if meta is not None:
             params["_meta"] = dict(meta)
         budget = CallBudget(self.config.tool_timeout_sec)
-        raw: dict[str, Any] | None = None
         try:
             with budget.scope, self._elicitations.routed_to(elicit, budget):
                 raw = await self._send_tool_call(client, params, progress)
@@ -367,7 +366,7 @@ class McpConnection:
             raise self._call_error(exc, f"tool `{tool}`") from None
         except ValidationError:
             raise self._tool_results.invalid_answer(tool) from None
-        if raw is None:
+        if budget.scope.cancelled_caught:
             raise self._timeout_error(f"calling tool `{tool}`")
         definition = self.catalog.tools.get(tool) if self.catalog is not None else None
         return self._tool_results.passthrough(tool, definition, raw)

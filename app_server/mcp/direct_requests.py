@@ -78,10 +78,9 @@ class DirectRequests:
         if on_progress is not None:
             params = {**params, "_meta": {**(params.get("_meta") or {}), "progressToken": request_id}}
         pending = self._pending[request_id] = _Pending(on_progress)
-        line = json.dumps({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
         try:
             try:
-                await self._write(line.encode() + b"\n")
+                await self._send({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
             except (anyio.ClosedResourceError, anyio.BrokenResourceError):
                 raise _connection_closed() from None
             return await self._answer(pending)
@@ -120,7 +119,10 @@ class DirectRequests:
             anyio.move_on_after(CANCEL_WRITE_TIMEOUT_SEC),
             contextlib.suppress(anyio.ClosedResourceError, anyio.BrokenResourceError),
         ):
-            await self._write(json.dumps(notice).encode() + b"\n")
+            await self._send(notice)
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        await self._write(json.dumps(message).encode() + b"\n")
 
     def claim(self, message: types.JSONRPCMessage) -> bool:
         """Take an answer or progress report meant for a direct request; False leaves it to the SDK."""
@@ -135,12 +137,12 @@ class DirectRequests:
                 pending.arrived.set()
             return True
         if isinstance(message, types.JSONRPCNotification) and message.method == "notifications/progress":
-            token = (message.params or {}).get("progressToken")
+            params = message.params or {}
+            token = params.get("progressToken")
             if not (isinstance(token, str) and token.startswith(ID_PREFIX)):
                 return False
             pending = self._pending.get(token)
             if pending is not None and pending.on_progress is not None:
-                params = message.params or {}
                 progress, total, text = params.get("progress"), params.get("total"), params.get("message")
                 if isinstance(progress, int | float):
                     total = total if isinstance(total, int | float) else None
