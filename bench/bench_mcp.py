@@ -97,7 +97,7 @@ async def call_rows(manager: McpManager) -> list[tuple[str, str, str]]:
             # Interleaved, so load from other processes weighs on both sides alike.
             for _ in range(300):
                 daemon_samples.append(
-                    await median_ms(lambda: manager.call_tool(runtime, "sdk", "echo", {"text": "x"}), 1)
+                    await median_ms(lambda: runtime.call_tool("sdk", "echo", {"text": "x"}), 1)
                 )
                 bare_samples.append(await median_ms(lambda: client.call_tool("echo", {"text": "x"}), 1))
     manager.close_cell(cell)

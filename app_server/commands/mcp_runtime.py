@@ -176,7 +176,7 @@ async def _inspect(args: argparse.Namespace, only: str | None) -> list[_Report]:
         views[entry.name] = entry  # the effective entry wins; the configured one shows what was gated out
     if only is not None and only not in views:
         raise _unknown(only)
-    scope = core.effective(core.config)
+    scope = core.scopes.effective(core.configs.current)
     servers = {name: config for name, config in scope.servers.items() if only in (None, name)}
     auth_statuses: dict[str, str] = {}
 
@@ -297,7 +297,7 @@ def _http_server(core: AppCore, name: str, action: str) -> HttpServerConfig:
     """
     from app_server.config.servers import HttpServerConfig
 
-    config = core.effective(core.config).servers.get(name)
+    config = core.scopes.effective(core.configs.current).servers.get(name)
     if config is None:
         raise _unknown(name)
     if not isinstance(config, HttpServerConfig):
@@ -341,8 +341,8 @@ async def _run_login(args: argparse.Namespace) -> str | None:
     events.subscribe(on_event)
     service = OAuthService(
         events,
-        open_credential_store(core.config.mcp_oauth_credentials_store, core.home),
-        LoginSettings.from_config(core.config),
+        open_credential_store(core.configs.current.mcp_oauth_credentials_store, core.home),
+        LoginSettings.from_config(core.configs.current),
     )
     async with anyio.create_task_group() as tg:
         await tg.start(service.run)
@@ -376,7 +376,7 @@ def _logout(args: argparse.Namespace) -> int:
     core = _build_core(args)
     name: str = args.server_name
     config = _http_server(core, name, "logout")
-    store = open_credential_store(core.config.mcp_oauth_credentials_store, core.home)
+    store = open_credential_store(core.configs.current.mcp_oauth_credentials_store, core.home)
     if delete_credentials(store, name, config.url):
         print(f"Removed OAuth credentials for '{name}'.")
     else:

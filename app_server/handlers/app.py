@@ -13,12 +13,7 @@ async def app_list(ctx: RequestContext, params: AppsListParams) -> AppsListRespo
     Raises InvalidParams for a bad cursor or an unknown thread.
     """
     core = await ctx.services.core()
-    if params.thread_id is not None:
-        cell = core.threads.get(params.thread_id).cell
-    else:
-        assert core.app_cell is not None
-        cell = core.app_cell
-    with cell.lease() as runtime:
+    with core.cell_for(params.thread_id).lease() as runtime:
         apps = await settled_connectors(runtime)
     data, next_cursor = page(apps, params.cursor, params.limit)
     return AppsListResponse.model_validate({"data": data, "nextCursor": next_cursor})

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from app_server.core import AppCore
-from app_server.mcp.runtime import RuntimeCell
 from app_server.rpc.dispatcher import MethodTable, RequestContext
 from protocol.mcp import (
     ListMcpServerStatusParams,
@@ -22,22 +17,10 @@ from protocol.mcp import (
 from protocol.views import McpServerViewsReadParams, McpServerViewsReadResponse
 
 
-def _cell(core: AppCore, thread_id: str | None) -> RuntimeCell:
-    """The thread's runtime cell, or the app-level one for threadless requests."""
-    if thread_id is not None:
-        return core.threads.get(thread_id).cell
-    assert core.app_cell is not None
-    return core.app_cell
-
-
-def _overrides(core: AppCore, thread_id: str | None) -> Mapping[str, Any] | None:
-    return core.threads.get(thread_id).overrides if thread_id is not None else None
-
-
 async def status_list(ctx: RequestContext, params: ListMcpServerStatusParams) -> ListMcpServerStatusResponse:
     core = await ctx.services.core()
     entries, next_cursor = await core.manager.status(
-        _cell(core, params.thread_id),
+        core.cell_for(params.thread_id),
         cursor=params.cursor,
         limit=params.limit,
         detail=params.detail or "full",
@@ -54,24 +37,22 @@ async def reload(ctx: RequestContext, _params: None) -> McpServerRefreshResponse
 
 async def resource_read(ctx: RequestContext, params: McpResourceReadParams) -> McpResourceReadResponse:
     core = await ctx.services.core()
-    with _cell(core, params.thread_id).lease() as runtime:
-        result = await core.manager.read_resource(runtime, params.server, params.uri, meta=params.meta)
+    with core.cell_for(params.thread_id).lease() as runtime:
+        result = await runtime.read_resource(params.server, params.uri, meta=params.meta)
     return McpResourceReadResponse.model_validate(result)
 
 
 async def tool_call(ctx: RequestContext, params: McpServerToolCallParams) -> McpServerToolCallResponse:
     core = await ctx.services.core()
     arguments = params.arguments if isinstance(params.arguments, dict) else None
-    with _cell(core, params.thread_id).lease() as runtime:
-        result = await core.manager.call_tool(
-            runtime, params.server, params.tool, arguments, meta=params.meta
-        )
+    with core.cell_for(params.thread_id).lease() as runtime:
+        result = await runtime.call_tool(params.server, params.tool, arguments, meta=params.meta)
     return McpServerToolCallResponse.model_validate(result)
 
 
 async def oauth_login(ctx: RequestContext, params: McpServerOauthLoginParams) -> McpServerOauthLoginResponse:
     core = await ctx.services.core()
-    with _cell(core, params.thread_id).lease() as runtime:
+    with core.cell_for(params.thread_id).lease() as runtime:
         slot = runtime.slots.get(params.name)
     started = await core.oauth.start_login(
         params.name,
@@ -85,8 +66,7 @@ async def oauth_login(ctx: RequestContext, params: McpServerOauthLoginParams) ->
 
 
 def views_read(ctx: RequestContext, params: McpServerViewsReadParams) -> McpServerViewsReadResponse:
-    core = ctx.services.built_core()
-    return core.views_snapshot(_overrides(core, params.thread_id))
+    return ctx.services.built_core().views_snapshot(params.thread_id)
 
 
 def register(table: MethodTable) -> None:

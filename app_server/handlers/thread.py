@@ -6,15 +6,8 @@ from typing import Any
 
 from app_server.rpc.dispatcher import MethodTable, RequestContext
 from app_server.threads.listing import SortKey
-from app_server.threads.records import ThreadSettings
-from app_server.threads.service import (
-    DEFAULT_APPROVAL_POLICY,
-    DEFAULT_MODEL,
-    DEFAULT_PROVIDER,
-    LoadedThread,
-    resolve_cwd,
-    sandbox_policy,
-)
+from app_server.threads.service import LoadedThread
+from app_server.threads.settings import session_state
 from protocol.threads import (
     ThreadListParams,
     ThreadListResponse,
@@ -27,40 +20,17 @@ from protocol.threads import (
 )
 
 
-def _session_state(ctx: RequestContext, thread: LoadedThread, *, include_turns: bool) -> dict[str, Any]:
-    settings = thread.live.settings
+def _session_state(thread: LoadedThread, *, include_turns: bool) -> dict[str, Any]:
     return {
         "thread": thread.live.snapshot(include_turns=include_turns),
-        "approvalPolicy": settings.approval_policy or DEFAULT_APPROVAL_POLICY,
-        "approvalsReviewer": settings.approvals_reviewer or "user",
-        "cwd": settings.cwd,
-        "model": settings.model or DEFAULT_MODEL,
-        "modelProvider": settings.model_provider,
-        "sandbox": sandbox_policy(settings.sandbox),
-        "reasoningEffort": settings.reasoning_effort,
-        "serviceTier": settings.service_tier,
+        **session_state(thread.live.settings),
     }
 
 
 async def thread_start(ctx: RequestContext, params: ThreadStartParams) -> ThreadStartResponse:
     core = await ctx.services.core()
-    config = core.config_for(params.config)
-    settings = ThreadSettings(
-        cwd=resolve_cwd(params.cwd),
-        model=params.model or config.model or DEFAULT_MODEL,
-        model_provider=params.model_provider or config.model_provider or DEFAULT_PROVIDER,
-        approval_policy=params.approval_policy,
-        approvals_reviewer=params.approvals_reviewer,
-        sandbox=params.sandbox,
-        base_instructions=params.base_instructions,
-        developer_instructions=params.developer_instructions,
-        config=params.config,
-        service_tier=params.service_tier,
-        personality=params.personality,
-        thread_source=params.thread_source,
-    )
-    thread = await core.threads.start(settings, ephemeral=bool(params.ephemeral))
-    response = ThreadStartResponse.model_validate(_session_state(ctx, thread, include_turns=False))
+    thread = await core.threads.start(params)
+    response = ThreadStartResponse.model_validate(_session_state(thread, include_turns=False))
     started = {"thread": response.thread.to_wire()}
     ctx.after_reply.append(lambda: ctx.services.events.publish("thread/started", started))
     return response
@@ -68,9 +38,8 @@ async def thread_start(ctx: RequestContext, params: ThreadStartParams) -> Thread
 
 async def thread_resume(ctx: RequestContext, params: ThreadResumeParams) -> ThreadResumeResponse:
     core = await ctx.services.core()
-    thread = await core.threads.resume(params.thread_id)
-    state = _session_state(ctx, thread, include_turns=not params.exclude_turns)
-    return ThreadResumeResponse.model_validate(state)
+    thread = await core.threads.resume(params)
+    return ThreadResumeResponse.model_validate(_session_state(thread, include_turns=not params.exclude_turns))
 
 
 async def thread_read(ctx: RequestContext, params: ThreadReadParams) -> ThreadReadResponse:

@@ -6,8 +6,6 @@ from typing import Any
 
 from app_server.rpc.dispatcher import MethodTable, RequestContext
 from app_server.threads.ids import new_id
-from app_server.threads.records import ThreadChanges
-from app_server.threads.service import resolve_cwd
 from app_server.threads.step import AskClient
 from protocol.turns import TurnInterruptParams, TurnInterruptResponse, TurnStartParams, TurnStartResponse
 
@@ -32,27 +30,9 @@ def client_asker(ctx: RequestContext, thread_id: str) -> AskClient:
     return ask
 
 
-def _changes(params: TurnStartParams) -> ThreadChanges:
-    """Per-turn overrides that stick for later turns."""
-    updates: dict[str, Any] = {}
-    if params.model is not None:
-        updates["model"] = params.model
-    if params.cwd is not None:
-        updates["cwd"] = resolve_cwd(params.cwd)
-    if params.approval_policy is not None:
-        updates["approval_policy"] = params.approval_policy
-    if params.approvals_reviewer is not None:
-        updates["approvals_reviewer"] = params.approvals_reviewer
-    return ThreadChanges(**updates)
-
-
 async def turn_start(ctx: RequestContext, params: TurnStartParams) -> TurnStartResponse:
     core = await ctx.services.core()
-    thread_id = params.thread_id
-    user_input = [part.to_wire() for part in params.input]
-    turn = await core.threads.start_turn(
-        thread_id, user_input, _changes(params), client_asker(ctx, thread_id)
-    )
+    turn = await core.threads.start_turn(params, client_asker(ctx, params.thread_id))
     return TurnStartResponse.model_validate({"turn": turn})
 
 

@@ -1,4 +1,4 @@
-"""The MCP manager: plans and publishes generations, supervises connections, serves status, calls and reads.
+"""The MCP manager: plans and publishes generations, supervises connections, serves status.
 
 Planning is pure (what to carry, what to start) so a refresh can plan every cell before publishing
 any; publishing swaps the generation in one step and starts the new connections in the background.
@@ -23,14 +23,7 @@ from app_server.config.servers import SERVER_NAME_PATTERN, StdioServerConfig
 from app_server.errors import InvalidParams, RequestFailed
 from app_server.events import EventBus
 from app_server.mcp.child_registry import ChildRegistry
-from app_server.mcp.client import (
-    AuthProvider,
-    McpConnection,
-    ProgressCallback,
-    RuntimeContext,
-    ServerConfig,
-)
-from app_server.mcp.elicitation import Elicitor
+from app_server.mcp.client import AuthProvider, McpConnection, RuntimeContext, ServerConfig
 from app_server.mcp.paging import page_bounds
 from app_server.mcp.processes import DEFAULT_MAX_MESSAGE_BYTES
 from app_server.mcp.runtime import McpRuntime, RuntimeCell, ServerSlot
@@ -165,7 +158,7 @@ class McpManager:
         runtime = self._new_runtime(slots, plan.context, plan.thread_id)
         cell = plan.cell
         if cell is None or cell.is_closed:
-            cell = RuntimeCell(runtime, thread_id=plan.thread_id)
+            cell = RuntimeCell(runtime)
             self._cells.add(cell)
         else:
             cell.publish(runtime)
@@ -237,8 +230,7 @@ class McpManager:
         self._tg.start_soon(supervise)
 
     def _announce(self, connection: McpConnection, thread_id: str | None) -> None:
-        status = {"starting": "starting", "ready": "ready", "failed": "failed", "cancelled": "cancelled"}
-        params: dict[str, Any] = {"name": connection.name, "status": status[connection.state]}
+        params: dict[str, Any] = {"name": connection.name, "status": connection.state}
         if connection.error is not None:
             params["error"] = connection.error
         if thread_id is not None:
@@ -283,37 +275,3 @@ class McpManager:
                 status_entry(slot, detail, self._auth_status_for(slot.name, slot.config)) for slot in page
             ]
         return entries, next_cursor
-
-    async def call_tool(
-        self,
-        runtime: McpRuntime,
-        server: str,
-        tool: str,
-        arguments: Mapping[str, Any] | None = None,
-        *,
-        meta: Mapping[str, Any] | None = None,
-        progress: ProgressCallback | None = None,
-        elicit: Elicitor | None = None,
-    ) -> dict[str, Any]:
-        """Call `tool` (raw name) on `server` of a leased generation; `_meta.threadId` names the thread.
-
-        The server's elicitations during the call go to `elicit` (none: they are declined).
-
-        Raises InvalidParams (unknown server, disabled tool), McpServerError (the server's own error),
-        RequestFailed (not connected, timed out, connection lost).
-        """
-        connection = runtime.connection(server)
-        await connection.wait_settled()
-        result = await connection.call_tool(tool, arguments, meta=meta, progress=progress, elicit=elicit)
-        if runtime.thread_id is not None:
-            result["_meta"] = {**(result.get("_meta") or {}), "threadId": runtime.thread_id}
-        return result
-
-    async def read_resource(
-        self, runtime: McpRuntime, server: str, uri: str, *, meta: Mapping[str, Any] | None = None
-    ) -> dict[str, Any]:
-        """Read `uri` from `server` of a leased generation; returns `{contents, originCallId}`."""
-        connection = runtime.connection(server)
-        await connection.wait_settled()
-        result = await connection.read_resource(uri, meta=meta)
-        return {"contents": result["contents"], "originCallId": None}

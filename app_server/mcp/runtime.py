@@ -1,22 +1,26 @@
 """Runtime generations: an immutable McpRuntime, the RuntimeCell that publishes it, and counted leases.
 
+Whatever a step can call (tools, resources) is a method of the generation it leased, so pinning is
+a property of the types: there is no other way to reach a connection.
+
 A generation holds its connections by reference count (`McpConnection.holders`): a connection
 carried into the next generation is held twice for a while, and stops only when the last
 generation holding it closes. A generation closes when it is retired (replaced in its cell) and
-its last lease is released. Nothing here does I/O: leasing and publishing are plain assignments.
+its last lease is released. Leasing and publishing are plain assignments: no I/O.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from types import TracebackType
+from typing import Any
 
 import anyio
 
 from app_server.errors import InvalidParams, RequestFailed
 from app_server.mcp.catalog import ServerCatalog, ToolRef, build_tool_index
-from app_server.mcp.client import McpConnection, RuntimeContext, ServerConfig
+from app_server.mcp.client import McpConnection, ProgressCallback, RuntimeContext, ServerConfig
+from app_server.mcp.elicitation import Elicitor
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,42 @@ class McpRuntime:
             self._tool_index = build_tool_index(self._catalogs.items())
         return self._tool_index
 
+    async def call_tool(
+        self,
+        server: str,
+        tool: str,
+        arguments: Mapping[str, Any] | None = None,
+        *,
+        meta: Mapping[str, Any] | None = None,
+        progress: ProgressCallback | None = None,
+        elicit: Elicitor | None = None,
+    ) -> dict[str, Any]:
+        """Call `tool` (raw name) on this generation's `server`; `_meta.threadId` names the thread.
+
+        The server's elicitations during the call go to `elicit` (none: they are declined).
+
+        Raises InvalidParams (unknown server, disabled tool), McpServerError (the server's own error),
+        RequestFailed (not connected, timed out, connection lost).
+        """
+        connection = self.connection(server)
+        await connection.wait_settled()
+        result = await connection.call_tool(tool, arguments, meta=meta, progress=progress, elicit=elicit)
+        if self.thread_id is not None:
+            result["_meta"] = {**(result.get("_meta") or {}), "threadId": self.thread_id}
+        return result
+
+    async def read_resource(
+        self, server: str, uri: str, *, meta: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Read `uri` from this generation's `server`; returns `{contents, originCallId}`.
+
+        Raises as `call_tool`.
+        """
+        connection = self.connection(server)
+        await connection.wait_settled()
+        result = await connection.read_resource(uri, meta=meta)
+        return {"contents": result["contents"], "originCallId": None}
+
     async def wait_started(self) -> None:
         """Wait until every connection finished starting (each is bounded by its startup timeout)."""
         for connection in self.connections():
@@ -143,24 +183,20 @@ class Lease:
     def __exit__(self, *_: object) -> None:
         self.release()
 
-    async def __aenter__(self) -> McpRuntime:
-        return self.runtime
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.release()
-
 
 class RuntimeCell:
     """Holds the current generation of one scope (the app level or one thread)."""
 
-    def __init__(self, current: McpRuntime, *, thread_id: str | None = None) -> None:
+    def __init__(self, current: McpRuntime) -> None:
         self.current = current
-        self.thread_id = thread_id
         self.is_closed = False
         self.changed = anyio.Event()
         """Set (and replaced) at every publish; lets a waiter see the next generation."""
+
+    @property
+    def thread_id(self) -> str | None:
+        """The thread this cell serves; None for the app level."""
+        return self.current.thread_id
 
     def lease(self) -> Lease:
         """Capture the current generation: O(1), no I/O, independent of how many servers or tools exist."""

@@ -22,30 +22,10 @@ JOURNAL_VERSION = 1
 FinalTurnStatus = Literal["completed", "interrupted", "failed"]
 
 
-class ThreadSettings(WireModel):
-    """What a thread runs under, chosen when it starts (model, cwd, policies, instructions)."""
+class _SettingFields(WireModel):
+    """Every setting a thread runs under (model, cwd, policies, instructions), each optional: the
+    one field list that settings and changes share."""
 
-    cwd: str
-    model_provider: str
-    model: str | None = None
-    approval_policy: JsonValue = None
-    approvals_reviewer: JsonValue = None
-    sandbox: JsonValue = None
-    base_instructions: str | None = None
-    developer_instructions: str | None = None
-    config: JsonObject | None = None
-    reasoning_effort: str | None = None
-    service_tier: str | None = None
-    personality: str | None = None
-    thread_source: str | None = None
-
-
-class ThreadChanges(WireModel):
-    """A change to a thread's metadata or settings; only the fields that were set apply."""
-
-    name: str | None = None
-    preview: str | None = None
-    archived: bool | None = None
     cwd: str | None = None
     model_provider: str | None = None
     model: str | None = None
@@ -58,6 +38,26 @@ class ThreadChanges(WireModel):
     reasoning_effort: str | None = None
     service_tier: str | None = None
     personality: str | None = None
+
+
+SETTING_FIELDS = frozenset(_SettingFields.model_fields)
+"""The names of the settings a start, a resume or a turn may set."""
+
+
+class ThreadSettings(_SettingFields):
+    """What a thread runs under, chosen when it starts; `cwd` and `model_provider` always known."""
+
+    cwd: str
+    model_provider: str
+    thread_source: str | None = None
+
+
+class ThreadChanges(_SettingFields):
+    """A change to a thread's metadata or settings; only the fields that were set apply."""
+
+    name: str | None = None
+    preview: str | None = None
+    archived: bool | None = None
 
 
 class ThreadHeader(ThreadSettings):

@@ -3,49 +3,43 @@
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
 import anyio.abc
 
 from app_server.config.app_config import AppConfig
+from app_server.config.reader import ConfigReader, StagedConfig
 from app_server.errors import InvalidParams, RequestFailed
+from app_server.events import EventBus
 from app_server.mcp.client import RuntimeContext
 from app_server.mcp.manager import Plan
 from app_server.mcp.runtime import RuntimeCell
+from app_server.mcp.scopes import ScopePlanner
 from app_server.model.client import ModelClient
-from app_server.model.provider import api_key_for, providers_from_table, resolve_provider
 from app_server.threads.live import LiveThread
-from app_server.threads.records import ThreadChanges, ThreadSettings
+from app_server.threads.records import ThreadChanges, ThreadHeader
+from app_server.threads.settings import (
+    DEFAULT_APPROVAL_POLICY,
+    DEFAULT_INSTRUCTIONS,
+    model_of,
+    resume_changes,
+    start_settings,
+    turn_changes,
+)
 from app_server.threads.step import AskClient, TurnScope
 from app_server.threads.store import ThreadStore
 from app_server.threads.turns import TurnRunner
-
-if TYPE_CHECKING:
-    from app_server.core import AppCore
+from protocol.threads import ThreadResumeParams, ThreadStartParams
+from protocol.turns import TurnStartParams
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MODEL = "gpt-5-codex"
-DEFAULT_PROVIDER = "openai"
-DEFAULT_APPROVAL_POLICY = "on-request"
-DEFAULT_INSTRUCTIONS = "You are a helpful coding agent. Use the available tools when they help."
-
-_SANDBOX_POLICIES: dict[str, dict[str, Any]] = {
-    "read-only": {"type": "readOnly", "networkAccess": False},
-    "workspace-write": {
-        "type": "workspaceWrite",
-        "writableRoots": [],
-        "networkAccess": False,
-        "excludeTmpdirEnvVar": False,
-        "excludeSlashTmp": False,
-    },
-    "danger-full-access": {"type": "dangerFullAccess"},
-}
+ModelClients = Callable[[ThreadHeader], ModelClient]
+"""A client for the model provider a thread's settings name; raises ConfigError/InvalidParams."""
 
 
 @dataclass
@@ -61,31 +55,27 @@ class LoadedThread:
         return self.live.settings.config
 
     @property
-    def cwd(self) -> Path:
-        return Path(self.live.settings.cwd)
-
-
-def sandbox_policy(mode: object) -> dict[str, Any]:
-    """The wire SandboxPolicy for a SandboxMode (read-only when unset)."""
-    return _SANDBOX_POLICIES.get(str(mode), _SANDBOX_POLICIES["read-only"])
-
-
-def resolve_cwd(requested: str | None) -> str:
-    """An absolute, existing working directory; raises InvalidParams otherwise."""
-    path = Path(requested) if requested else Path(os.getcwd())
-    if not path.is_absolute():
-        raise InvalidParams(f"cwd must be an absolute path: {requested}")
-    if not path.is_dir():
-        raise InvalidParams(f"cwd is not a directory: {requested}")
-    return str(path)
+    def context(self) -> RuntimeContext:
+        """What its MCP servers run in: the thread's working directory."""
+        return _context(self.live)
 
 
 class ThreadService:
     """Starts, resumes and runs threads; run it with `await task_group.start(service.run)`."""
 
-    def __init__(self, core: AppCore) -> None:
-        self._core = core
-        self.store = ThreadStore(core.home / "threads")
+    def __init__(
+        self,
+        store: ThreadStore,
+        events: EventBus,
+        scopes: ScopePlanner,
+        configs: ConfigReader,
+        model_clients: ModelClients,
+    ) -> None:
+        self.store = store
+        self._events = events
+        self._scopes = scopes
+        self._configs = configs
+        self._model_clients = model_clients
         self._threads: dict[str, LoadedThread] = {}
         self._tg: anyio.abc.TaskGroup | None = None
 
@@ -95,9 +85,6 @@ class ThreadService:
             task_status.started()
             await anyio.sleep_forever()
 
-    def loaded(self) -> list[LoadedThread]:
-        return list(self._threads.values())
-
     def get(self, thread_id: str) -> LoadedThread:
         """A loaded thread; raises InvalidParams when it is not loaded in this daemon."""
         thread = self._threads.get(thread_id)
@@ -105,89 +92,113 @@ class ThreadService:
             raise InvalidParams(f"thread not loaded: {thread_id}")
         return thread
 
-    def plan(self, thread: LoadedThread, config: AppConfig) -> Plan:
-        scope = self._core.effective(config)
-        return self._core.manager.plan(
-            thread.cell, scope.servers, RuntimeContext(cwd=thread.cwd), plugin_ids=scope.plugin_ids
-        )
+    def plans(self, staged: StagedConfig) -> list[Plan]:
+        """The next generation of every loaded thread under a fresh config read (nothing published).
+
+        Raises ConfigError when a thread's overrides do not validate, InvalidParams when a plan fails.
+        """
+        return [
+            self._scopes.plan(thread.cell, staged.for_thread(thread.overrides), thread.context)
+            for thread in self._threads.values()
+        ]
 
     # ---- lifecycle -----------------------------------------------------------------------
 
-    async def start(self, settings: ThreadSettings, *, ephemeral: bool) -> LoadedThread:
+    async def start(self, params: ThreadStartParams) -> LoadedThread:
         """Create the thread and start its MCP servers in the background.
 
         Waits only when a server is `required`: then a failed one fails the start (RequestFailed).
-        Raises ConfigError when the thread's config overrides do not validate.
+        Raises ConfigError when the thread's config overrides do not validate, InvalidParams for a
+        bad cwd.
         """
-        config = self._core.config_for(settings.config)
-        live = await self.store.create(settings, ephemeral=ephemeral)
+        config = self._configs.for_thread(params.config)
+        live = await self.store.create(start_settings(params, config), ephemeral=bool(params.ephemeral))
         return await self._load(live, config)
 
-    async def resume(self, thread_id: str) -> LoadedThread:
-        """Load a thread from disk (or return it when already loaded) with a fresh runtime cell."""
-        loaded = self._threads.get(thread_id)
-        if loaded is not None:
-            return loaded
+    async def resume(self, params: ThreadResumeParams) -> LoadedThread:
+        """Load a thread from disk (or take the loaded one) and apply the overrides the client set.
+
+        Raises InvalidParams for an unknown thread or a bad cwd, ConfigError for config overrides
+        that do not validate (nothing is changed then).
+        """
+        changes = resume_changes(params)
+        loaded = self._threads.get(params.thread_id)
+        if loaded is None:
+            live = await self.store.resume(params.thread_id)
+            if changes.model_fields_set:
+                self._configs.for_thread(_overrides_after(live, changes))  # refuse before recording
+                await live.update(changes)
+            return await self._load(live, self._configs.for_thread(live.settings.config))
+        await self._change(loaded, changes)
+        return loaded
+
+    async def _load_stored(self, thread_id: str) -> LoadedThread:
+        """Load a stored thread as it is; raises InvalidParams for an unknown one."""
         live = await self.store.resume(thread_id)
-        return await self._load(live, self._core.config_for(live.settings.config))
+        return await self._load(live, self._configs.for_thread(live.settings.config))
 
     async def _load(self, live: LiveThread, config: AppConfig) -> LoadedThread:
-        scope = self._core.effective(config)
-        cell = self._core.manager.open_cell(
-            scope.servers,
-            RuntimeContext(cwd=Path(live.settings.cwd)),
-            plugin_ids=scope.plugin_ids,
-            thread_id=live.id,
-        )
-        if any(server.required for server in scope.servers.values()):
+        thread = LoadedThread(live=live, cell=self._scopes.open(config, _context(live), thread_id=live.id))
+        if any(slot.config.required for slot in thread.cell.current.slots.values()):
             try:
-                await cell.current.check_required()
+                await thread.cell.current.check_required()
             except RequestFailed:
-                self._core.manager.close_cell(cell)
+                self._scopes.close(thread.cell)
                 raise
-        thread = LoadedThread(live=live, cell=cell)
         self._threads[live.id] = thread
         return thread
 
+    async def _change(self, thread: LoadedThread, changes: ThreadChanges) -> None:
+        """Record changed settings; a new cwd or config re-plans the thread's servers for its next step.
+
+        Raises ConfigError/InvalidParams (nothing changed) when the new settings cannot be planned.
+        """
+        if not changes.model_fields_set:
+            return
+        replans = bool(changes.model_fields_set & {"cwd", "config"})
+        plan = None
+        if replans:
+            config = self._configs.for_thread(_overrides_after(thread.live, changes))
+            cwd = changes.cwd if changes.cwd is not None else thread.live.settings.cwd
+            plan = self._scopes.plan(thread.cell, config, RuntimeContext(cwd=Path(cwd)))
+        await thread.live.update(changes)
+        if plan is not None:
+            self._scopes.publish(plan)
+
     # ---- turns ---------------------------------------------------------------------------
 
-    async def start_turn(
-        self,
-        thread_id: str,
-        user_input: list[dict[str, Any]],
-        changes: ThreadChanges,
-        ask: AskClient,
-    ) -> dict[str, Any]:
+    async def start_turn(self, params: TurnStartParams, ask: AskClient) -> dict[str, Any]:
         """Record a new turn and run it in the background; the runner announces it (`turn/started`).
 
         The runner task is only scheduled here: it first runs once the caller yields, which the
         request path does only after its reply is queued, so `turn/started` follows the response.
 
-        Returns the wire Turn. Raises InvalidParams when the thread is not loaded or already has a
+        Returns the wire Turn. Raises InvalidParams when the thread does not exist or already has a
         running turn, ConfigError/InvalidParams when the model provider is not configured.
         """
-        thread = await self.resume(thread_id)
+        changes = turn_changes(params)
+        thread = self._threads.get(params.thread_id) or await self._load_stored(params.thread_id)
         # A finished runner may still be closing its model client; its turn is already completed.
         if thread.runner is not None and not thread.runner.done.is_set():
-            raise InvalidParams(f"thread {thread_id} already has a turn in progress")
-        if changes.model_fields_set:
-            await thread.live.update(changes)
-        model = self._model_client(thread)
-        turn = await thread.live.start_turn()
+            raise InvalidParams(f"thread {params.thread_id} already has a turn in progress")
+        await self._change(thread, changes)
         settings = thread.live.settings
+        model = self._model_clients(settings)
+        turn = await thread.live.start_turn()
         scope = TurnScope(
             thread=thread.live,
             turn_id=turn["id"],
-            events=self._core.events,
-            manager=self._core.manager,
+            events=self._events,
             model=model,
-            model_name=settings.model or self._core.config.model or DEFAULT_MODEL,
+            model_name=model_of(settings),
             instructions=settings.base_instructions or DEFAULT_INSTRUCTIONS,
             developer_instructions=settings.developer_instructions,
             approval_policy=settings.approval_policy or DEFAULT_APPROVAL_POLICY,
             ask=ask,
         )
-        runner = thread.runner = TurnRunner(scope, thread.cell, user_input, turn)
+        runner = thread.runner = TurnRunner(
+            scope, thread.cell, [part.to_wire() for part in params.input], turn
+        )
         assert self._tg is not None
         self._tg.start_soon(self._run_turn, thread, runner)
         return turn
@@ -207,12 +218,11 @@ class ThreadService:
             raise InvalidParams(f"turn {turn_id} is not running in thread {thread_id}")
         thread.runner.interrupt()
 
-    def _model_client(self, thread: LoadedThread) -> ModelClient:
-        config = self._core.config_for(thread.overrides)
-        provider_name = thread.live.settings.model_provider or config.model_provider or DEFAULT_PROVIDER
-        providers = providers_from_table(
-            {name: table.as_table() for name, table in config.model_providers.items()}
-        )
-        provider = resolve_provider(provider_name, providers)
-        api_key = api_key_for(provider, self._core.auth.api_key(), self._core.environ)
-        return ModelClient(provider, api_key)
+
+def _context(live: LiveThread) -> RuntimeContext:
+    return RuntimeContext(cwd=Path(live.settings.cwd))
+
+
+def _overrides_after(live: LiveThread, changes: ThreadChanges) -> Mapping[str, Any] | None:
+    """The thread's config overrides once `changes` apply."""
+    return changes.config if "config" in changes.model_fields_set else live.settings.config

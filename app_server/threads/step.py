@@ -21,7 +21,6 @@ from app_server.errors import AppServerError, RequestFailed
 from app_server.events import EventBus
 from app_server.mcp.catalog import ToolRef
 from app_server.mcp.connectors import connector_attribution
-from app_server.mcp.manager import McpManager
 from app_server.mcp.runtime import McpRuntime
 from app_server.model.client import ModelClient
 from app_server.model.step import FunctionTool, MessageDone, StepRequest, TextDelta, ToolCall
@@ -52,7 +51,6 @@ class TurnScope:
     thread: LiveThread
     turn_id: str
     events: EventBus
-    manager: McpManager
     model: ModelClient
     model_name: str
     instructions: str
@@ -233,9 +231,7 @@ async def _call(
         ids = {"threadId": scope.thread.id, "turnId": scope.turn_id, "serverName": ref.server}
         return await scope.ask(ELICITATION_METHOD, {**question, **ids})
 
-    return await scope.manager.call_tool(
-        runtime, ref.server, ref.tool, arguments, progress=report, elicit=elicit
-    )
+    return await runtime.call_tool(ref.server, ref.tool, arguments, progress=report, elicit=elicit)
 
 
 async def _approve(scope: TurnScope, ref: ToolRef, arguments: dict[str, Any]) -> None:

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.anyio
 
 
 async def text_of(running: Running, runtime: McpRuntime, server: str, tool: str, **arguments: Any) -> str:
-    result = await running.manager.call_tool(runtime, server, tool, arguments)
+    result = await runtime.call_tool(server, tool, arguments)
     text: str = result["content"][0]["text"]
     return text
 
@@ -100,7 +100,7 @@ async def test_http_servers_get_configured_headers_env_headers_and_bearer_token(
             await text_of(running, runtime, "web", "header", name=name)
             for name in ("X-Static", "X-Team", "Authorization")
         ]
-        label = (await running.manager.call_tool(runtime, "web", "whoami"))["structuredContent"]["label"]
+        label = (await runtime.call_tool("web", "whoami"))["structuredContent"]["label"]
     assert headers == ["fixed", "blue", "Bearer t0ken"]
     assert label == "web"
 
@@ -113,8 +113,8 @@ async def test_http_progress_and_resources_work(running: Running, http_fixture_u
         seen.append(progress)
 
     with anyio.fail_after(30), cell.lease() as runtime:
-        await running.manager.call_tool(runtime, "web", "progress", {"steps": 3}, progress=on_progress)
-        read = await running.manager.read_resource(runtime, "web", "fixture://info")
+        await runtime.call_tool("web", "progress", {"steps": 3}, progress=on_progress)
+        read = await runtime.read_resource("web", "fixture://info")
     assert seen == [1, 2, 3]
     assert read["contents"][0]["text"] == "info of web"
 
@@ -159,10 +159,8 @@ async def test_a_timed_out_call_is_withdrawn_from_the_server(running: Running) -
     cell = running.manager.open_cell({"el": elicit_config(tool_timeout_sec=0.5)}, RuntimeContext())
     with anyio.fail_after(30), cell.lease() as runtime:
         with pytest.raises(RequestFailed, match=r"MCP server `el` timed out calling tool `hold` after 0\.5"):
-            await running.manager.call_tool(runtime, "el", "hold")
-        counted = await running.manager.call_tool(
-            runtime, "el", "cancellations", {"at_least": 1, "patience": 10}
-        )
+            await runtime.call_tool("el", "hold")
+        counted = await runtime.call_tool("el", "cancellations", {"at_least": 1, "patience": 10})
     assert counted["structuredContent"] == {"result": 1}
 
 
@@ -174,7 +172,7 @@ async def test_the_tool_timeout_stops_while_a_person_answers_the_servers_questio
         return {"action": "accept", "content": {"name": "Ada"}}
 
     with anyio.fail_after(30), cell.lease() as runtime:
-        result = await running.manager.call_tool(runtime, "el", "ask_name", elicit=slow_person)
+        result = await runtime.call_tool("el", "ask_name", elicit=slow_person)
     assert result["structuredContent"] == {"action": "accept", "name": "Ada"}
 
 
@@ -186,8 +184,8 @@ async def test_structured_content_off_the_listed_output_schema_is_refused(
     cell = running.manager.open_cell({"a": config}, RuntimeContext())
     with anyio.fail_after(30), cell.lease() as runtime:
         with pytest.raises(McpServerError) as caught:
-            await running.manager.call_tool(runtime, "a", "mislabeled")
-        after = await running.manager.call_tool(runtime, "a", "echo", {"text": "fine"})
+            await runtime.call_tool("a", "mislabeled")
+        after = await runtime.call_tool("a", "echo", {"text": "fine"})
         log = runtime.connection("a").log.lines()
     assert caught.value.message == (
         "MCP server `a` answered `mislabeled` with structured content that does not match its output schema"

@@ -25,7 +25,7 @@ async def start_one(running: Running, config: StdioServerConfig) -> tuple[str, s
         await cell.current.wait_started()
         bad = cell.current.connection("bad")
         await bad.closed.wait()
-        assert (await running.manager.call_tool(cell.current, "good", "echo", {"text": "ok"}))["content"]
+        assert (await cell.current.call_tool("good", "echo", {"text": "ok"}))["content"]
     assert running.events.statuses("good") == ["starting", "ready"]
     assert running.events.statuses("bad")[0] == "starting"
     return bad.state, bad.error
@@ -83,7 +83,7 @@ async def test_a_repeated_cursor_ends_the_listing_with_an_error(running: Running
 async def test_a_stderr_flood_is_kept_bounded_and_the_server_works(running: Running) -> None:
     cell = running.manager.open_cell({"noisy": stdio_config("n", "--fault", "stderr-flood")}, CONTEXT)
     with anyio.fail_after(30), cell.lease() as runtime:
-        result = await running.manager.call_tool(runtime, "noisy", "echo", {"text": "still here"})
+        result = await runtime.call_tool("noisy", "echo", {"text": "still here"})
         assert result["structuredContent"] == {"result": "still here"}
         lines = runtime.connection("noisy").log.lines()
     assert 0 < len(lines) <= 500
@@ -94,12 +94,12 @@ async def test_a_server_dying_mid_call_fails_the_call_and_is_reported(running: R
     cell = running.manager.open_cell({"a": stdio_config("a")}, CONTEXT)
     with anyio.fail_after(30), cell.lease() as runtime:
         with pytest.raises(RequestFailed, match="MCP server `a` closed the connection during tool `crash`"):
-            await running.manager.call_tool(runtime, "a", "crash")
+            await runtime.call_tool("a", "crash")
         connection = runtime.connection("a")
         await connection.closed.wait()
         assert (connection.state, connection.error) == ("failed", "MCP server `a` exited")
         with pytest.raises(RequestFailed, match="MCP server `a` is not connected: MCP server `a` exited"):
-            await running.manager.call_tool(runtime, "a", "echo", {"text": "x"})
+            await runtime.call_tool("a", "echo", {"text": "x"})
         entries, _ = await running.manager.status(cell)
     assert (entries[0]["runtimeStatus"], entries[0]["toolsError"]) == ("failed", "MCP server `a` exited")
 
@@ -108,12 +108,12 @@ async def test_a_call_hanging_past_the_tool_timeout_fails(running: Running) -> N
     cell = running.manager.open_cell({"a": stdio_config("a", tool_timeout_sec=0.5)}, CONTEXT)
     with anyio.fail_after(30), cell.lease() as runtime:
         with pytest.raises(RequestFailed) as caught:
-            await running.manager.call_tool(runtime, "a", "block", {"key": "never"})
+            await runtime.call_tool("a", "block", {"key": "never"})
         assert caught.value.message == (
             "MCP server `a` timed out calling tool `block` after 0.5 seconds. "
             "Add or adjust `tool_timeout_sec` in your config.toml for `[mcp_servers.a]`."
         )
-        result = await running.manager.call_tool(runtime, "a", "echo", {"text": "after"})
+        result = await runtime.call_tool("a", "echo", {"text": "after"})
     assert result["structuredContent"] == {"result": "after"}
 
 
@@ -121,8 +121,8 @@ async def test_a_huge_result_is_refused_and_the_connection_goes_on(running: Runn
     cell = running.manager.open_cell({"a": stdio_config("a")}, CONTEXT)
     with anyio.fail_after(30), cell.lease() as runtime:
         with pytest.raises(RequestFailed, match="MCP server `a` answered with more than 1 MiB"):
-            await running.manager.call_tool(runtime, "a", "huge", {"megabytes": 3})
-        result = await running.manager.call_tool(runtime, "a", "huge", {"megabytes": 0.25})
+            await runtime.call_tool("a", "huge", {"megabytes": 3})
+        result = await runtime.call_tool("a", "huge", {"megabytes": 0.25})
     assert len(result["content"][0]["text"]) == 256 * 1024
 
 

@@ -19,7 +19,7 @@ CONTEXT = RuntimeContext()
 
 
 async def whoami(manager: McpManager, runtime: Any, server: str) -> dict[str, Any]:
-    result = await manager.call_tool(runtime, server, "whoami")
+    result = await runtime.call_tool(server, "whoami")
     structured: dict[str, Any] = result["structuredContent"]
     return structured
 
@@ -96,7 +96,7 @@ async def test_tool_results_pass_through_with_the_thread_id_in_meta(running: Run
     manager = running.manager
     cell = manager.open_cell({"a": stdio_config("a")}, CONTEXT, thread_id="t9")
     with anyio.fail_after(20), cell.lease() as runtime:
-        result = await manager.call_tool(runtime, "a", "echo", {"text": "hi"}, meta={"trace": "x"})
+        result = await runtime.call_tool("a", "echo", {"text": "hi"}, meta={"trace": "x"})
     assert result == {
         "content": [{"type": "text", "text": "hi"}],
         "structuredContent": {"result": "hi"},
@@ -114,7 +114,7 @@ async def test_progress_notifications_reach_the_callback(running: Running) -> No
         seen.append((progress, total, message))
 
     with anyio.fail_after(20), cell.lease() as runtime:
-        await manager.call_tool(runtime, "a", "progress", {"steps": 2}, progress=on_progress)
+        await runtime.call_tool("a", "progress", {"steps": 2}, progress=on_progress)
     assert seen == [(1, 2, "step 1"), (2, 2, "step 2")]
 
 
@@ -122,7 +122,7 @@ async def test_errors_of_the_server_are_forwarded_with_code_message_and_data(run
     manager = running.manager
     cell = manager.open_cell({"a": stdio_config("a")}, CONTEXT)
     with anyio.fail_after(20), cell.lease() as runtime, pytest.raises(McpServerError) as caught:
-        await manager.call_tool(runtime, "a", "fail")
+        await runtime.call_tool("a", "fail")
     assert (caught.value.code, caught.value.message, caught.value.data) == (
         -32042,
         "fixture refused",
@@ -136,11 +136,11 @@ async def test_unknown_servers_and_disabled_tools_are_refused(running: Running) 
     cell = manager.open_cell(servers, CONTEXT)
     with anyio.fail_after(20), cell.lease() as runtime:
         with pytest.raises(InvalidParams, match="unknown MCP server 'nope'"):
-            await manager.call_tool(runtime, "nope", "echo")
+            await runtime.call_tool("nope", "echo")
         with pytest.raises(InvalidParams, match="tool 'echo' is disabled for MCP server 'a'"):
-            await manager.call_tool(runtime, "a", "echo", {"text": "x"})
+            await runtime.call_tool("a", "echo", {"text": "x"})
         with pytest.raises(RequestFailed, match="MCP server 'off' is disabled"):
-            await manager.call_tool(runtime, "off", "echo")
+            await runtime.call_tool("off", "echo")
     assert running.events.statuses("off") == []
 
 
@@ -148,7 +148,7 @@ async def test_resources_are_read_from_the_leased_generation(running: Running) -
     manager = running.manager
     cell = manager.open_cell({"a": stdio_config("a")}, CONTEXT)
     with anyio.fail_after(20), cell.lease() as runtime:
-        result = await manager.read_resource(runtime, "a", "fixture://items/7")
+        result = await runtime.read_resource("a", "fixture://items/7")
     assert result == {
         "contents": [{"uri": "fixture://items/7", "mimeType": "text/plain", "text": "item 7 of a"}],
         "originCallId": None,
@@ -162,7 +162,7 @@ async def test_list_changed_relists_and_publishes_a_new_generation(running: Runn
         with cell.lease() as first:
             await first.wait_started()
             assert "mcp__a__whoami" in first.tool_index()
-            await manager.call_tool(first, "a", "add_tool", {"name": "fresh"})
+            await first.call_tool("a", "add_tool", {"name": "fresh"})
             while cell.current is first:
                 await cell.changed.wait()
             assert "mcp__a__fresh" not in first.tool_index()

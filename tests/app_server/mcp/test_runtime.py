@@ -29,14 +29,14 @@ async def test_a_leased_generation_survives_a_publish_until_its_lease_is_release
         lease = cell.lease()
         old = lease.runtime
         await old.wait_started()
-        old_pid = (await manager.call_tool(old, "a", "whoami"))["structuredContent"]["pid"]
-        call = manager.call_tool(old, "a", "block", {"key": "k"})
+        old_pid = (await old.call_tool("a", "whoami"))["structuredContent"]["pid"]
+        call = old.call_tool("a", "block", {"key": "k"})
 
         manager.publish(manager.plan(cell, {"a": stdio_config("v2")}, CONTEXT))
         assert cell.current is not old
         assert (old.retired, old.is_closed) == (True, False)
         await cell.current.wait_started()
-        new_pid = (await manager.call_tool(cell.current, "a", "whoami"))["structuredContent"]["pid"]
+        new_pid = (await cell.current.call_tool("a", "whoami"))["structuredContent"]["pid"]
         assert new_pid != old_pid
 
         async with anyio.create_task_group() as tg:
@@ -47,7 +47,7 @@ async def test_a_leased_generation_survives_a_publish_until_its_lease_is_release
 
             tg.start_soon(blocked_call)
             # The old generation still serves calls: release the blocked one through it.
-            await manager.call_tool(old, "a", "release", {"key": "k"})
+            await old.call_tool("a", "release", {"key": "k"})
         assert answers == ["released k"]
         assert psutil.pid_exists(old_pid)
 

@@ -1,0 +1,78 @@
+"""`thread/start` and `thread/resume` through the real daemon: settings, and the overrides a resume sets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.app_server.daemon import Daemon
+from tests.app_server.handlers.servers import cheap_table, server_pids, startup_until
+
+pytestmark = pytest.mark.anyio
+
+INVALID_CONFIG = -32000
+
+
+async def _started_thread(daemon: Daemon, cwd: Path) -> str:
+    await daemon.initialize()
+    result = await daemon.call("thread/start", {"cwd": str(cwd), "model": "gpt-5"})
+    return str(result["thread"]["id"])
+
+
+async def test_resume_overrides_apply_to_the_thread_and_stick_after_a_restart(
+    home: Path, tmp_path: Path
+) -> None:
+    async with Daemon.start(home) as daemon:
+        thread_id = await _started_thread(daemon, tmp_path)
+    async with Daemon.start(home) as daemon:
+        await daemon.initialize()
+        resumed = await daemon.call(
+            "thread/resume", {"threadId": thread_id, "model": "gpt-5-mini", "approvalPolicy": "never"}
+        )
+        assert (resumed["model"], resumed["approvalPolicy"]) == ("gpt-5-mini", "never")
+    async with Daemon.start(home) as daemon:
+        await daemon.initialize()
+        again = await daemon.call("thread/resume", {"threadId": thread_id})
+        assert (again["model"], again["approvalPolicy"]) == ("gpt-5-mini", "never")
+        assert again["thread"]["model"] == "gpt-5-mini"
+
+
+async def test_resume_with_overrides_that_do_not_validate_changes_nothing(home: Path, tmp_path: Path) -> None:
+    async with Daemon.start(home) as daemon:
+        thread_id = await _started_thread(daemon, tmp_path)
+        bad = {"mcp_servers": {"x": {"command": "run", "no_such_key": 1}}}
+        response = await daemon.request(
+            "thread/resume", {"threadId": thread_id, "model": "m2", "config": bad}
+        )
+        assert response["error"]["code"] == INVALID_CONFIG
+        assert "no_such_key" in response["error"]["message"]
+        after = await daemon.call("thread/resume", {"threadId": thread_id})
+        assert after["model"] == "gpt-5"
+
+
+async def test_resuming_a_loaded_thread_in_a_new_cwd_restarts_its_servers_there(
+    home: Path, tmp_path: Path
+) -> None:
+    (home / "config.toml").write_text(cheap_table("local"))
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    async with Daemon.start(home) as daemon:
+        thread_id = await _started_thread(daemon, first)
+        await startup_until(daemon, {"local": "ready"}, thread_id=thread_id)
+        resumed = await daemon.call("thread/resume", {"threadId": thread_id, "cwd": str(second)})
+        assert resumed["cwd"] == str(second)
+        await startup_until(daemon, {"local": "ready"}, thread_id=thread_id)
+        assert str(second) in _cwds(server_pids(daemon)["local"])
+
+
+def _cwds(pids: list[int]) -> set[str]:
+    found = set()
+    for pid in pids:
+        try:
+            found.add(psutil.Process(pid).cwd())
+        except psutil.NoSuchProcess:
+            continue
+    return found
