@@ -34,7 +34,6 @@ from protocol.account import (
 from protocol.notifications import AccountUpdatedNotification
 
 AUTH_FILE_NAME = "auth.json"
-ACCOUNT_UPDATED = "account/updated"
 
 AccountKind = Literal["none", "apiKey", "chatgpt"]
 """What the effective MCP view is gated on."""
@@ -175,7 +174,7 @@ class AuthStore:
             notification = AccountUpdatedNotification(
                 auth_mode="chatgptAuthTokens", plan_type=_plan_type(self._auth.plan_type)
             )
-        self._events.publish(ACCOUNT_UPDATED, notification)
+        self._events.publish(notification)
 
     def _load(self) -> _ApiKeyAuth | _ChatgptTokensAuth | None:
         try:

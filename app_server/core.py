@@ -50,9 +50,7 @@ class AppCore:
         self.events = events
         self.environ: Mapping[str, str] = os.environ
         self.auth = AuthStore(home, events)
-        self.configs = ConfigReader(
-            home, cli_overrides, lambda warning: events.publish("configWarning", warning)
-        )
+        self.configs = ConfigReader(home, cli_overrides, events.publish)
         config = self.configs.current
         self.oauth = OAuthService(
             events,

@@ -28,8 +28,10 @@ class EventBus:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
-    def publish(self, method: str, params: WireModel | dict[str, Any]) -> None:
-        """Send one notification to every listener."""
-        payload = params if isinstance(params, dict) else params.to_wire()
+    def publish(self, notification: WireModel) -> None:
+        """Send one notification to every listener, as the method the registry names for its model."""
+        from protocol.registry import method_of
+
+        method, payload = method_of(notification), notification.to_wire()
         for listener in list(self._listeners):
             listener(method, payload)

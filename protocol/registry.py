@@ -95,6 +95,15 @@ class ModelTable(Mapping[str, type[WireModel]]):
     def __contains__(self, method: object) -> bool:
         return method in self._references
 
+    def method_of(self, model: type[WireModel]) -> str | None:
+        """The method whose params `model` is, without importing any other model; None if none."""
+        reference = f"{model.__module__.removeprefix('protocol.')}:{model.__name__}"
+        return self._methods.get(reference)
+
+    @cached_property
+    def _methods(self) -> dict[str, str]:
+        return {reference: method for method, reference in self._references.items()}
+
 
 REQUESTS: Mapping[str, RequestSpec] = {
     "initialize": RequestSpec("initialize:InitializeParams", "initialize:InitializeResponse"),
@@ -125,7 +134,7 @@ REQUESTS: Mapping[str, RequestSpec] = {
 }
 """Every client->server method by name."""
 
-NOTIFICATIONS: Mapping[str, type[WireModel]] = ModelTable(
+NOTIFICATIONS = ModelTable(
     {
         "error": "notifications:ErrorNotification",
         "thread/started": "notifications:ThreadStartedNotification",
@@ -146,7 +155,7 @@ NOTIFICATIONS: Mapping[str, type[WireModel]] = ModelTable(
 )
 """Every server->client notification method by name, with its params model."""
 
-SERVER_REQUESTS: Mapping[str, type[WireModel]] = ModelTable(
+SERVER_REQUESTS = ModelTable(
     {
         "mcpServer/elicitation/request": "server_requests:McpServerElicitationRequestParams",
         "item/tool/requestUserInput": "server_requests:ToolRequestUserInputParams",
@@ -161,3 +170,14 @@ SERVER_REQUEST_RESULTS: Mapping[str, type[WireModel]] = ModelTable(
     }
 )
 """The model of the client's answer to each server->client request."""
+
+
+def method_of(params: WireModel | type[WireModel]) -> str:
+    """The method a notification's or a server request's params (or their model) are sent as: the
+    registry is the one place method names live. Raises KeyError for a model that is neither."""
+    model = params if isinstance(params, type) else type(params)
+    for table in (NOTIFICATIONS, SERVER_REQUESTS):
+        method = table.method_of(model)
+        if method is not None:
+            return method
+    raise KeyError(f"{model.__name__} is the params of no notification or server request")

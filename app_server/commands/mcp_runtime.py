@@ -324,8 +324,10 @@ async def _run_login(args: argparse.Namespace) -> str | None:
 
     from app_server.events import EventBus
     from app_server.mcp.credentials import open_credential_store
-    from app_server.mcp.oauth import LOGIN_COMPLETED, OAuthService
+    from app_server.mcp.oauth import OAuthService
     from app_server.mcp.oauth_login import LoginSettings
+    from protocol.notifications import McpServerOauthLoginCompletedNotification
+    from protocol.registry import method_of
 
     core = _build_core(args)
     config = _http_server(core, args.server_name, "login")
@@ -333,7 +335,7 @@ async def _run_login(args: argparse.Namespace) -> str | None:
     completed = anyio.Event()
 
     def on_event(method: str, params: dict[str, Any]) -> None:
-        if method == LOGIN_COMPLETED:
+        if method == method_of(McpServerOauthLoginCompletedNotification):
             completion.update(params)
             completed.set()
 

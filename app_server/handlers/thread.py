@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from app_server.rpc.dispatcher import MethodTable, RequestContext
 from app_server.threads.listing import SortKey
-from app_server.threads.service import LoadedThread
 from app_server.threads.settings import session_state
+from protocol.notifications import ThreadStartedNotification
 from protocol.threads import (
     ThreadListParams,
     ThreadListResponse,
@@ -20,32 +18,26 @@ from protocol.threads import (
 )
 
 
-def _session_state(thread: LoadedThread, *, include_turns: bool) -> dict[str, Any]:
-    return {
-        "thread": thread.live.snapshot(include_turns=include_turns),
-        **session_state(thread.live.settings),
-    }
-
-
 async def thread_start(ctx: RequestContext, params: ThreadStartParams) -> ThreadStartResponse:
     core = await ctx.services.core()
-    thread = await core.threads.start(params)
-    response = ThreadStartResponse.model_validate(_session_state(thread, include_turns=False))
-    started = {"thread": response.thread.to_wire()}
-    ctx.after_reply.append(lambda: ctx.services.events.publish("thread/started", started))
+    live = (await core.threads.start(params)).live
+    response = ThreadStartResponse(thread=live.snapshot(include_turns=False), **session_state(live.settings))
+    started = ThreadStartedNotification(thread=response.thread)
+    ctx.after_reply.append(lambda: ctx.services.events.publish(started))
     return response
 
 
 async def thread_resume(ctx: RequestContext, params: ThreadResumeParams) -> ThreadResumeResponse:
     core = await ctx.services.core()
-    thread = await core.threads.resume(params)
-    return ThreadResumeResponse.model_validate(_session_state(thread, include_turns=not params.exclude_turns))
+    live = (await core.threads.resume(params)).live
+    thread = live.snapshot(include_turns=not params.exclude_turns)
+    return ThreadResumeResponse(thread=thread, **session_state(live.settings))
 
 
 async def thread_read(ctx: RequestContext, params: ThreadReadParams) -> ThreadReadResponse:
     core = await ctx.services.core()
     readout = await core.threads.store.read(params.thread_id, include_turns=bool(params.include_turns))
-    return ThreadReadResponse.model_validate({"thread": readout.thread})
+    return ThreadReadResponse(thread=readout.thread)
 
 
 async def thread_list(ctx: RequestContext, params: ThreadListParams) -> ThreadListResponse:

@@ -7,6 +7,9 @@ from typing import Any
 from app_server.rpc.dispatcher import MethodTable, RequestContext
 from app_server.threads.ids import new_id
 from app_server.threads.step import AskClient
+from protocol.notifications import ServerRequestResolvedNotification
+from protocol.registry import method_of
+from protocol.server_requests import McpServerElicitationRequestParams
 from protocol.turns import TurnInterruptParams, TurnInterruptResponse, TurnStartParams, TurnStartResponse
 
 APPROVAL_TIMEOUT_SEC = 3600.0
@@ -17,15 +20,15 @@ def client_asker(ctx: RequestContext, thread_id: str) -> AskClient:
     """Server->client requests of a turn go to the connection that started it; each is announced
     as resolved (`serverRequest/resolved`) once answered, so other clients can close their prompt."""
 
-    async def ask(method: str, params: dict[str, Any]) -> Any:
+    async def ask(params: McpServerElicitationRequestParams) -> Any:
         request_id = f"srv-{new_id()}"
         try:
             return await ctx.connection.request(
-                method, params, timeout=APPROVAL_TIMEOUT_SEC, request_id=request_id
+                method_of(params), params, timeout=APPROVAL_TIMEOUT_SEC, request_id=request_id
             )
         finally:
-            resolved = {"threadId": thread_id, "requestId": request_id}
-            ctx.services.events.publish("serverRequest/resolved", resolved)
+            resolved = ServerRequestResolvedNotification(thread_id=thread_id, request_id=request_id)
+            ctx.services.events.publish(resolved)
 
     return ask
 
@@ -33,7 +36,7 @@ def client_asker(ctx: RequestContext, thread_id: str) -> AskClient:
 async def turn_start(ctx: RequestContext, params: TurnStartParams) -> TurnStartResponse:
     core = await ctx.services.core()
     turn = await core.threads.start_turn(params, client_asker(ctx, params.thread_id))
-    return TurnStartResponse.model_validate({"turn": turn})
+    return TurnStartResponse(turn=turn)
 
 
 def turn_interrupt(ctx: RequestContext, params: TurnInterruptParams) -> TurnInterruptResponse:

@@ -19,12 +19,12 @@ from app_server.mcp.apps import CODEX_APPS
 from app_server.mcp.paging import page_bounds
 from protocol.apps import AppInfo
 from protocol.items import McpToolCallAppContext
+from protocol.notifications import AppListUpdatedNotification
 
 if TYPE_CHECKING:
     from app_server.mcp.catalog import ToolRef
     from app_server.mcp.runtime import McpRuntime, RuntimeCell
 
-APP_LIST_UPDATED = "app/list/updated"
 CONNECTOR_META_PREFIX = "connector_"
 
 WireDict = dict[str, Any]
@@ -53,12 +53,12 @@ def _connector_id(definition: Mapping[str, Any]) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
 
-def connector_attribution(ref: ToolRef | None) -> WireDict | None:
+def connector_attribution(ref: ToolRef | None) -> McpToolCallAppContext | None:
     """The mcpToolCall item's `appContext` for a `codex_apps` tool that names its connector, else None."""
     if ref is None or ref.server != CODEX_APPS:
         return None
     connector_id = _connector_id(ref.definition)
-    return McpToolCallAppContext(connector_id=connector_id).to_wire() if connector_id else None
+    return McpToolCallAppContext(connector_id=connector_id) if connector_id else None
 
 
 def connectors_of(runtime: McpRuntime) -> list[WireDict]:
@@ -123,7 +123,7 @@ async def watch_app_list(
             current = await settled_connectors(runtime)
         if not changed.is_set():
             if known is not None and current != known:
-                events.publish(APP_LIST_UPDATED, {"data": current})
+                events.publish(AppListUpdatedNotification.model_validate({"data": current}))
             known = current
         await changed.wait()
         changed = cell.changed

@@ -33,10 +33,10 @@ from app_server.mcp.status import (
     default_auth_status,
     status_entry,
 )
+from protocol.notifications import McpServerStatusUpdatedNotification
 
 logger = logging.getLogger(__name__)
 
-STARTUP_STATUS_METHOD = "mcpServer/startupStatus/updated"
 _SERVER_NAME = re.compile(SERVER_NAME_PATTERN)
 
 
@@ -230,12 +230,11 @@ class McpManager:
         self._tg.start_soon(supervise)
 
     def _announce(self, connection: McpConnection, thread_id: str | None) -> None:
-        params: dict[str, Any] = {"name": connection.name, "status": connection.state}
-        if connection.error is not None:
-            params["error"] = connection.error
-        if thread_id is not None:
-            params["threadId"] = thread_id
-        self._events.publish(STARTUP_STATUS_METHOD, params)
+        self._events.publish(
+            McpServerStatusUpdatedNotification(
+                name=connection.name, status=connection.state, error=connection.error, thread_id=thread_id
+            )
+        )
 
     def _catalog_changed(self, connection: McpConnection) -> None:
         """A server's list changed: republish each cell using it, so the next step sees the new catalog."""

@@ -41,7 +41,6 @@ from protocol.notifications import McpServerOauthLoginCompletedNotification
 logger = logging.getLogger(__name__)
 
 AuthStatus = Literal["unsupported", "bearerToken", "oAuth", "notLoggedIn", "unknown"]
-LOGIN_COMPLETED = "mcpServer/oauthLogin/completed"
 SUPERSEDED = "cancelled: a newer login for this server was started"
 _SUPERSEDE_WAIT_SECONDS = 5.0
 _DISCOVERY_CACHE_SECONDS = 60.0
@@ -190,10 +189,7 @@ class OAuthService:
         notification = McpServerOauthLoginCompletedNotification(
             name=name, thread_id=thread_id, login_id=login_id, success=error is None, error=error
         )
-        payload = notification.to_wire()
-        if error is None:
-            payload.pop("error", None)
-        self._events.publish(LOGIN_COMPLETED, payload)
+        self._events.publish(notification)
 
     async def _notify_success(self, name: str) -> None:
         if self._on_login_success is None:

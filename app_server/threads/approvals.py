@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from app_server.config.servers import HttpServerConfig, StdioServerConfig
+from protocol.server_requests import McpServerElicitationRequestParams
 
 APPROVAL_KIND = "mcp_tool_call"
 NEVER_ASK_MESSAGE = "MCP tool call requires approval, but approval policy is never"
@@ -48,19 +49,19 @@ def approval_request(
     arguments: Any,
     description: str | None,
     connector_id: str | None = None,
-) -> dict[str, Any]:
+) -> McpServerElicitationRequestParams:
     """`mcpServer/elicitation/request` params in the shape Codex front-ends recognise as a tool approval."""
     meta: dict[str, Any] = {"codex_approval_kind": APPROVAL_KIND, "tool_name": tool, "tool_params": arguments}
     if description:
         meta["tool_description"] = description
     if connector_id:
         meta["connector_id"] = connector_id
-    return {
-        "threadId": thread_id,
-        "turnId": turn_id,
-        "serverName": server,
-        "mode": "form",
-        "message": f'Allow the {server} MCP server to run tool "{tool}"?',
-        "requestedSchema": {"type": "object", "properties": {}},
-        "_meta": meta,
-    }
+    return McpServerElicitationRequestParams(
+        thread_id=thread_id,
+        turn_id=turn_id,
+        server_name=server,
+        mode="form",
+        message=f'Allow the {server} MCP server to run tool "{tool}"?',
+        requested_schema={"type": "object", "properties": {}},
+        meta=meta,
+    )

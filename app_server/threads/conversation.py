@@ -35,20 +35,19 @@ def tool_output(item: Mapping[str, Any]) -> str:
     return json.dumps(result.get("content", []), ensure_ascii=False)
 
 
-def history_of(turns: Iterable[Mapping[str, Any]]) -> tuple[HistoryItem, ...]:
-    """Every finished exchange of the thread, in order, as the model saw and answered it."""
+def history_of(items: Iterable[Mapping[str, Any]]) -> tuple[HistoryItem, ...]:
+    """Every finished exchange of the thread (its items, in order) as the model saw and answered it."""
     history: list[HistoryItem] = []
-    for turn in turns:
-        for item in turn.get("items", []):
-            kind = item.get("type")
-            if kind == "userMessage":
-                history.append(UserMessage(user_text(item.get("content", []))))
-            elif kind == "agentMessage" and item.get("text"):
-                history.append(AssistantMessage(item["text"]))
-            elif kind == "mcpToolCall" and item.get("status") != "inProgress":
-                identity = (str(item["server"]), str(item["tool"]))
-                name = model_tool_names([identity])[identity]
-                arguments = json.dumps(item.get("arguments") or {}, ensure_ascii=False)
-                history.append(FunctionCall(call_id=item["id"], name=name, arguments=arguments))
-                history.append(FunctionCallOutput(call_id=item["id"], output=tool_output(item)))
+    for item in items:
+        kind = item.get("type")
+        if kind == "userMessage":
+            history.append(UserMessage(user_text(item.get("content", []))))
+        elif kind == "agentMessage" and item.get("text"):
+            history.append(AssistantMessage(item["text"]))
+        elif kind == "mcpToolCall" and item.get("status") != "inProgress":
+            identity = (str(item["server"]), str(item["tool"]))
+            name = model_tool_names([identity])[identity]
+            arguments = json.dumps(item.get("arguments") or {}, ensure_ascii=False)
+            history.append(FunctionCall(call_id=item["id"], name=name, arguments=arguments))
+            history.append(FunctionCallOutput(call_id=item["id"], output=tool_output(item)))
     return tuple(history)

@@ -1,9 +1,11 @@
-"""A thread's state folded from its records, and its rendering as the wire `Thread` and `Turn` dicts."""
+"""A thread's state folded from its records, and its rendering as the wire `Thread` and `Turn` models."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+from pydantic import TypeAdapter
 
 from app_server.threads.records import (
     ItemCompleted,
@@ -15,8 +17,13 @@ from app_server.threads.records import (
     TurnCompleted,
     TurnStarted,
 )
+from protocol.items import ThreadItem
+from protocol.threads import ActiveStatus, IdleStatus, NotLoadedStatus, Thread, ThreadStatus
+from protocol.turns import Turn, TurnError, TurnStatus
 
 RESTART_INTERRUPTION = "turn was interrupted by a daemon restart"
+
+_ITEMS: TypeAdapter[list[ThreadItem]] = TypeAdapter(list[ThreadItem])
 
 
 @dataclass(slots=True)
@@ -26,7 +33,7 @@ class TurnState:
     root_turn_id: str | None
     items: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Latest payload of each item by id, in the order the items first appeared."""
-    status: str = "inProgress"
+    status: TurnStatus = "inProgress"
     error: dict[str, Any] | None = None
     completed_at_ms: int | None = None
 
@@ -34,22 +41,22 @@ class TurnState:
     def in_progress(self) -> bool:
         return self.status == "inProgress"
 
-    def to_wire(self, *, include_items: bool = True, running: bool = True) -> dict[str, Any]:
+    def to_model(self, *, include_items: bool = True, running: bool = True) -> Turn:
         """The wire `Turn`; an unfinished turn that is not `running` here shows as interrupted."""
         status, error = self.status, self.error
         if self.in_progress and not running:
             status, error = "interrupted", {"message": RESTART_INTERRUPTION}
-        duration = None if self.completed_at_ms is None else self.completed_at_ms - self.started_at_ms
-        return {
-            "id": self.id,
-            "items": list(self.items.values()) if include_items else [],
-            "status": status,
-            "error": error,
-            "startedAt": self.started_at_ms // 1000,
-            "completedAt": None if self.completed_at_ms is None else self.completed_at_ms // 1000,
-            "durationMs": duration,
-            "rootTurnId": self.root_turn_id,
-        }
+        completed = self.completed_at_ms
+        return Turn(
+            id=self.id,
+            items=_ITEMS.validate_python(list(self.items.values())) if include_items else [],
+            status=status,
+            error=TurnError.model_validate(error) if error is not None else None,
+            started_at=self.started_at_ms // 1000,
+            completed_at=None if completed is None else completed // 1000,
+            duration_ms=None if completed is None else completed - self.started_at_ms,
+            root_turn_id=self.root_turn_id,
+        )
 
 
 class ThreadHistory:
@@ -105,35 +112,37 @@ class ThreadHistory:
             turn = self.turns[record.turn_id]
             turn.status, turn.error, turn.completed_at_ms = record.status, record.error, record.at_ms
 
-    def to_wire(self, *, include_turns: bool, loaded: bool, ephemeral: bool) -> dict[str, Any]:
+    def to_model(self, *, include_turns: bool, loaded: bool, ephemeral: bool) -> Thread:
         """The wire `Thread`. A thread not `loaded` in this daemon has no running turn."""
         header = self.header
+        status: ThreadStatus
         if not loaded:
-            status: dict[str, Any] = {"type": "notLoaded"}
+            status = NotLoadedStatus()
         elif self.running_turns():
-            status = {"type": "active", "activeFlags": []}
+            status = ActiveStatus()
         else:
-            status = {"type": "idle"}
-        turns = [turn.to_wire(running=loaded) for turn in self.turns.values()] if include_turns else []
-        return {
-            "id": header.id,
-            "sessionId": header.id,
-            "cliVersion": header.cli_version,
-            "createdAt": header.at_ms // 1000,
-            "updatedAt": self.updated_at_ms // 1000,
-            "cwd": header.cwd,
-            "ephemeral": ephemeral,
-            "modelProvider": header.model_provider,
-            "model": header.model,
-            "name": header.name,
-            "preview": header.preview,
-            "reasoningEffort": header.reasoning_effort,
-            "source": header.source,
-            "threadSource": header.thread_source,
-            "projectId": None,
-            "status": status,
-            "turns": turns,
-        }
+            status = IdleStatus()
+        turns = [turn.to_model(running=loaded) for turn in self.turns.values()] if include_turns else []
+        return Thread.model_validate(
+            {
+                "id": header.id,
+                "session_id": header.id,
+                "cli_version": header.cli_version,
+                "created_at": header.at_ms // 1000,
+                "updated_at": self.updated_at_ms // 1000,
+                "cwd": header.cwd,
+                "ephemeral": ephemeral,
+                "model_provider": header.model_provider,
+                "model": header.model,
+                "name": header.name,
+                "preview": header.preview,
+                "reasoning_effort": header.reasoning_effort,
+                "source": header.source,
+                "thread_source": header.thread_source,
+                "status": status,
+                "turns": turns,
+            }
+        )
 
 
 def _preview_of(item: dict[str, Any]) -> str:

@@ -30,7 +30,7 @@ class ThreadSummary:
     @classmethod
     def of(cls, history: ThreadHistory, *, loaded: bool) -> ThreadSummary:
         return cls(
-            thread=history.to_wire(include_turns=False, loaded=loaded, ephemeral=False),
+            thread=history.to_model(include_turns=False, loaded=loaded, ephemeral=False).to_wire(),
             created_at_ms=history.header.at_ms,
             updated_at_ms=history.updated_at_ms,
             archived=history.header.archived,

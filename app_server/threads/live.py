@@ -23,6 +23,8 @@ from app_server.threads.records import (
     TurnCompleted,
     TurnStarted,
 )
+from protocol.threads import Thread
+from protocol.turns import Turn
 
 
 def now_ms() -> int:
@@ -63,24 +65,29 @@ class LiveThread:
         """The thread's current settings (model, cwd, policies...), with every update applied."""
         return self._history.header
 
-    def snapshot(self, *, include_turns: bool = True) -> dict[str, Any]:
+    def snapshot(self, *, include_turns: bool = True) -> Thread:
         """The wire `Thread` as it stands now."""
-        return self._history.to_wire(include_turns=include_turns, loaded=True, ephemeral=self.ephemeral)
+        return self._history.to_model(include_turns=include_turns, loaded=True, ephemeral=self.ephemeral)
+
+    def recorded_items(self) -> list[dict[str, Any]]:
+        """Every item of every turn, in order, as recorded (the model's view of the thread is built
+        from these, so a step does not revalidate the whole history)."""
+        return [item for turn in self._history.turns.values() for item in turn.items.values()]
 
     def summary(self) -> ThreadSummary:
         return ThreadSummary.of(self._history, loaded=True)
 
-    def turn(self, turn_id: str) -> dict[str, Any]:
+    def turn(self, turn_id: str) -> Turn:
         """The wire `Turn` with its items; raises InvalidParams for an unknown turn."""
         turn = self._history.turns.get(turn_id)
         if turn is None:
             raise InvalidParams(f"turn not found: {turn_id}")
-        return turn.to_wire()
+        return turn.to_model()
 
     def running_turn_ids(self) -> list[str]:
         return [turn.id for turn in self._history.running_turns()]
 
-    async def start_turn(self, *, root_turn_id: str | None = None) -> dict[str, Any]:
+    async def start_turn(self, *, root_turn_id: str | None = None) -> Turn:
         """Record a new turn (UUIDv7 id) and return it as a wire `Turn`, in progress."""
         turn_id = new_id()
         await self._record(TurnStarted(at_ms=now_ms(), turn_id=turn_id, root_turn_id=root_turn_id))
@@ -99,7 +106,7 @@ class LiveThread:
 
     async def complete_turn(
         self, turn_id: str, status: FinalTurnStatus, error: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
+    ) -> Turn:
         """Record how a running turn ended and return the final wire `Turn`.
 
         `error` is a wire `TurnError`. Raises InvalidParams if the turn is unknown or already ended.

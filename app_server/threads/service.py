@@ -34,7 +34,7 @@ from app_server.threads.step import AskClient, TurnScope
 from app_server.threads.store import ThreadStore
 from app_server.threads.turns import TurnRunner
 from protocol.threads import ThreadResumeParams, ThreadStartParams
-from protocol.turns import TurnStartParams
+from protocol.turns import Turn, TurnStartParams
 
 logger = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ class ThreadService:
 
     # ---- turns ---------------------------------------------------------------------------
 
-    async def start_turn(self, params: TurnStartParams, ask: AskClient) -> dict[str, Any]:
+    async def start_turn(self, params: TurnStartParams, ask: AskClient) -> Turn:
         """Record a new turn and run it in the background; the runner announces it (`turn/started`).
 
         The runner task is only scheduled here: it first runs once the caller yields, which the
@@ -187,7 +187,7 @@ class ThreadService:
         turn = await thread.live.start_turn()
         scope = TurnScope(
             thread=thread.live,
-            turn_id=turn["id"],
+            turn_id=turn.id,
             events=self._events,
             model=model,
             model_name=model_of(settings),
@@ -196,9 +196,7 @@ class ThreadService:
             approval_policy=settings.approval_policy or DEFAULT_APPROVAL_POLICY,
             ask=ask,
         )
-        runner = thread.runner = TurnRunner(
-            scope, thread.cell, [part.to_wire() for part in params.input], turn
-        )
+        runner = thread.runner = TurnRunner(scope, thread.cell, params.input, turn)
         assert self._tg is not None
         self._tg.start_soon(self._run_turn, thread, runner)
         return turn

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
-from pydantic import TypeAdapter
 
 from app_server.errors import AppServerError, RequestFailed
 from app_server.events import EventBus
@@ -33,15 +32,29 @@ from app_server.threads.approvals import (
 from app_server.threads.conversation import history_of
 from app_server.threads.ids import new_id
 from app_server.threads.live import LiveThread, now_ms
-from protocol.items import ThreadItem
+from protocol.items import (
+    AgentMessageItem,
+    McpToolCallError,
+    McpToolCallItem,
+    McpToolCallResult,
+    UserMessageItem,
+)
+from protocol.notifications import (
+    AgentMessageDeltaNotification,
+    ItemCompletedNotification,
+    ItemStartedNotification,
+    McpToolCallProgressNotification,
+)
+from protocol.server_requests import McpServerElicitationRequestParams
 
 logger = logging.getLogger(__name__)
 
-AskClient = Callable[[str, dict[str, Any]], Awaitable[Any]]
-"""Sends a server->client request for this turn and returns the client's result."""
+AskClient = Callable[[McpServerElicitationRequestParams], Awaitable[Any]]
+"""Asks this turn's client (a server->client request) and returns its answer as the client sent it."""
+
+TurnItem = UserMessageItem | AgentMessageItem | McpToolCallItem
 
 INTERRUPTED = "interrupted"
-ELICITATION_METHOD = "mcpServer/elicitation/request"
 
 
 @dataclass(frozen=True)
@@ -58,34 +71,26 @@ class TurnScope:
     approval_policy: object
     ask: AskClient
 
-    async def start_item(self, item: dict[str, Any]) -> None:
-        """Stamp the item's start, record a copy durably, then announce it."""
-        started = item["startedAtMs"] = now_ms()
-        snapshot = wire_item(item)
-        await self.thread.start_item(self.turn_id, snapshot)
-        self.events.publish("item/started", {**self._ids(), "item": snapshot, "startedAtMs": started})
+    async def start_item(self, item: TurnItem) -> None:
+        """Stamp the item's start, record it durably, then announce it."""
+        started = item.started_at_ms = now_ms()
+        await self.thread.start_item(self.turn_id, item.to_wire())
+        self.events.publish(
+            ItemStartedNotification(
+                thread_id=self.thread.id, turn_id=self.turn_id, item=item, started_at_ms=started
+            )
+        )
 
-    async def complete_item(self, item: dict[str, Any]) -> None:
+    async def complete_item(self, item: TurnItem) -> None:
         """Record the finished item durably, then announce it (finishes even when interrupted)."""
-        completed = item["completedAtMs"] = now_ms()
-        snapshot = wire_item(item)
+        completed = item.completed_at_ms = now_ms()
         with anyio.CancelScope(shield=True):
-            await self.thread.complete_item(self.turn_id, snapshot)
-        self.events.publish("item/completed", {**self._ids(), "item": snapshot, "completedAtMs": completed})
-
-    def notify(self, method: str, params: dict[str, Any]) -> None:
-        self.events.publish(method, {**self._ids(), **params})
-
-    def _ids(self) -> dict[str, str]:
-        return {"threadId": self.thread.id, "turnId": self.turn_id}
-
-
-_THREAD_ITEM: TypeAdapter[ThreadItem] = TypeAdapter(ThreadItem)
-
-
-def wire_item(item: dict[str, Any]) -> dict[str, Any]:
-    """The item exactly as `thread/read` will show it, so what is announced and what is stored agree."""
-    return _THREAD_ITEM.validate_python(item).to_wire()
+            await self.thread.complete_item(self.turn_id, item.to_wire())
+        self.events.publish(
+            ItemCompletedNotification(
+                thread_id=self.thread.id, turn_id=self.turn_id, item=item, completed_at_ms=completed
+            )
+        )
 
 
 class _AgentMessage:
@@ -93,21 +98,26 @@ class _AgentMessage:
 
     def __init__(self, scope: TurnScope) -> None:
         self._scope = scope
-        self._item: dict[str, Any] | None = None
+        self._item: AgentMessageItem | None = None
 
     async def delta(self, text: str) -> None:
         item = await self._open()
-        self._scope.notify("item/agentMessage/delta", {"itemId": item["id"], "delta": text})
+        scope = self._scope
+        scope.events.publish(
+            AgentMessageDeltaNotification(
+                thread_id=scope.thread.id, turn_id=scope.turn_id, item_id=item.id, delta=text
+            )
+        )
 
     async def done(self, text: str) -> None:
         item = await self._open()
-        item["text"] = text
+        item.text = text
         self._item = None
         await self._scope.complete_item(item)
 
-    async def _open(self) -> dict[str, Any]:
+    async def _open(self) -> AgentMessageItem:
         if self._item is None:
-            self._item = {"type": "agentMessage", "id": new_id(), "text": ""}
+            self._item = AgentMessageItem(id=new_id(), text="")
             await self._scope.start_item(self._item)
         return self._item
 
@@ -136,7 +146,7 @@ async def run_step(scope: TurnScope, runtime: McpRuntime) -> bool:
         model=scope.model_name,
         instructions=scope.instructions,
         developer_instructions=scope.developer_instructions,
-        history=history_of(scope.thread.snapshot(include_turns=True)["turns"]),
+        history=history_of(scope.thread.recorded_items()),
         tools=advertised_tools(index),
     )
     message = _AgentMessage(scope)
@@ -179,43 +189,38 @@ async def _run_calls(
 
 async def _run_call(scope: TurnScope, runtime: McpRuntime, ref: ToolRef | None, call: ToolCall) -> None:
     """One mcpToolCall item: started, approved, called on THIS runtime, completed (even if interrupted)."""
-    server, tool = (ref.server, ref.tool) if ref is not None else ("", call.name)
-    item: dict[str, Any] = {
-        "type": "mcpToolCall",
-        "id": call.call_id,
-        "server": server,
-        "tool": tool,
-        "status": "inProgress",
-        "arguments": _parse_arguments(call.arguments),
-        "appContext": connector_attribution(ref),
-        "result": None,
-        "error": None,
-        "durationMs": None,
-    }
+    item = McpToolCallItem(
+        id=call.call_id,
+        server=ref.server if ref is not None else "",
+        tool=ref.tool if ref is not None else call.name,
+        status="inProgress",
+        arguments=_parse_arguments(call.arguments),
+        app_context=connector_attribution(ref),
+    )
     await scope.start_item(item)
     began = time.monotonic()
     try:
-        result = item["result"] = await _call(scope, runtime, ref, call, item)
-        item["status"] = "failed" if result.get("isError") else "completed"
+        result = await _call(scope, runtime, ref, call, item.arguments)
+        item.result = McpToolCallResult.model_validate(result)
+        item.status = "failed" if result.get("isError") else "completed"
     except AppServerError as exc:
-        item["status"], item["error"] = "failed", {"message": exc.message}
+        item.status, item.error = "failed", McpToolCallError(message=exc.message)
     except anyio.get_cancelled_exc_class():
-        item["status"], item["error"] = "failed", {"message": INTERRUPTED}
+        item.status, item.error = "failed", McpToolCallError(message=INTERRUPTED)
         raise
     except Exception:
-        logger.exception("MCP tool call %s on %s failed unexpectedly", tool, server)
-        item["status"], item["error"] = "failed", {"message": "tool call failed"}
+        logger.exception("MCP tool call %s on %s failed unexpectedly", item.tool, item.server)
+        item.status, item.error = "failed", McpToolCallError(message="tool call failed")
     finally:
-        item["durationMs"] = int((time.monotonic() - began) * 1000)
+        item.duration_ms = int((time.monotonic() - began) * 1000)
         await scope.complete_item(item)
 
 
 async def _call(
-    scope: TurnScope, runtime: McpRuntime, ref: ToolRef | None, call: ToolCall, item: dict[str, Any]
+    scope: TurnScope, runtime: McpRuntime, ref: ToolRef | None, call: ToolCall, arguments: Any
 ) -> dict[str, Any]:
     if ref is None:
         raise RequestFailed(f"unsupported call: the model asked for an unknown tool '{call.name}'")
-    arguments = item["arguments"]
     if not isinstance(arguments, dict):
         raise RequestFailed(f"the model sent arguments for '{call.name}' that are not a JSON object")
     config = runtime.slots[ref.server].config
@@ -224,12 +229,18 @@ async def _call(
 
     async def report(progress: float, total: float | None, message: str | None) -> None:
         text = message or (f"{progress:g}/{total:g}" if total else f"{progress:g}")
-        scope.notify("item/mcpToolCall/progress", {"itemId": call.call_id, "message": text})
+        scope.events.publish(
+            McpToolCallProgressNotification(
+                thread_id=scope.thread.id, turn_id=scope.turn_id, item_id=call.call_id, message=text
+            )
+        )
 
     async def elicit(question: dict[str, Any]) -> Any:
         """The server's own question during this call, relayed to the turn's client."""
-        ids = {"threadId": scope.thread.id, "turnId": scope.turn_id, "serverName": ref.server}
-        return await scope.ask(ELICITATION_METHOD, {**question, **ids})
+        params = McpServerElicitationRequestParams.model_validate(
+            {**question, "thread_id": scope.thread.id, "turn_id": scope.turn_id, "server_name": ref.server}
+        )
+        return await scope.ask(params)
 
     return await runtime.call_tool(ref.server, ref.tool, arguments, progress=report, elicit=elicit)
 
@@ -246,7 +257,7 @@ async def _approve(scope: TurnScope, ref: ToolRef, arguments: dict[str, Any]) ->
         arguments=arguments,
         description=ref.definition.get("description"),
     )
-    answer = await scope.ask(ELICITATION_METHOD, params)
+    answer = await scope.ask(params)
     action = answer.get("action") if isinstance(answer, dict) else None
     if action == "accept":
         return

@@ -26,14 +26,14 @@ from app_server.threads.journal import Journal, read_journal
 from app_server.threads.listing import DEFAULT_PAGE_SIZE, SortDirection, SortKey, ThreadFilter, page
 from app_server.threads.live import LiveThread, now_ms
 from app_server.threads.records import ThreadHeader, ThreadSettings
+from protocol.threads import Thread
 
 _log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class ThreadReadout:
-    thread: dict[str, Any]
-    """The wire `Thread`."""
+    thread: Thread
     warnings: tuple[str, ...]
     """Journal lines that were skipped (torn or corrupt); empty for a healthy thread."""
 
@@ -110,7 +110,7 @@ class ThreadStore:
             return ThreadReadout(live.snapshot(include_turns=include_turns), ())
         history, warnings = await self._load(thread_id)
         return ThreadReadout(
-            history.to_wire(include_turns=include_turns, loaded=False, ephemeral=False), warnings
+            history.to_model(include_turns=include_turns, loaded=False, ephemeral=False), warnings
         )
 
     async def list_threads(

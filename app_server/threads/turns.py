@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Sequence
 
 import anyio
 
@@ -12,6 +12,9 @@ from app_server.mcp.runtime import RuntimeCell
 from app_server.threads.ids import new_id
 from app_server.threads.records import FinalTurnStatus
 from app_server.threads.step import TurnScope, run_step
+from protocol.items import UserInput, UserMessageItem
+from protocol.notifications import TurnCompletedNotification, TurnStartedNotification
+from protocol.turns import Turn
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +25,7 @@ class TurnRunner:
     """Runs one turn of a thread. `interrupt()` cancels the model stream and in-flight MCP calls."""
 
     def __init__(
-        self, scope: TurnScope, cell: RuntimeCell, user_input: list[dict[str, Any]], turn: dict[str, Any]
+        self, scope: TurnScope, cell: RuntimeCell, user_input: Sequence[UserInput], turn: Turn
     ) -> None:
         self.scope = scope
         self._cell = cell
@@ -55,12 +58,14 @@ class TurnRunner:
         finally:
             with anyio.CancelScope(shield=True):
                 turn = await self.scope.thread.complete_turn(self.turn_id, status, error)
-                self.scope.events.publish("turn/completed", {"threadId": self.scope.thread.id, "turn": turn})
+                self.scope.events.publish(
+                    TurnCompletedNotification(thread_id=self.scope.thread.id, turn=turn)
+                )
             self.done.set()
 
     async def _run_steps(self) -> None:
-        self.scope.events.publish("turn/started", {"threadId": self.scope.thread.id, "turn": self._turn})
-        user_item = {"type": "userMessage", "id": new_id(), "content": self._input}
+        self.scope.events.publish(TurnStartedNotification(thread_id=self.scope.thread.id, turn=self._turn))
+        user_item = UserMessageItem(id=new_id(), content=list(self._input))
         await self.scope.start_item(user_item)
         await self.scope.complete_item(user_item)
         more = True

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from app_server.auth import ACCOUNT_UPDATED, AUTH_FILE_NAME, AuthStore
+from app_server.auth import AUTH_FILE_NAME, AuthStore
 from app_server.errors import InvalidParams
 from app_server.events import EventBus
 from protocol.account import ApiKeyLogin, ChatgptAuthTokensLogin, ChatgptDeviceCodeLogin, ChatgptLogin
@@ -39,7 +39,7 @@ def test_api_key_login_persists_with_mode_0600_and_is_announced(home: Path, even
     assert store.kind == "apiKey"
     assert store.api_key() == "sk-123"
     assert store.read().to_wire()["account"] == {"type": "apiKey"}
-    assert received == [(ACCOUNT_UPDATED, {"authMode": "apikey", "planType": None})]
+    assert received == [("account/updated", {"authMode": "apikey", "planType": None})]
     assert AuthStore(home, EventBus()).api_key() == "sk-123"
     assert list(home.iterdir()) == [path]
 
@@ -62,7 +62,7 @@ def test_chatgpt_tokens_login_reports_the_plan(
         "planType": wire_plan,
         "workspaceName": None,
     }
-    assert received == [(ACCOUNT_UPDATED, {"authMode": "chatgptAuthTokens", "planType": wire_plan})]
+    assert received == [("account/updated", {"authMode": "chatgptAuthTokens", "planType": wire_plan})]
     reloaded = AuthStore(home, EventBus())
     assert (reloaded.kind, reloaded.chatgpt_access_token()) == ("chatgpt", "at-1")
 
@@ -74,7 +74,7 @@ def test_logout_forgets_credentials_and_is_announced(home: Path, events: Any) ->
     assert store.logout().to_wire() == {}
     assert store.kind == "none"
     assert not (home / AUTH_FILE_NAME).exists()
-    assert received[-1] == (ACCOUNT_UPDATED, {"authMode": None, "planType": None})
+    assert received[-1] == ("account/updated", {"authMode": None, "planType": None})
     assert AuthStore(home, EventBus()).kind == "none"
     store.logout()
     assert len(received) == 3

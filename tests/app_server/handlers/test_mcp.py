@@ -100,7 +100,7 @@ async def test_startup_is_announced_starting_then_ready_or_failed_with_a_readabl
         assert [note["status"] for note in startup[name]] == ["starting", "ready"]
     assert [note["status"] for note in startup["c_hang"]] == ["starting", "failed"]
     assert startup["c_hang"][-1]["error"] == HANG_TIMEOUT
-    assert all("threadId" not in note for notes in startup.values() for note in notes)
+    assert all(note["threadId"] is None for notes in startup.values() for note in notes)
 
 
 # ---- mcpServerStatus/list ------------------------------------------------------------------

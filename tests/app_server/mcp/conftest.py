@@ -16,7 +16,7 @@ import uvicorn
 
 from app_server.config.servers import StdioServerConfig
 from app_server.events import EventBus
-from app_server.mcp.manager import STARTUP_STATUS_METHOD, McpManager
+from app_server.mcp.manager import McpManager
 from app_server.transport.sockets import tcp_listener
 from tests.fixtures.mcp_servers.fixture_server import build_server
 
@@ -24,6 +24,8 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "mcp_servers"
 FIXTURE_SERVER = str(FIXTURES / "fixture_server.py")
 CHEAP_SERVER = str(FIXTURES / "cheap_server.py")
 ELICIT_SERVER = str(FIXTURES / "elicit_server.py")
+
+STARTUP_STATUS = "mcpServer/startupStatus/updated"
 
 
 def stdio_config(label: str, *extra_args: str, **fields: Any) -> StdioServerConfig:
@@ -63,9 +65,7 @@ async def running(home: Path) -> AsyncIterator[Running]:
     """A started McpManager (pid record under the test's home); stopped, children reaped, at the end."""
     bus = EventBus()
     events = StartupEvents()
-    bus.subscribe(
-        lambda method, params: events.received.append(params) if method == STARTUP_STATUS_METHOD else None
-    )
+    bus.subscribe(lambda method, params: events.received.append(params) if method == STARTUP_STATUS else None)
     manager = McpManager(bus, home=home, max_message_bytes=1024 * 1024)
     async with anyio.create_task_group() as tg:
         await tg.start(manager.run)

@@ -18,10 +18,12 @@ from mcp.client.streamable_http import streamable_http_client
 from app_server.config.servers import HttpServerConfig
 from app_server.events import EventBus
 from app_server.mcp.credentials import Change, FileCredentialStore, StoredCredentials
-from app_server.mcp.oauth import LOGIN_COMPLETED, LoginStarted, OAuthService
+from app_server.mcp.oauth import LoginStarted, OAuthService
 from app_server.mcp.oauth_login import LoginSettings
 
 WAIT = 15.0
+
+LOGIN_COMPLETED = "mcpServer/oauthLogin/completed"
 
 
 @dataclass

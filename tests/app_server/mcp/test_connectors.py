@@ -22,7 +22,6 @@ from app_server.mcp.apps import CODEX_APPS, codex_apps_auth_headers, codex_apps_
 from app_server.mcp.catalog import ToolRef
 from app_server.mcp.client import RuntimeContext, ServerConfig
 from app_server.mcp.connectors import (
-    APP_LIST_UPDATED,
     connector_attribution,
     page,
     settled_connectors,
@@ -32,6 +31,7 @@ from app_server.mcp.connectors import (
 from app_server.mcp.manager import McpManager
 from app_server.mcp.runtime import RuntimeCell
 from protocol.errors import INVALID_PARAMS
+from protocol.items import McpToolCallAppContext
 from tests.app_server.daemon import Daemon
 from tests.app_server.threads.turn_harness import config_toml, turn_daemon
 from tests.fixtures import apps_server
@@ -43,6 +43,8 @@ from tests.fixtures.apps_server import (
     serve_apps_fixture,
     serve_impostor,
 )
+
+APP_LIST_UPDATED = "app/list/updated"
 
 
 def app(connector_id: str, name: str, description: str | None) -> dict[str, Any]:
@@ -101,7 +103,7 @@ def test_codex_apps_tools_and_tools_without_connector_meta_are_left_as_they_are(
 def test_a_codex_apps_call_is_attributed_to_the_connector_its_tool_names() -> None:
     ref = ToolRef(CODEX_APPS, "drive_search", {"name": "drive_search", "_meta": {"connector_id": "drive"}})
 
-    assert connector_attribution(ref) == {"connectorId": "drive", "linkId": None, "resourceUri": None}
+    assert connector_attribution(ref) == McpToolCallAppContext(connector_id="drive")
 
 
 def test_calls_outside_codex_apps_or_without_a_connector_are_not_attributed() -> None:

@@ -187,7 +187,7 @@ async def main() -> None:
         live = await store.resume(sys.argv[2])
     else:
         live = await store.create(ThreadSettings(cwd="/w", model_provider="openai"))
-    turn = await live.start_turn()
+    turn = (await live.start_turn()).to_wire()
     print(live.id, turn["id"], flush=True)
     index = 0
     while True:
@@ -231,6 +231,6 @@ async def test_every_item_a_killed_process_reported_is_readable_by_another_proce
 
         readout = await ThreadStore(root).read(thread_id, include_turns=True)
 
-        readable = {item["id"] for turn in readout.thread["turns"] for item in turn["items"]}
+        readable = {item["id"] for turn in readout.thread.to_wire()["turns"] for item in turn["items"]}
         assert set(reported) <= readable
         assert all(w.startswith("line") and "was skipped" in w for w in readout.warnings)

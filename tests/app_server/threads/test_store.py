@@ -11,7 +11,6 @@ from app_server.errors import InvalidParams, RequestFailed
 from app_server.threads.history import RESTART_INTERRUPTION
 from app_server.threads.records import ThreadChanges, ThreadSettings
 from app_server.threads.store import ThreadStore
-from protocol.threads import Thread
 
 
 def user_message(item_id: str, text: str) -> dict[str, Any]:
@@ -36,7 +35,7 @@ async def test_a_thread_reads_back_as_its_turns_and_final_items(
 ) -> None:
     store = ThreadStore(threads_root)
     live = await store.create(settings)
-    turn = await live.start_turn()
+    turn = (await live.start_turn()).to_wire()
     await live.start_item(turn["id"], user_message("u1", "Find the docs"))
     await live.start_item(turn["id"], tool_call("c1", "inProgress"))
     await live.complete_item(turn["id"], tool_call("c1", "completed"))
@@ -44,7 +43,7 @@ async def test_a_thread_reads_back_as_its_turns_and_final_items(
 
     readout = await ThreadStore(threads_root).read(live.id, include_turns=True)
 
-    thread = Thread.model_validate(readout.thread).to_wire()
+    thread = readout.thread.to_wire()
     assert readout.warnings == ()
     assert thread["id"] == live.id and thread["preview"] == "Find the docs"
     assert thread["status"] == {"type": "notLoaded"} and thread["modelProvider"] == "openai"
@@ -52,7 +51,7 @@ async def test_a_thread_reads_back_as_its_turns_and_final_items(
     assert read_turn["status"] == "completed" and read_turn["durationMs"] >= 0
     assert [item["id"] for item in read_turn["items"]] == ["u1", "c1"]
     assert read_turn["items"][1]["status"] == "completed"
-    assert live.snapshot() == {**readout.thread, "status": {"type": "idle"}}
+    assert live.snapshot().to_wire() == {**readout.thread.to_wire(), "status": {"type": "idle"}}
 
 
 @pytest.mark.anyio
@@ -61,7 +60,7 @@ async def test_read_without_turns_leaves_turns_empty(threads_root: Path, setting
     live = await store.create(settings)
     await live.start_turn()
 
-    assert (await ThreadStore(threads_root).read(live.id)).thread["turns"] == []
+    assert (await ThreadStore(threads_root).read(live.id)).thread.to_wire()["turns"] == []
 
 
 @pytest.mark.anyio
@@ -70,12 +69,12 @@ async def test_a_live_thread_with_a_running_turn_is_active(
 ) -> None:
     store = ThreadStore(threads_root)
     live = await store.create(settings)
-    turn = await live.start_turn()
+    turn = (await live.start_turn()).to_wire()
 
     readout = await store.read(live.id, include_turns=True)
 
-    assert readout.thread["status"] == {"type": "active", "activeFlags": []}
-    assert readout.thread["turns"][0]["status"] == "inProgress"
+    assert readout.thread.to_wire()["status"] == {"type": "active", "activeFlags": []}
+    assert readout.thread.to_wire()["turns"][0]["status"] == "inProgress"
     assert turn["status"] == "inProgress"
 
 
@@ -83,12 +82,13 @@ async def test_a_live_thread_with_a_running_turn_is_active(
 async def test_ephemeral_threads_are_never_written(threads_root: Path, settings: ThreadSettings) -> None:
     store = ThreadStore(threads_root)
     live = await store.create(settings, ephemeral=True)
-    turn = await live.start_turn()
+    turn = (await live.start_turn()).to_wire()
     await live.complete_item(turn["id"], user_message("u1", "hi"))
 
     readout = await store.read(live.id, include_turns=True)
 
-    assert readout.thread["ephemeral"] is True and readout.thread["turns"][0]["items"][0]["id"] == "u1"
+    thread = readout.thread.to_wire()
+    assert thread["ephemeral"] is True and thread["turns"][0]["items"][0]["id"] == "u1"
     assert not await anyio.Path(threads_root).exists()
     assert (await store.list_threads()).data == []
     with pytest.raises(InvalidParams):
@@ -101,20 +101,20 @@ async def test_a_turn_left_running_by_a_dead_daemon_reads_interrupted_and_is_clo
 ) -> None:
     dead_daemon = ThreadStore(threads_root)
     live = await dead_daemon.create(settings)
-    turn = await live.start_turn()
+    turn = (await live.start_turn()).to_wire()
     await live.complete_item(turn["id"], user_message("u1", "hi"))
     lines_before = journal_lines(threads_root, live.id)
 
     restarted = ThreadStore(threads_root)
-    read_turn = (await restarted.read(live.id, include_turns=True)).thread["turns"][0]
-    assert read_turn["status"] == "interrupted" and read_turn["error"] == {"message": RESTART_INTERRUPTION}
+    read_turn = (await restarted.read(live.id, include_turns=True)).thread.to_wire()["turns"][0]
+    assert read_turn["status"] == "interrupted" and read_turn["error"]["message"] == RESTART_INTERRUPTION
     assert journal_lines(threads_root, live.id) == lines_before  # reading never rewrites history
 
     resumed = await restarted.resume(live.id)
 
-    resumed_turn = resumed.snapshot()["turns"][0]
+    resumed_turn = resumed.snapshot().to_wire()["turns"][0]
     assert resumed_turn["status"] == "interrupted" and resumed_turn["items"][0]["id"] == "u1"
-    assert resumed.snapshot()["status"] == {"type": "idle"}
+    assert resumed.snapshot().to_wire()["status"] == {"type": "idle"}
     lines_after = journal_lines(threads_root, live.id)
     assert lines_after[:-1] == lines_before and b'"turnCompleted"' in lines_after[-1]
     assert await restarted.resume(live.id) is resumed
@@ -125,19 +125,19 @@ async def test_resume_after_a_torn_write_reports_it_and_keeps_appending_whole_re
     threads_root: Path, settings: ThreadSettings
 ) -> None:
     live = await ThreadStore(threads_root).create(settings)
-    turn = await live.start_turn()
+    turn = (await live.start_turn()).to_wire()
     with (threads_root / f"{live.id}.jsonl").open("ab") as file:
         file.write(b'{"type":"itemCompleted","atMs":1,"tur')
 
     resumed = await ThreadStore(threads_root).resume(live.id)
     assert resumed.load_warnings == ("line 3 is incomplete (torn write) and was skipped",)
-    next_turn = await resumed.start_turn()
+    next_turn = (await resumed.start_turn()).to_wire()
     await resumed.complete_item(next_turn["id"], user_message("u2", "again"))
 
     readout = await ThreadStore(threads_root).read(live.id, include_turns=True)
     assert readout.warnings == ("line 3 is corrupt and was skipped",)
-    assert [t["id"] for t in readout.thread["turns"]] == [turn["id"], next_turn["id"]]
-    assert readout.thread["turns"][1]["items"][0]["id"] == "u2"
+    assert [t["id"] for t in readout.thread.to_wire()["turns"]] == [turn["id"], next_turn["id"]]
+    assert readout.thread.to_wire()["turns"][1]["items"][0]["id"] == "u2"
 
 
 @pytest.mark.anyio
@@ -145,7 +145,7 @@ async def test_a_corrupt_middle_line_is_skipped_and_reported(
     threads_root: Path, settings: ThreadSettings
 ) -> None:
     live = await ThreadStore(threads_root).create(settings)
-    turn = await live.start_turn()
+    turn = (await live.start_turn()).to_wire()
     await live.complete_item(turn["id"], user_message("u1", "first"))
     await live.complete_item(turn["id"], user_message("u2", "second"))
     path = threads_root / f"{live.id}.jsonl"
@@ -156,7 +156,7 @@ async def test_a_corrupt_middle_line_is_skipped_and_reported(
     readout = await ThreadStore(threads_root).read(live.id, include_turns=True)
 
     assert readout.warnings == ("line 3 is corrupt and was skipped",)
-    assert [item["id"] for item in readout.thread["turns"][0]["items"]] == ["u2"]
+    assert [item["id"] for item in readout.thread.to_wire()["turns"][0]["items"]] == ["u2"]
 
 
 @pytest.mark.anyio
@@ -201,7 +201,7 @@ async def test_records_that_do_not_fit_the_history_are_refused_and_not_written(
     threads_root: Path, settings: ThreadSettings
 ) -> None:
     live = await ThreadStore(threads_root).create(settings)
-    turn = await live.start_turn()
+    turn = (await live.start_turn()).to_wire()
     await live.complete_turn(turn["id"], "failed", {"message": "model unavailable"})
     lines_before = journal_lines(threads_root, live.id)
 
@@ -215,7 +215,7 @@ async def test_records_that_do_not_fit_the_history_are_refused_and_not_written(
         await live.start_item(turn["id"], {"type": "agentMessage", "text": "no id"})
 
     assert journal_lines(threads_root, live.id) == lines_before
-    assert live.turn(turn["id"])["error"] == {"message": "model unavailable"}
+    assert live.turn(turn["id"]).to_wire()["error"]["message"] == "model unavailable"
 
 
 @pytest.mark.anyio
@@ -226,7 +226,7 @@ async def test_metadata_updates_persist_and_only_set_fields_change(
     await live.update(ThreadChanges(name="Docs hunt", model="gpt-5-mini"))
     await live.update(ThreadChanges(preview="custom preview"))
 
-    thread = (await ThreadStore(threads_root).read(live.id)).thread
+    thread = (await ThreadStore(threads_root).read(live.id)).thread.to_wire()
 
     assert (thread["name"], thread["model"], thread["preview"]) == (
         "Docs hunt",
@@ -236,7 +236,7 @@ async def test_metadata_updates_persist_and_only_set_fields_change(
     assert live.settings.model == "gpt-5-mini" and live.settings.cwd == "/work/project"
 
     await live.update(ThreadChanges(name=None))
-    assert (await ThreadStore(threads_root).read(live.id)).thread["name"] is None
+    assert (await ThreadStore(threads_root).read(live.id)).thread.to_wire()["name"] is None
 
 
 @pytest.mark.anyio
@@ -244,7 +244,7 @@ async def test_concurrent_changes_to_one_thread_are_all_recorded_in_order(
     threads_root: Path, settings: ThreadSettings
 ) -> None:
     live = await ThreadStore(threads_root).create(settings)
-    turn = await live.start_turn()
+    turn = (await live.start_turn()).to_wire()
 
     with anyio.fail_after(30):
         async with anyio.create_task_group() as tg:
@@ -253,7 +253,7 @@ async def test_concurrent_changes_to_one_thread_are_all_recorded_in_order(
 
     readout = await ThreadStore(threads_root).read(live.id, include_turns=True)
     assert readout.warnings == ()
-    assert [i["id"] for i in readout.thread["turns"][0]["items"]] == [
-        i["id"] for i in live.turn(turn["id"])["items"]
+    assert [i["id"] for i in readout.thread.to_wire()["turns"][0]["items"]] == [
+        i["id"] for i in live.turn(turn["id"]).to_wire()["items"]
     ]
-    assert len(readout.thread["turns"][0]["items"]) == 40
+    assert len(readout.thread.to_wire()["turns"][0]["items"]) == 40
