@@ -7,6 +7,7 @@ from typing import Literal
 from protocol.account import AuthMode, PlanType
 from protocol.apps import AppInfo
 from protocol.base import WireModel
+from protocol.fields import Omittable
 from protocol.items import ThreadItem
 from protocol.threads import Thread
 from protocol.turns import Turn, TurnError
@@ -81,7 +82,8 @@ class McpServerOauthLoginCompletedNotification(WireModel):
     success: bool
     thread_id: str | None = None
     login_id: str | None = None
-    error: str | None = None
+    error: Omittable[str] = None
+    """Left out on success (the generated bindings: `error?: string`)."""
 
 
 class AppListUpdatedNotification(WireModel):

@@ -192,7 +192,7 @@ async def _inspect(args: argparse.Namespace, only: str | None) -> list[_Report]:
                     probes.start_soon(probe_auth, name, config)
             with cell.lease() as runtime:
                 await runtime.wait_started()
-        entries, _ = await core.manager.status(cell)
+        entries = [entry.to_wire() for entry in (await core.manager.status(cell))[0]]
         tg.cancel_scope.cancel()
     for status in entries:  # discovered now, where the daemon's listing only reads its cache
         status["authStatus"] = auth_statuses.get(status["name"], status["authStatus"])

@@ -26,7 +26,7 @@ async def status_list(ctx: RequestContext, params: ListMcpServerStatusParams) ->
         detail=params.detail or "full",
         server_name=params.server_name,
     )
-    return ListMcpServerStatusResponse.model_validate({"data": entries, "nextCursor": next_cursor})
+    return ListMcpServerStatusResponse(data=entries, next_cursor=next_cursor)
 
 
 async def reload(ctx: RequestContext, _params: None) -> McpServerRefreshResponse:

@@ -14,7 +14,6 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import anyio
 import anyio.abc
@@ -33,6 +32,7 @@ from app_server.mcp.status import (
     default_auth_status,
     status_entry,
 )
+from protocol.mcp import McpServerStatus
 from protocol.notifications import McpServerStatusUpdatedNotification
 
 logger = logging.getLogger(__name__)
@@ -253,7 +253,7 @@ class McpManager:
         limit: int | None = None,
         detail: StatusDetail = "full",
         server_name: str | None = None,
-    ) -> tuple[list[dict[str, Any]], str | None]:
+    ) -> tuple[list[McpServerStatus], str | None]:
         """One page of status entries (sorted by name, byte order) and the next cursor.
 
         Reads the live generation; waits only for servers of the page still starting. Raises

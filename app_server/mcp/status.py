@@ -1,13 +1,14 @@
-"""Status entries of `mcpServerStatus/list` (the 12 wire fields, camelCase) and their cursor paging."""
+"""Status entries of `mcpServerStatus/list`: a `McpServerStatus` per server, read from its connection."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Literal
 
 from app_server.config.servers import HttpServerConfig
 from app_server.mcp.client import McpConnection, ServerConfig, http_origin
 from app_server.mcp.runtime import ServerSlot
+from protocol.mcp import McpServerStatus
 
 StatusDetail = Literal["full", "toolsAndAuthOnly"]
 AuthStatusProvider = Callable[[str, ServerConfig], str]
@@ -31,25 +32,28 @@ def runtime_status(connection: McpConnection | None) -> str:
     return _RUNTIME_STATUS[connection.state]
 
 
-def status_entry(slot: ServerSlot, detail: StatusDetail, auth_status: str) -> dict[str, Any]:
+def status_entry(slot: ServerSlot, detail: StatusDetail, auth_status: str) -> McpServerStatus:
     """The wire entry of one server, read from its live connection (never starts anything)."""
     connection = slot.connection
     catalog = connection.catalog if connection is not None and connection.state == "ready" else None
     full = detail == "full"
+    http = isinstance(slot.config, HttpServerConfig)
     tools_error = None
     if connection is not None and connection.state != "ready":
         tools_error = connection.error or f"MCP server `{slot.name}` is {connection.state}"
-    return {
-        "name": slot.name,
-        "runtimeStatus": runtime_status(connection),
-        "pluginId": slot.plugin_id,
-        "httpOrigin": http_origin(slot.config.url) if isinstance(slot.config, HttpServerConfig) else None,
-        "serverInfo": connection.server_info if connection is not None else None,
-        "serverCapabilities": connection.server_capabilities if connection is not None else None,
-        "toolListMeta": catalog.tool_list_meta if catalog is not None else None,
-        "tools": dict(catalog.tools) if catalog is not None else {},
-        "toolsError": tools_error,
-        "resources": list(catalog.resources) if catalog is not None and full else [],
-        "resourceTemplates": list(catalog.resource_templates) if catalog is not None and full else [],
-        "authStatus": auth_status,
-    }
+    return McpServerStatus.model_validate(
+        {
+            "name": slot.name,
+            "runtime_status": runtime_status(connection),
+            "plugin_id": slot.plugin_id,
+            "http_origin": http_origin(slot.config.url) if http else None,
+            "server_info": connection.server_info if connection is not None else None,
+            "server_capabilities": connection.server_capabilities if connection is not None else None,
+            "tool_list_meta": catalog.tool_list_meta if catalog is not None else None,
+            "tools": dict(catalog.tools) if catalog is not None else {},
+            "tools_error": tools_error,
+            "resources": list(catalog.resources) if catalog is not None and full else [],
+            "resource_templates": list(catalog.resource_templates) if catalog is not None and full else [],
+            "auth_status": auth_status,
+        }
+    )

@@ -147,6 +147,10 @@ def test_every_wire_model_is_exercised_by_a_sample() -> None:
     assert missing == []
 
 
+BINDINGS_WIN = {("McpServerOauthLoginCompletedNotification", "error")}
+"""Fields where Codex 0.169.0's generated TS bindings differ from REFERENCE.md; the bindings win."""
+
+
 def test_models_declare_every_reference_field_with_its_optionality() -> None:
     problems: list[str] = []
     for type_name, fields in reference_type_fields().items():
@@ -164,7 +168,9 @@ def test_models_declare_every_reference_field_with_its_optionality() -> None:
                     problems.append(f"{where}: optional in the reference, required here")
                 elif field.optional and not (field.nullable or field.any_json) and ours.null_when_unset:
                     problems.append(f"{where}: optional, not nullable, but written as null when unset")
-                elif field.nullable and ours.omitted_when_unset:
+                elif (
+                    field.nullable and ours.omitted_when_unset and (type_name, field.name) not in BINDINGS_WIN
+                ):
                     problems.append(f"{where}: nullable, but omitted instead of written as null")
 
     assert problems == [], "\n".join(problems)

@@ -68,7 +68,7 @@ async def test_a_completed_login_brings_the_server_up_with_its_tools_and_the_use
     completed = await daemon.next_notification(LOGIN_COMPLETED)
     params = completed["params"]
     assert (params["name"], params["loginId"], params["success"]) == ("protected", started["loginId"], True)
-    assert params.get("error") is None
+    assert "error" not in params
 
     await startup_until(daemon, {"protected": "ready"})  # the login refreshed the servers by itself
     after = await status_of(daemon, "protected")

@@ -17,6 +17,7 @@ import uvicorn
 from app_server.config.servers import StdioServerConfig
 from app_server.events import EventBus
 from app_server.mcp.manager import McpManager
+from app_server.mcp.runtime import RuntimeCell
 from app_server.transport.sockets import tcp_listener
 from tests.fixtures.mcp_servers.fixture_server import build_server
 
@@ -105,3 +106,11 @@ def http_fixture_url() -> Iterator[str]:
     server.should_exit = True
     thread.join(10)
     sock.close()
+
+
+async def wire_status(
+    manager: McpManager, cell: RuntimeCell, **options: Any
+) -> tuple[list[dict[str, Any]], str | None]:
+    """`manager.status` with the entries as they go on the wire."""
+    entries, next_cursor = await manager.status(cell, **options)
+    return [entry.to_wire() for entry in entries], next_cursor

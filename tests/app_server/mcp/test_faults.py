@@ -11,7 +11,7 @@ import pytest
 from app_server.config.servers import StdioServerConfig
 from app_server.errors import RequestFailed
 from app_server.mcp.client import RuntimeContext
-from tests.app_server.mcp.conftest import Running, stdio_config, wait_gone
+from tests.app_server.mcp.conftest import Running, stdio_config, wait_gone, wire_status
 
 pytestmark = pytest.mark.anyio
 
@@ -100,7 +100,7 @@ async def test_a_server_dying_mid_call_fails_the_call_and_is_reported(running: R
         assert (connection.state, connection.error) == ("failed", "MCP server `a` exited")
         with pytest.raises(RequestFailed, match="MCP server `a` is not connected: MCP server `a` exited"):
             await runtime.call_tool("a", "echo", {"text": "x"})
-        entries, _ = await running.manager.status(cell)
+        entries, _ = await wire_status(running.manager, cell)
     assert (entries[0]["runtimeStatus"], entries[0]["toolsError"]) == ("failed", "MCP server `a` exited")
 
 

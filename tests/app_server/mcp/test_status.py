@@ -9,7 +9,7 @@ from app_server.config.servers import HttpServerConfig
 from app_server.errors import InvalidParams
 from app_server.mcp.client import RuntimeContext
 from app_server.mcp.paging import page_bounds
-from tests.app_server.mcp.conftest import Running, children_of_this_process, stdio_config
+from tests.app_server.mcp.conftest import Running, children_of_this_process, stdio_config, wire_status
 
 pytestmark = pytest.mark.anyio
 
@@ -68,7 +68,7 @@ async def test_entries_are_sorted_by_name_and_carry_the_twelve_fields(running: R
     }
     cell = running.manager.open_cell(servers, CONTEXT, plugin_ids={"b": "plugin-b"})
     with anyio.fail_after(30):
-        entries, next_cursor = await running.manager.status(cell)
+        entries, next_cursor = await wire_status(running.manager, cell)
     assert next_cursor is None
     assert [entry["name"] for entry in entries] == ["B", "a", "b"]
     assert all(set(entry) == FIELDS for entry in entries)
@@ -102,8 +102,8 @@ async def test_entries_are_sorted_by_name_and_carry_the_twelve_fields(running: R
 async def test_tools_and_auth_only_skips_resources_and_pages_follow_the_cursor(running: Running) -> None:
     cell = running.manager.open_cell({name: stdio_config(name) for name in ("x", "y", "z")}, CONTEXT)
     with anyio.fail_after(30):
-        first, cursor = await running.manager.status(cell, limit=2, detail="toolsAndAuthOnly")
-        rest, end = await running.manager.status(cell, cursor=cursor, limit=2)
+        first, cursor = await wire_status(running.manager, cell, limit=2, detail="toolsAndAuthOnly")
+        rest, end = await wire_status(running.manager, cell, cursor=cursor, limit=2)
     assert ([e["name"] for e in first], cursor, [e["name"] for e in rest], end) == (
         ["x", "y"],
         "2",
@@ -117,11 +117,11 @@ async def test_tools_and_auth_only_skips_resources_and_pages_follow_the_cursor(r
 async def test_a_status_call_never_respawns_connected_servers(running: Running) -> None:
     cell = running.manager.open_cell({"a": stdio_config("a"), "b": stdio_config("b")}, CONTEXT)
     with anyio.fail_after(30):
-        await running.manager.status(cell)
+        await wire_status(running.manager, cell)
         children = children_of_this_process()
         generation = cell.current
         for _ in range(5):
-            entries, _ = await running.manager.status(cell, server_name="b")
+            entries, _ = await wire_status(running.manager, cell, server_name="b")
     assert [e["name"] for e in entries] == ["b"]
     assert children_of_this_process() == children and cell.current is generation
 
@@ -129,7 +129,7 @@ async def test_a_status_call_never_respawns_connected_servers(running: Running) 
 async def test_an_unknown_server_name_is_refused(running: Running) -> None:
     cell = running.manager.open_cell({"a": stdio_config("a", enabled=False)}, CONTEXT)
     with pytest.raises(InvalidParams, match="unknown MCP server 'zz'"):
-        await running.manager.status(cell, server_name="zz")
+        await wire_status(running.manager, cell, server_name="zz")
 
 
 async def test_http_servers_report_their_origin_and_bearer_auth(
@@ -141,7 +141,7 @@ async def test_http_servers_report_their_origin_and_bearer_auth(
         {"web": HttpServerConfig(url=url, bearer_token_env_var="FIXTURE_TOKEN")}, CONTEXT
     )
     with anyio.fail_after(30):
-        (entry,), _ = await running.manager.status(cell)
+        (entry,), _ = await wire_status(running.manager, cell)
     port = http_fixture_url.split(":")[2].split("/", maxsplit=1)[0]
     assert (entry["runtimeStatus"], entry["httpOrigin"], entry["authStatus"]) == (
         "connected",
