@@ -37,7 +37,7 @@ def status_entry(slot: ServerSlot, detail: StatusDetail, auth_status: str) -> Mc
     connection = slot.connection
     catalog = connection.catalog if connection is not None and connection.state == "ready" else None
     full = detail == "full"
-    http = isinstance(slot.config, HttpServerConfig)
+    origin = http_origin(slot.config.url) if isinstance(slot.config, HttpServerConfig) else None
     tools_error = None
     if connection is not None and connection.state != "ready":
         tools_error = connection.error or f"MCP server `{slot.name}` is {connection.state}"
@@ -46,7 +46,7 @@ def status_entry(slot: ServerSlot, detail: StatusDetail, auth_status: str) -> Mc
             "name": slot.name,
             "runtime_status": runtime_status(connection),
             "plugin_id": slot.plugin_id,
-            "http_origin": http_origin(slot.config.url) if http else None,
+            "http_origin": origin,
             "server_info": connection.server_info if connection is not None else None,
             "server_capabilities": connection.server_capabilities if connection is not None else None,
             "tool_list_meta": catalog.tool_list_meta if catalog is not None else None,
