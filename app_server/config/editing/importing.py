@@ -19,7 +19,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import ValidationError
 
-from app_server.config.editing import SERVERS_KEY, add_servers, configured_servers, validate_server_name
+from app_server.config.editing.edits import SERVERS_KEY, add_servers, configured_servers, validate_server_name
 from app_server.config.servers import HttpServerConfig, McpServerConfig, StdioServerConfig
 from app_server.errors import InvalidParams, RequestFailed
 
