@@ -8,13 +8,8 @@ from pathlib import Path
 import pytest
 
 from app_server.config.editing.edits import add_servers
-from app_server.config.editing.importing import (
-    ImportPlan,
-    ImportSource,
-    detect_source,
-    import_servers,
-    plan_import,
-)
+from app_server.config.editing.importing import ImportPlan, import_servers, plan_import
+from app_server.config.editing.sources import ImportSource, detect_source
 from app_server.config.servers import HttpServerConfig, McpServerConfig, StdioServerConfig, ToolConfig
 from app_server.errors import InvalidParams, RequestFailed
 
