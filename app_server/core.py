@@ -26,7 +26,7 @@ from app_server.mcp.apps import CODEX_APPS, codex_apps_auth_headers
 from app_server.mcp.client import RuntimeContext
 from app_server.mcp.connectors import watch_app_list
 from app_server.mcp.manager import McpManager
-from app_server.mcp.oauth_login import LoginSettings
+from app_server.mcp.oauth.login import LoginSettings
 from app_server.mcp.runtime import RuntimeCell
 from app_server.mcp.scopes import ScopePlanner
 from app_server.model.client import ModelClient
@@ -43,8 +43,8 @@ class AppCore:
     """Everything requests past `initialize` reach; run it with `await task_group.start(core.run)`."""
 
     def __init__(self, home: Path, events: EventBus, *, cli_overrides: Sequence[str] = ()) -> None:
-        from app_server.mcp.credentials import open_credential_store
-        from app_server.mcp.oauth import OAuthService
+        from app_server.mcp.oauth.credentials import open_credential_store
+        from app_server.mcp.oauth.service import OAuthService
 
         self.home = home
         self.events = events

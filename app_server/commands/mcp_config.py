@@ -17,7 +17,7 @@ from app_server.errors import AppServerError, InvalidParams
 from app_server.home import home_dir
 
 if TYPE_CHECKING:
-    from app_server.config.importing import ImportPlan
+    from app_server.config.editing.importing import ImportPlan
     from app_server.config.servers import McpServerConfig
 
 EXIT_OK = 0
@@ -127,7 +127,7 @@ def _register_add(commands: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def _add(args: argparse.Namespace) -> int:
-    from app_server.config.editing import add_servers, validate_server_name
+    from app_server.config.editing.edits import add_servers, validate_server_name
 
     name: str = args.server_name
     validate_server_name(name)
@@ -203,7 +203,7 @@ def _register_remove(commands: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def _remove(args: argparse.Namespace) -> int:
-    from app_server.config.editing import remove_server
+    from app_server.config.editing.edits import remove_server
 
     path = config_path()
     remove_server(path, args.server_name)
@@ -242,7 +242,7 @@ def _register_import(commands: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from app_server.config.importing import import_servers
+    from app_server.config.editing.importing import import_servers
 
     plan = import_servers(
         args.path,

@@ -323,9 +323,9 @@ async def _run_login(args: argparse.Namespace) -> str | None:
     import anyio
 
     from app_server.events import EventBus
-    from app_server.mcp.credentials import open_credential_store
-    from app_server.mcp.oauth import OAuthService
-    from app_server.mcp.oauth_login import LoginSettings
+    from app_server.mcp.oauth.credentials import open_credential_store
+    from app_server.mcp.oauth.login import LoginSettings
+    from app_server.mcp.oauth.service import OAuthService
     from protocol.notifications import McpServerOauthLoginCompletedNotification
     from protocol.registry import method_of
 
@@ -373,7 +373,7 @@ def browser_available() -> bool:
 
 
 def _logout(args: argparse.Namespace) -> int:
-    from app_server.mcp.credentials import delete_credentials, open_credential_store
+    from app_server.mcp.oauth.credentials import delete_credentials, open_credential_store
 
     core = _build_core(args)
     name: str = args.server_name

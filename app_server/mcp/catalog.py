@@ -1,4 +1,8 @@
-"""One server's catalog (tools, resources, templates), listed page by page; the model-facing tool index."""
+"""One server's catalog (tools, resources, templates), listed page by page; the model-facing tool index.
+
+Only `codex_apps` may attribute a tool to a connector: the `connector_*` keys are stripped from the
+`_meta` of every other server's tools as they are listed, so a server cannot pose as a hosted app.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,10 @@ from mcp_types import ServerCapabilities
 
 from app_server.config.servers import HttpServerConfig, StdioServerConfig
 from app_server.errors import McpServerError
-from app_server.mcp.connectors import strip_connector_meta
+from app_server.mcp.apps import CODEX_APPS
 from app_server.mcp.naming import model_tool_names
+
+CONNECTOR_META_PREFIX = "connector_"
 
 WireDict = dict[str, Any]
 _Page = TypeVar("_Page")
@@ -38,6 +44,23 @@ class ToolRef:
     tool: str
     """The raw name, as sent to the server."""
     definition: WireDict
+
+
+def strip_connector_meta(server: str, tool: WireDict) -> WireDict:
+    """The tool (wire form) without `connector_*` keys in its `_meta`, unless `server` is `codex_apps`.
+
+    `_meta` is dropped altogether when nothing else was in it.
+    """
+    meta = tool.get("_meta")
+    if server == CODEX_APPS or not isinstance(meta, Mapping):
+        return tool
+    kept = {key: value for key, value in meta.items() if not key.startswith(CONNECTOR_META_PREFIX)}
+    if len(kept) == len(meta):
+        return tool
+    stripped = {key: value for key, value in tool.items() if key != "_meta"}
+    if kept:
+        stripped["_meta"] = kept
+    return stripped
 
 
 def _wire(model: Any) -> WireDict:

@@ -36,10 +36,10 @@ from pydantic import ValidationError
 from app_server.config.servers import HttpServerConfig, StdioServerConfig
 from app_server.errors import AppServerError, InvalidParams, McpServerError, RequestFailed
 from app_server.mcp.catalog import ServerCatalog, WireDict, fetch_catalog
-from app_server.mcp.child_registry import ChildRegistry
 from app_server.mcp.elicitation import CallBudget, ElicitationRouter, Elicitor
-from app_server.mcp.processes import DEFAULT_MAX_MESSAGE_BYTES, LaunchSpec, StdioChild, child_environment
 from app_server.mcp.server_log import ServerLog
+from app_server.mcp.stdio.child_registry import ChildRegistry
+from app_server.mcp.stdio.process import DEFAULT_MAX_MESSAGE_BYTES, LaunchSpec, StdioChild, child_environment
 from app_server.mcp.tool_results import ToolResultCheck
 
 logger = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """Connector discovery: the apps of `codex_apps` (from its tools' `_meta`), paging, `app/list/updated`.
 
-Only `codex_apps` may attribute a tool to a connector: the `connector_*` keys are stripped from the
-tools of every other server where catalogs are built, so a server cannot pose as a hosted app.
+Only `codex_apps` may attribute a tool to a connector: `catalog` strips the `connector_*` keys from
+the tools of every other server as it lists them, so a server cannot pose as a hosted app.
 Connectors are read from a generation's captured catalog, so `app/list` and a step that leased the
 same generation agree on which connector a tool belongs to.
 """
@@ -22,29 +22,8 @@ from protocol.items import McpToolCallAppContext
 from protocol.notifications import AppListUpdatedNotification
 
 if TYPE_CHECKING:
-    from app_server.mcp.catalog import ToolRef
+    from app_server.mcp.catalog import ToolRef, WireDict
     from app_server.mcp.runtime import McpRuntime, RuntimeCell
-
-CONNECTOR_META_PREFIX = "connector_"
-
-WireDict = dict[str, Any]
-
-
-def strip_connector_meta(server: str, tool: WireDict) -> WireDict:
-    """The tool (wire form) without `connector_*` keys in its `_meta`, unless `server` is `codex_apps`.
-
-    `_meta` is dropped altogether when nothing else was in it.
-    """
-    meta = tool.get("_meta")
-    if server == CODEX_APPS or not isinstance(meta, Mapping):
-        return tool
-    kept = {key: value for key, value in meta.items() if not key.startswith(CONNECTOR_META_PREFIX)}
-    if len(kept) == len(meta):
-        return tool
-    stripped = {key: value for key, value in tool.items() if key != "_meta"}
-    if kept:
-        stripped["_meta"] = kept
-    return stripped
 
 
 def _connector_id(definition: Mapping[str, Any]) -> str | None:

@@ -21,10 +21,8 @@ import anyio.abc
 from app_server.config.servers import SERVER_NAME_PATTERN, StdioServerConfig
 from app_server.errors import InvalidParams, RequestFailed
 from app_server.events import EventBus
-from app_server.mcp.child_registry import ChildRegistry
 from app_server.mcp.client import AuthProvider, McpConnection, RuntimeContext, ServerConfig
 from app_server.mcp.paging import page_bounds
-from app_server.mcp.processes import DEFAULT_MAX_MESSAGE_BYTES
 from app_server.mcp.runtime import McpRuntime, RuntimeCell, ServerSlot
 from app_server.mcp.status import (
     AuthStatusProvider,
@@ -32,6 +30,8 @@ from app_server.mcp.status import (
     default_auth_status,
     status_entry,
 )
+from app_server.mcp.stdio.child_registry import ChildRegistry
+from app_server.mcp.stdio.process import DEFAULT_MAX_MESSAGE_BYTES
 from protocol.mcp import McpServerStatus
 from protocol.notifications import McpServerStatusUpdatedNotification
 

@@ -17,8 +17,13 @@ from pydantic import SecretStr
 
 from app_server.cli import main
 from app_server.commands.mcp_runtime import EXIT_FAILED, EXIT_OK, browser_available
-from app_server.mcp.credentials import FileCredentialStore, StoredCredentials, StoredTokens, save_credentials
-from tests.app_server.mcp.oauth_harness import follow_authorization
+from app_server.mcp.oauth.credentials import (
+    FileCredentialStore,
+    StoredCredentials,
+    StoredTokens,
+    save_credentials,
+)
+from tests.app_server.mcp.oauth.harness import follow_authorization
 from tests.fixtures.oauth.server import FixtureAuthority, serve_oauth_server
 
 CHEAP_SERVER = Path(__file__).parents[2] / "fixtures" / "mcp_servers" / "cheap_server.py"

@@ -11,11 +11,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from app_server.mcp.credentials import FileCredentialStore
+from app_server.mcp.oauth.credentials import FileCredentialStore
 from protocol import errors as codes
 from tests.app_server.daemon import Daemon
 from tests.app_server.handlers.servers import cheap_table, startup_until
-from tests.app_server.mcp.oauth_harness import follow_authorization
+from tests.app_server.mcp.oauth.harness import follow_authorization
 from tests.fixtures.oauth.server import SUBJECT, FixtureAuthority, serve_oauth_server, token_fingerprint
 
 pytestmark = pytest.mark.anyio

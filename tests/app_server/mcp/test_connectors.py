@@ -1,4 +1,4 @@
-"""Connector discovery: apps read from `codex_apps` tools, meta stripping, paging, `app/list/updated`."""
+"""Connector discovery: apps read from `codex_apps` tools, paging, `app/list/updated`."""
 
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ from app_server.mcp.connectors import (
     connector_attribution,
     page,
     settled_connectors,
-    strip_connector_meta,
     watch_app_list,
 )
 from app_server.mcp.manager import McpManager
@@ -78,26 +77,6 @@ DRIVE = app("drive", "Drive", "Files in your drive")
 
 
 # ---- pure parts ----------------------------------------------------------------------------------
-
-
-def test_connector_meta_is_stripped_from_tools_of_other_servers_and_other_meta_kept() -> None:
-    tool = {"name": "t", "_meta": {"connector_id": "x", "connector_name": "X", "origin": "o"}}
-
-    assert strip_connector_meta("other", tool) == {"name": "t", "_meta": {"origin": "o"}}
-
-
-def test_meta_holding_only_connector_keys_is_dropped_from_tools_of_other_servers() -> None:
-    tool = {"name": "t", "_meta": {"connector_id": "x", "connector_description": "d"}}
-
-    assert strip_connector_meta("other", tool) == {"name": "t"}
-
-
-def test_codex_apps_tools_and_tools_without_connector_meta_are_left_as_they_are() -> None:
-    claiming = {"name": "t", "_meta": {"connector_id": "x"}}
-    plain = {"name": "t", "_meta": {"origin": "o"}}
-
-    assert strip_connector_meta(CODEX_APPS, claiming) is claiming
-    assert strip_connector_meta("other", plain) is plain
 
 
 def test_a_codex_apps_call_is_attributed_to_the_connector_its_tool_names() -> None:

@@ -17,9 +17,9 @@ from mcp.client.streamable_http import streamable_http_client
 
 from app_server.config.servers import HttpServerConfig
 from app_server.events import EventBus
-from app_server.mcp.credentials import Change, FileCredentialStore, StoredCredentials
-from app_server.mcp.oauth import LoginStarted, OAuthService
-from app_server.mcp.oauth_login import LoginSettings
+from app_server.mcp.oauth.credentials import Change, FileCredentialStore, StoredCredentials
+from app_server.mcp.oauth.login import LoginSettings
+from app_server.mcp.oauth.service import LoginStarted, OAuthService
 
 WAIT = 15.0
 

@@ -7,18 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from app_server.config.editing import add_servers
-from app_server.config.importing import (
-    ImportPlan,
-    ImportSource,
-    detect_source,
-    import_servers,
-    plan_import,
-)
+from app_server.config.editing.edits import add_servers
+from app_server.config.editing.importing import ImportPlan, import_servers, plan_import
+from app_server.config.editing.sources import ImportSource, detect_source
 from app_server.config.servers import HttpServerConfig, McpServerConfig, StdioServerConfig, ToolConfig
 from app_server.errors import InvalidParams, RequestFailed
 
-SAMPLES = Path(__file__).parents[2] / "fixtures" / "import_samples"
+SAMPLES = Path(__file__).parents[3] / "fixtures" / "import_samples"
 CODEX = SAMPLES / "codex" / "config.toml"
 CLAUDE_PROJECT = SAMPLES / "claude_project" / ".mcp.json"
 CLAUDE_USER = SAMPLES / "claude_user" / ".claude.json"

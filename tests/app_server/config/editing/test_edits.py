@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from app_server.config.editing import add_servers, configured_servers, remove_server
+from app_server.config.editing.edits import add_servers, configured_servers, remove_server
 from app_server.config.servers import HttpServerConfig, McpServerConfig, StdioServerConfig, ToolConfig
 from app_server.errors import InvalidParams, RequestFailed
 

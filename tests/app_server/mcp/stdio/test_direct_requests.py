@@ -10,7 +10,7 @@ import mcp_types as types
 import pytest
 from mcp.shared.exceptions import MCPError
 
-from app_server.mcp.direct_requests import DirectRequests
+from app_server.mcp.stdio.direct_requests import DirectRequests
 
 pytestmark = pytest.mark.anyio
 

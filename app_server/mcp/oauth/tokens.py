@@ -26,7 +26,7 @@ from mcp.shared.auth import OAuthToken
 from pydantic import SecretStr, ValidationError
 
 from app_server.errors import RequestFailed
-from app_server.mcp.credentials import CredentialStore, StoredCredentials, StoredTokens, clear_tokens
+from app_server.mcp.oauth.credentials import CredentialStore, StoredCredentials, StoredTokens, clear_tokens
 
 logger = logging.getLogger(__name__)
 

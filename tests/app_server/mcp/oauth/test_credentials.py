@@ -17,7 +17,7 @@ from keyring.backends import fail
 from pydantic import SecretStr
 
 from app_server.errors import RequestFailed
-from app_server.mcp.credentials import (
+from app_server.mcp.oauth.credentials import (
     FileCredentialStore,
     KeyringCredentialStore,
     StoredCredentials,
@@ -29,7 +29,7 @@ from app_server.mcp.credentials import (
     save_credentials,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+REPO_ROOT = Path(__file__).resolve().parents[4]
 URL = "http://127.0.0.1:8000/mcp"
 
 

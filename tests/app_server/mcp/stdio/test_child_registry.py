@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psutil
 
-from app_server.mcp.child_registry import ChildRegistry
+from app_server.mcp.stdio.child_registry import ChildRegistry
 
 
 def spawn_sleeper() -> subprocess.Popen[bytes]:

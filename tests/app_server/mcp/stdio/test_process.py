@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app_server.mcp.processes import BASE_ENV_VARS, CA_BUNDLE_ENV_VARS, child_environment
+from app_server.mcp.stdio.process import BASE_ENV_VARS, CA_BUNDLE_ENV_VARS, child_environment
 
 
 def test_the_child_environment_is_an_allow_list_plus_env_vars_plus_env(

@@ -17,8 +17,8 @@ import anyio.abc
 import mcp_types as types
 from mcp.shared.message import SessionMessage
 
-from app_server.mcp.direct_requests import DirectRequests
 from app_server.mcp.server_log import ServerLog
+from app_server.mcp.stdio.direct_requests import DirectRequests
 
 _ID_PATTERN = re.compile(rb'"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.)*")')
 _ID_SCAN_BYTES = 256

@@ -1,7 +1,7 @@
 """Stdio MCP server processes: launch with an allow-listed environment, stop, reap.
 
 Every child runs in its own process group, recorded in the daemon's pid record
-(`child_registry`) while it lives; its stdio pipes are the SDK transport (`stdio_streams`) and
+(`child_registry`) while it lives; its stdio pipes are the SDK transport (`streams`) and
 its stderr goes line by line into the server's log.
 """
 
@@ -19,10 +19,10 @@ import anyio
 import anyio.abc
 from mcp.client._transport import TransportStreams
 
-from app_server.mcp.child_registry import ChildRegistry, kill_group
-from app_server.mcp.direct_requests import DirectRequests
 from app_server.mcp.server_log import ServerLog
-from app_server.mcp.stdio_streams import ChildStdin, ChildStdout
+from app_server.mcp.stdio.child_registry import ChildRegistry, kill_group
+from app_server.mcp.stdio.direct_requests import DirectRequests
+from app_server.mcp.stdio.streams import ChildStdin, ChildStdout
 
 BASE_ENV_VARS = ("HOME", "LANG", "PATH", "SHELL", "TERM")
 CA_BUNDLE_ENV_VARS = (

@@ -9,7 +9,7 @@ import httpx2
 import pytest
 
 from app_server.config.servers import HttpServerConfig
-from tests.app_server.mcp.oauth_harness import WAIT, call_whoami, expiring_in, log_in, running_service
+from tests.app_server.mcp.oauth.harness import WAIT, call_whoami, expiring_in, log_in, running_service
 from tests.fixtures.oauth.server import FixtureAuthority, serve_oauth_server, token_fingerprint
 
 pytestmark = pytest.mark.anyio

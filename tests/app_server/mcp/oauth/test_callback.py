@@ -9,7 +9,7 @@ import httpx2
 import pytest
 
 from app_server.errors import InvalidParams, RequestFailed
-from app_server.mcp.oauth_callback import (
+from app_server.mcp.oauth.callback import (
     SUCCESS_PAGE,
     CallbackEndpoint,
     callback_endpoint,

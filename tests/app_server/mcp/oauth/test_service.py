@@ -13,10 +13,10 @@ import pytest
 
 from app_server.config.servers import HttpServerConfig, StdioServerConfig
 from app_server.errors import InvalidParams, RequestFailed
-from app_server.mcp.oauth_callback import SUCCESS_PAGE
-from app_server.mcp.oauth_login import LoginSettings
-from app_server.mcp.oauth_tokens import TokenKeeper
-from tests.app_server.mcp.oauth_harness import (
+from app_server.mcp.oauth.callback import SUCCESS_PAGE
+from app_server.mcp.oauth.login import LoginSettings
+from app_server.mcp.oauth.tokens import TokenKeeper
+from tests.app_server.mcp.oauth.harness import (
     WAIT,
     call_whoami,
     expiring_in,

@@ -4,7 +4,7 @@
 task of the service's own task group and is reported as `mcpServer/oauthLogin/completed`. A
 second login for the same server cancels the first (which reports that it was superseded).
 After a successful login `on_login_success(name)` runs, so the daemon can refresh the
-generations that use the server. See `oauth_login` for the flow itself, `oauth_tokens` for the
+generations that use the server. See `login` for the flow itself, `tokens` for the
 use of stored tokens and `credentials` for the store.
 """
 
@@ -23,9 +23,9 @@ from anyio.abc import TaskGroup, TaskStatus
 from app_server.config.servers import HttpServerConfig, StdioServerConfig
 from app_server.errors import InvalidParams, RequestFailed
 from app_server.events import EventBus
-from app_server.mcp.credentials import CredentialStore, credential_key, delete_credentials
-from app_server.mcp.oauth_discovery import DISCOVERY_TIMEOUT_SECONDS, discover_oauth
-from app_server.mcp.oauth_login import (
+from app_server.mcp.oauth.credentials import CredentialStore, credential_key, delete_credentials
+from app_server.mcp.oauth.discovery import DISCOVERY_TIMEOUT_SECONDS, discover_oauth
+from app_server.mcp.oauth.login import (
     DEFAULT_LOGIN_TIMEOUT_SECONDS,
     ClientRegistration,
     LoginAttempt,
@@ -35,7 +35,7 @@ from app_server.mcp.oauth_login import (
     request_headers,
     validate_login_target,
 )
-from app_server.mcp.oauth_tokens import StoredTokenAuth, TokenKeeper
+from app_server.mcp.oauth.tokens import StoredTokenAuth, TokenKeeper
 from protocol.notifications import McpServerOauthLoginCompletedNotification
 
 logger = logging.getLogger(__name__)

@@ -53,10 +53,10 @@ from pydantic import AnyUrl
 from app_server.config.app_config import AppConfig
 from app_server.config.servers import HttpServerConfig
 from app_server.errors import InvalidParams, RequestFailed
-from app_server.mcp.credentials import CredentialStore, StoredCredentials, save_credentials
-from app_server.mcp.oauth_callback import CallbackResult, callback_endpoint, open_callback_listener
-from app_server.mcp.oauth_discovery import DISCOVERY_TIMEOUT_SECONDS, OAuthDiscovery, discover_oauth
-from app_server.mcp.oauth_tokens import tokens_from_response
+from app_server.mcp.oauth.callback import CallbackResult, callback_endpoint, open_callback_listener
+from app_server.mcp.oauth.credentials import CredentialStore, StoredCredentials, save_credentials
+from app_server.mcp.oauth.discovery import DISCOVERY_TIMEOUT_SECONDS, OAuthDiscovery, discover_oauth
+from app_server.mcp.oauth.tokens import tokens_from_response
 
 logger = logging.getLogger(__name__)
 
