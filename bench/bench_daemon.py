@@ -13,18 +13,14 @@ import time
 from pathlib import Path
 
 import anyio
-import psutil
 
 from bench.bench_mcp import median_ms, mib
 from bench.lean_client import LeanClient
-from tests.app_server.daemon import Daemon
-from tests.app_server.handlers.servers import (
-    FIXTURE_SERVER,
-    cheap_table,
-    fixture_table,
-    server_pids,
-    startup_until,
-)
+from tests.app_server.handlers.servers import startup_until
+from tests.support import config
+from tests.support.config import FIXTURE_SERVER, cheap_server, fixture_server
+from tests.support.daemon import Daemon
+from tests.support.processes import rss, server_pids
 
 Row = tuple[str, str, str]
 COUNTS = (1, 5, 20)
@@ -34,20 +30,19 @@ CHANGED = "s07"
 def write_config(home: Path, count: int, *, changed: bool = False, sdk: bool = False) -> list[str]:
     """`count` cheap servers s00..; `changed` alters s07's command line; `sdk` adds the SDK server."""
     names = [f"s{index:02}" for index in range(count)]
-    tables = [cheap_table(name, tag="changed" if changed and name == CHANGED else "") for name in names]
+    servers = {
+        name: cheap_server(name, "--tag=changed" if changed and name == CHANGED else "--tag=")
+        for name in names
+    }
     if sdk:
-        tables.append(fixture_table("sdk"))
-    (home / "config.toml").write_text("[features]\napps = false\n" + "".join(tables))
+        servers["sdk"] = fixture_server("sdk")
+    config.write_config(home, servers, features={"apps": False})
     return names
 
 
 async def reload_until_ready(daemon: Daemon, names: list[str]) -> None:
     await daemon.call("config/mcpServer/reload")
     await startup_until(daemon, dict.fromkeys(names, "ready"))
-
-
-def rss(daemon: Daemon) -> int:
-    return int(psutil.Process(daemon.process.pid).memory_info().rss)
 
 
 async def status_rows(daemon: Daemon, home: Path) -> list[Row]:
@@ -57,10 +52,11 @@ async def status_rows(daemon: Daemon, home: Path) -> list[Row]:
         names = write_config(home, count)
         await reload_until_ready(daemon, [name for name in names if name not in running])
         running = names
-        before = server_pids(daemon)
+        before = server_pids(daemon.process.pid)
         took = await median_ms(lambda: daemon.call("mcpServerStatus/list", {}), 50)
         spawned = sum(
-            len(set(pids) - set(before.get(label, []))) for label, pids in server_pids(daemon).items()
+            len(set(pids) - set(before.get(label, [])))
+            for label, pids in server_pids(daemon.process.pid).items()
         )
         target = "< 10 ms for 20, no spawn" if count == 20 else "no spawn"
         rows.append((f"daemon status list, {count} connected", f"{took:.2f} ms, {spawned} spawned", target))
@@ -94,7 +90,7 @@ async def call_rows(daemon: Daemon, home: Path) -> list[Row]:
     call = {"server": "sdk", "tool": "echo", "arguments": {"text": "x"}}
     lean_samples, harness_samples, bare_samples = [], [], []
     with tempfile.TemporaryDirectory() as lean_home:
-        (Path(lean_home) / "config.toml").write_text("[features]\napps = false\n" + fixture_table("sdk"))
+        config.write_config(Path(lean_home), {"sdk": fixture_server("sdk")}, features={"apps": False})
         with LeanClient(Path(lean_home)) as lean:
             lean.wait_connected("sdk")
             async with Client(parameters, mode="legacy", cache=None) as client:
@@ -130,9 +126,9 @@ async def measure() -> list[Row]:
         async with Daemon.start(home, max_wait=60) as daemon:
             await daemon.initialize()
             await daemon.call("mcpServerStatus/list", {})  # builds the core: the idle daemon
-            idle = rss(daemon)
+            idle = rss(daemon.process.pid)
             rows = await status_rows(daemon, home)
-            loaded = rss(daemon)
+            loaded = rss(daemon.process.pid)
             rows += [
                 ("daemon RSS, idle (core built)", mib(idle), "-"),
                 ("daemon RSS, 20 servers connected", f"{mib(loaded)} (+{mib(loaded - idle)})", "-"),

@@ -6,33 +6,28 @@ import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import anyio
-import psutil
 
 from app_server.config.servers import StdioServerConfig
 from app_server.events import EventBus
 from app_server.mcp.client import RuntimeContext
 from app_server.mcp.manager import McpManager
 from app_server.mcp.runtime import McpRuntime, RuntimeCell, ServerSlot
+from tests.support.config import CHEAP_SERVER, FIXTURE_SERVER
+from tests.support.processes import child_pids, rss
 
-FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "mcp_servers"
 CONTEXT = RuntimeContext()
 
 
 def cheap(tag: str = "") -> StdioServerConfig:
     """A stdlib-only MCP server: fast to spawn, so figures measure the daemon, not the server."""
-    return StdioServerConfig(
-        command=sys.executable, args=(str(FIXTURES / "cheap_server.py"),), env={"TAG": tag}
-    )
+    return StdioServerConfig(command=sys.executable, args=(str(CHEAP_SERVER),), env={"TAG": tag})
 
 
 def sdk_server() -> StdioServerConfig:
-    return StdioServerConfig(
-        command=sys.executable, args=(str(FIXTURES / "fixture_server.py"), "--label", "bench")
-    )
+    return StdioServerConfig(command=sys.executable, args=(str(FIXTURE_SERVER), "--label", "bench"))
 
 
 async def median_ms(action: Callable[[], Awaitable[Any]], repeat: int) -> float:
@@ -44,10 +39,6 @@ async def median_ms(action: Callable[[], Awaitable[Any]], repeat: int) -> float:
     return statistics.median(samples)
 
 
-def children() -> set[int]:
-    return {child.pid for child in psutil.Process().children(recursive=True)}
-
-
 def mib(value: float) -> str:
     return f"{value / (1024 * 1024):.1f} MiB"
 
@@ -57,9 +48,9 @@ async def status_rows(manager: McpManager) -> list[tuple[str, str, str]]:
     for count in (1, 5, 20):
         cell = manager.open_cell({f"s{i:02}": cheap() for i in range(count)}, CONTEXT)
         await cell.current.wait_started()
-        before = children()
+        before = child_pids()
         took = await median_ms(lambda cell=cell: manager.status(cell), 50)  # type: ignore[misc]
-        spawned = len(children() - before)
+        spawned = len(child_pids() - before)
         target = "< 10 ms, no spawn" if count == 20 else "no spawn"
         rows.append((f"status list, {count} connected", f"{took:.2f} ms, {spawned} spawned", target))
         manager.close_cell(cell)
@@ -132,10 +123,10 @@ def lease_rows() -> list[tuple[str, str, str]]:
 
 
 async def rss_rows(manager: McpManager) -> list[tuple[str, str, str]]:
-    idle = psutil.Process().memory_info().rss
+    idle = rss()
     cell = manager.open_cell({f"s{i:02}": cheap() for i in range(20)}, CONTEXT)
     await cell.current.wait_started()
-    loaded = psutil.Process().memory_info().rss
+    loaded = rss()
     manager.close_cell(cell)
     return [
         ("daemon RSS, idle (manager running)", mib(idle), "-"),

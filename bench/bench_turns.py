@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,18 +21,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app_server.model.script import Script
 from app_server.model.scripted import ScriptedModelServer
-from tests.app_server.daemon import Daemon
-from tests.app_server.threads.turn_harness import MODEL_KEY_ENV, config_toml
+from tests.support.config import MODEL_KEY_ENV, example_server, write_config
+from tests.support.daemon import Daemon
 
 TURNS = 30
 WARMUP = 3
 TOOL_TURN = [{"tool_calls": [{"name": "mcp__demo__whoami", "arguments": {}}]}, {"text": "done"}]
 TEXT_TURN = [{"text": "done"}]
-EXAMPLE_SERVER = {
-    "command": sys.executable,
-    "args": ["-m", "app_server.demo.example_server", "--label", "bench"],
-    "default_tools_approval_mode": "approve",
-}
+EXAMPLE_SERVER = example_server("--label", "bench", default_tools_approval_mode="approve")
 WAIT = 60.0
 
 
@@ -112,7 +107,7 @@ async def measure() -> list[tuple[str, str, str]]:
     with tempfile.TemporaryDirectory() as directory:
         home = Path(directory)
         async with TimedModelServer(script) as model:
-            (home / "config.toml").write_text(config_toml(model.base_url, {"demo": EXAMPLE_SERVER}))
+            write_config(home, {"demo": EXAMPLE_SERVER}, model_url=model.base_url)
             async with Daemon.start(home, env={MODEL_KEY_ENV: "bench"}, max_wait=WAIT) as daemon:
                 await daemon.initialize()
                 started = await daemon.call("thread/start", {"cwd": str(home)})

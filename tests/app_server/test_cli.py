@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from app_server.cli import build_parser, main, run_server
+from tests.support.config import write_config
+from tests.support.daemon import run_command
 
 
 def test_options_are_parsed_for_the_server_and_overrides_kept_in_order() -> None:
@@ -44,32 +44,18 @@ def test_a_malformed_listen_address_is_refused(home: Path, capsys: pytest.Captur
     assert "ws://HOST:PORT" in capsys.readouterr().err
 
 
-def test_help_is_printed_by_the_module_entry_point() -> None:
-    completed = subprocess.run(
-        [sys.executable, "-m", "app_server", "--help"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+def test_help_is_printed_by_the_module_entry_point(home: Path) -> None:
+    completed = run_command(home, "--help", timeout=30)
     assert completed.returncode == 0
     assert "--listen" in completed.stdout
     assert "--ws-token-file" in completed.stdout
 
 
 def test_a_closed_stdout_ends_a_command_quietly(home: Path) -> None:
-    (home / "config.toml").write_text("".join(f'[mcp_servers.s{i}]\ncommand = "true"\n' for i in range(200)))
+    write_config(home, {f"s{i}": {"command": "true"} for i in range(200)})
     reader, writer = os.pipe()
     os.close(reader)
     with os.fdopen(writer, "wb") as stdout:
-        completed = subprocess.run(
-            [sys.executable, "-m", "app_server", "mcp", "list"],
-            stdout=stdout,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "APP_SERVER_HOME": str(home)},
-            timeout=30,
-            check=False,
-        )
+        completed = run_command(home, "mcp", "list", stdout=stdout, timeout=30)
     assert completed.returncode == 1
     assert completed.stderr == ""

@@ -7,7 +7,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from tests.app_server.daemon import Daemon
+from tests.support.daemon import Daemon
 
 pytestmark = pytest.mark.anyio
 

@@ -13,36 +13,25 @@ from typing import Any
 
 import anyio
 import pytest
-from anyio.from_thread import BlockingPortal, start_blocking_portal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from protocol import errors as codes
-from tests.app_server.daemon import Daemon
-from tests.reliability.harness import wait_until
+from tests.support.daemon import BlockingDaemon, Daemon, blocking
+from tests.support.processes import wait_until
 
 MAX_MESSAGE_BYTES = 65536
 INIT = {"clientInfo": {"name": "tests", "version": "1"}}
+PROBE_IDS = count()
 
 
-class BlockingDaemon:
-    """A long-lived daemon driven from synchronous (hypothesis) tests through a blocking portal."""
-
-    def __init__(self, portal: BlockingPortal, daemon: Daemon) -> None:
-        self.portal = portal
-        self.daemon = daemon
-        self._probe_ids = count()
-
-    def send(self, raw: bytes) -> None:
-        self.portal.call(self.daemon.send_raw, raw)
-
-    def next_message(self) -> Any:
-        return self.portal.call(self.daemon.next_message)
+class ProbedDaemon(BlockingDaemon[Daemon]):
+    """A long-lived daemon of synchronous (hypothesis) tests, proved alive by a probe after each input."""
 
     def answers_until_probe(self) -> list[Any]:
         """Everything the daemon sent before answering a fresh probe request (proves it is alive)."""
-        probe_id = f"probe-{next(self._probe_ids)}"
-        self.send(json.dumps({"id": probe_id, "method": "no/such/method"}).encode() + b"\n")
+        probe_id = f"probe-{next(PROBE_IDS)}"
+        self.send_raw(json.dumps({"id": probe_id, "method": "no/such/method"}).encode() + b"\n")
         received = []
         while True:
             message = self.next_message()
@@ -52,26 +41,22 @@ class BlockingDaemon:
             received.append(message)
 
 
-def _blocking_daemon(
-    tmp_path_factory: pytest.TempPathFactory, *, initialize: bool
-) -> Iterator[BlockingDaemon]:
+def _blocking_daemon(tmp_path_factory: pytest.TempPathFactory, *, initialize: bool) -> Iterator[ProbedDaemon]:
     home = tmp_path_factory.mktemp("home")
-    with start_blocking_portal("asyncio") as portal:
-        daemon_context = Daemon.start(home, "--max-message-bytes", str(MAX_MESSAGE_BYTES))
-        with portal.wrap_async_context_manager(daemon_context) as daemon:
-            if initialize:
-                portal.call(daemon.initialize)
-            yield BlockingDaemon(portal, daemon)
+    with blocking(Daemon.start(home, "--max-message-bytes", str(MAX_MESSAGE_BYTES))) as daemon:
+        if initialize:
+            daemon.initialize()
+        yield ProbedDaemon(daemon.portal, daemon.daemon)
 
 
 @pytest.fixture(scope="module")
-def ready(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BlockingDaemon]:
+def ready(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProbedDaemon]:
     """An initialized daemon shared by the module's tests."""
     yield from _blocking_daemon(tmp_path_factory, initialize=True)
 
 
 @pytest.fixture(scope="module")
-def fresh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BlockingDaemon]:
+def fresh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProbedDaemon]:
     """A daemon that is never initialized (a rejected initialize leaves it so)."""
     yield from _blocking_daemon(tmp_path_factory, initialize=False)
 
@@ -132,9 +117,9 @@ BAD_INPUT_AFTER_INITIALIZE = [
     ids=[case[0] for case in BAD_INPUT_AFTER_INITIALIZE],
 )
 def test_bad_input_is_answered_with_the_spec_error_and_the_daemon_lives_on(
-    ready: BlockingDaemon, raw: bytes, code: int, request_id: Any
+    ready: ProbedDaemon, raw: bytes, code: int, request_id: Any
 ) -> None:
-    ready.send(raw)
+    ready.send_raw(raw)
     answers = ready.answers_until_probe()
     assert len(answers) == 1, answers
     assert_well_formed(answers[0])
@@ -162,9 +147,9 @@ BAD_PARAMS_BEFORE_INITIALIZE = [
     ids=[case[0] for case in BAD_PARAMS_BEFORE_INITIALIZE],
 )
 def test_initialize_with_bad_params_is_answered_invalid_params_naming_the_field(
-    fresh: BlockingDaemon, params: Any, named_field: str | None
+    fresh: ProbedDaemon, params: Any, named_field: str | None
 ) -> None:
-    fresh.send(json.dumps({"id": 1, "method": "initialize", "params": params}).encode() + b"\n")
+    fresh.send_raw(json.dumps({"id": 1, "method": "initialize", "params": params}).encode() + b"\n")
     answer = fresh.next_message()
     assert answer["id"] == 1
     assert answer["error"]["code"] == codes.INVALID_PARAMS
@@ -172,15 +157,17 @@ def test_initialize_with_bad_params_is_answered_invalid_params_naming_the_field(
         assert named_field in answer["error"]["message"]
 
 
-def test_requests_before_initialize_are_answered_not_initialized(fresh: BlockingDaemon) -> None:
-    fresh.send(b'{"id":"early","method":"no/such"}\n')
+def test_requests_before_initialize_are_answered_not_initialized(fresh: ProbedDaemon) -> None:
+    fresh.send_raw(b'{"id":"early","method":"no/such"}\n')
     answer = fresh.next_message()
     assert answer["id"] == "early"
     assert answer["error"] == {"code": codes.NOT_INITIALIZED, "message": "Not initialized"}
 
 
-def test_a_batch_is_answered_with_an_array_of_its_requests_answers(ready: BlockingDaemon) -> None:
-    ready.send(b'[{"id":21,"method":"no/such"},{"method":"just/a/notification"},5,{"id":22,"method":"x"}]\n')
+def test_a_batch_is_answered_with_an_array_of_its_requests_answers(ready: ProbedDaemon) -> None:
+    ready.send_raw(
+        b'[{"id":21,"method":"no/such"},{"method":"just/a/notification"},5,{"id":22,"method":"x"}]\n'
+    )
     (answer,) = ready.answers_until_probe()
     assert_well_formed(answer)
     assert sorted((item["id"] or 0, item["error"]["code"]) for item in answer) == [
@@ -190,21 +177,21 @@ def test_a_batch_is_answered_with_an_array_of_its_requests_answers(ready: Blocki
     ]
 
 
-def test_a_batch_of_only_notifications_gets_no_answer(ready: BlockingDaemon) -> None:
-    ready.send(b'[{"method":"a"},{"method":"b"}]\n')
+def test_a_batch_of_only_notifications_gets_no_answer(ready: ProbedDaemon) -> None:
+    ready.send_raw(b'[{"method":"a"},{"method":"b"}]\n')
     assert ready.answers_until_probe() == []
 
 
-def test_duplicate_ids_are_both_answered(ready: BlockingDaemon) -> None:
-    ready.send(b'{"id":30,"method":"no/such"}\n{"id":30,"method":"other"}\n')
+def test_duplicate_ids_are_both_answered(ready: ProbedDaemon) -> None:
+    ready.send_raw(b'{"id":30,"method":"no/such"}\n{"id":30,"method":"other"}\n')
     answers = ready.answers_until_probe()
     assert [answer["id"] for answer in answers] == [30, 30]
 
 
-def test_a_response_matching_no_pending_request_is_dropped(ready: BlockingDaemon) -> None:
-    ready.send(b'{"jsonrpc":"2.0","id":12345,"result":{}}\n')
+def test_a_response_matching_no_pending_request_is_dropped(ready: ProbedDaemon) -> None:
+    ready.send_raw(b'{"jsonrpc":"2.0","id":12345,"result":{}}\n')
     assert ready.answers_until_probe() == []
-    ready.portal.call(ready.daemon.wait_for_stderr, "matches no pending request")
+    ready.wait_for_stderr("matches no pending request")
 
 
 JSON_VALUES = st.recursive(
@@ -223,9 +210,9 @@ REQUEST_LIKE = st.fixed_dictionaries(
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(value=JSON_VALUES | REQUEST_LIKE)
 def test_any_json_value_gets_well_formed_answers_and_every_request_is_answered(
-    ready: BlockingDaemon, value: Any
+    ready: ProbedDaemon, value: Any
 ) -> None:
-    ready.send(json.dumps(value).encode() + b"\n")
+    ready.send_raw(json.dumps(value).encode() + b"\n")
     answers = ready.answers_until_probe()
     for answer in answers:
         assert_well_formed(answer)
@@ -235,8 +222,8 @@ def test_any_json_value_gets_well_formed_answers_and_every_request_is_answered(
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(line=st.binary(max_size=64).filter(lambda data: b"\n" not in data))
-def test_any_byte_line_gets_well_formed_answers(ready: BlockingDaemon, line: bytes) -> None:
-    ready.send(line + b"\n")
+def test_any_byte_line_gets_well_formed_answers(ready: ProbedDaemon, line: bytes) -> None:
+    ready.send_raw(line + b"\n")
     for answer in ready.answers_until_probe():
         assert_well_formed(answer)
 

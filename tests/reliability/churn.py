@@ -22,17 +22,12 @@ import anyio
 import psutil
 from websockets.asyncio.client import ClientConnection, connect
 
-from tests.app_server.threads.turn_harness import MODEL_KEY_ENV
-from tests.reliability.harness import (
-    WAIT,
-    RecordingDaemon,
-    fixture_server,
-    labels_of,
-    processes_of,
-    wait_until,
-    write_config,
-)
+from tests.app_server.threads.turn_harness import fixture_server
+from tests.reliability.harness import WAIT, RecordingDaemon
 from tests.reliability.transcript import MODEL_KEY, TRANSCRIPT, WS_TOKEN
+from tests.support import daemon as support
+from tests.support.config import MODEL_KEY_ENV, write_config
+from tests.support.processes import labels_of, processes_of, wait_until
 
 WARMUP = 20
 INIT = {"clientInfo": {"name": "churn", "version": "1"}}
@@ -66,25 +61,17 @@ class Usage:
 
 @asynccontextmanager
 async def listening_daemon(home: Path) -> AsyncIterator[tuple[RecordingDaemon, str]]:
-    token_file = home / "ws-token"
-    token_file.write_text(WS_TOKEN + "\n")
-    args = ("--listen", "ws://127.0.0.1:0", "--ws-token-file", str(token_file))
-    async with RecordingDaemon.start(home, *args, env={MODEL_KEY_ENV: MODEL_KEY}, max_wait=WAIT) as daemon:
-        assert isinstance(daemon, RecordingDaemon)
-        found = await daemon.wait_for_stderr(r"listening on ws://127\.0\.0\.1:(\d+)")
-        yield daemon, f"ws://127.0.0.1:{found.group(1)}/"
+    env = {MODEL_KEY_ENV: MODEL_KEY}
+    async with RecordingDaemon.listening(home, WS_TOKEN, env=env, max_wait=WAIT) as (daemon, port):
+        yield daemon, f"ws://127.0.0.1:{port}/"
     await daemon.drain()
 
 
 async def exchange(websocket: ClientConnection, message: dict[str, Any]) -> Any:
     """Send a request and return its answer (notifications on the way are scanned and skipped)."""
-    await websocket.send(json.dumps(message))
-    with anyio.fail_after(WAIT):
-        while True:
-            answer = json.loads(await websocket.recv())
-            TRANSCRIPT.scan_message("websocket", answer)
-            if answer.get("id") == message["id"]:
-                return answer
+    return await support.exchange(
+        websocket, message, seen=lambda answer: TRANSCRIPT.scan_message("websocket", answer), max_wait=WAIT
+    )
 
 
 def churn_request(number: int, thread_id: str) -> dict[str, Any]:
@@ -114,7 +101,7 @@ async def run_churn(home: Path, marker: str, *, connections: int) -> ChurnReport
     report = ChurnReport(connections)
     workdir = home / "work"
     workdir.mkdir(exist_ok=True)
-    write_config(home, "http://127.0.0.1:9/v1", {"fix": fixture_server(f"{marker}-old")})
+    write_config(home, {"fix": fixture_server(f"{marker}-old")}, model_url="http://127.0.0.1:9/v1")
     async with listening_daemon(home) as (daemon, uri):
         auth = {"Authorization": f"Bearer {WS_TOKEN}"}
         async with connect(uri, additional_headers=auth) as keeper:
@@ -142,11 +129,11 @@ async def run_churn(home: Path, marker: str, *, connections: int) -> ChurnReport
             report.threads_before, report.threads_after = before.threads, after.threads
             report.rss_before, report.rss_after = before.rss, after.rss
 
-            write_config(home, "http://127.0.0.1:9/v1", {"fix": fixture_server(f"{marker}-new")})
+            write_config(home, {"fix": fixture_server(f"{marker}-new")}, model_url="http://127.0.0.1:9/v1")
             reloaded = await exchange(keeper, {"id": 3, "method": "config/mcpServer/reload", "params": None})
             assert reloaded.get("result") == {}, reloaded
             with anyio.move_on_after(WAIT):
-                await wait_until(lambda: f"{marker}-old" not in labels_of(processes_of(marker)))
+                await wait_until(lambda: f"{marker}-old" not in labels_of(processes_of(marker)), WAIT)
             report.old_server_stopped = f"{marker}-old" not in labels_of(processes_of(marker))
             listed = await exchange(keeper, {"id": 4, "method": "thread/list", "params": {}})
             report.keeper_alive = "result" in listed

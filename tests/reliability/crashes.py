@@ -14,24 +14,16 @@ import json
 import random
 import time
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import anyio
-import psutil
 
 from app_server.model.script import Script
 from app_server.model.scripted import ScriptedModelServer
-from tests.reliability.harness import (
-    WAIT,
-    RecordingDaemon,
-    label_server,
-    processes_of,
-    running_daemon,
-    wait_until,
-    write_config,
-)
+from tests.reliability.harness import WAIT, RecordingDaemon, label_server, running_daemon
+from tests.support.config import write_config
+from tests.support.processes import alive, processes_of, wait_gone
 
 TORN_LINE = b'{"type": "item", "item": {"id": "torn'
 NOTIFIED = ("item/started", "item/completed", "turn/completed")
@@ -62,7 +54,7 @@ async def run_crashes(home: Path, marker: str, *, rounds: int, seed: int = 7) ->
     torn_pending = False
     killed: set[int] = set()
     async with ScriptedModelServer(script) as model:
-        write_config(home, model.base_url, {"fix": label_server(f"{marker}-fix")})
+        write_config(home, {"fix": label_server(f"{marker}-fix")}, model_url=model.base_url)
         for number in range(rounds + 1):
             started = time.perf_counter()
             async with running_daemon(home, opt_out=NOISY) as daemon:
@@ -74,8 +66,8 @@ async def run_crashes(home: Path, marker: str, *, rounds: int, seed: int = 7) ->
                 report.recovery_seconds.append(time.perf_counter() - started)
                 # Loading the MCP service reaps the servers the killed daemon left behind.
                 with anyio.move_on_after(WAIT):
-                    await wait_until(partial(_none_alive, killed))
-                if not _none_alive(killed):
+                    await wait_gone(killed, WAIT)
+                if any(alive(pid) for pid in killed):
                     report.problems.append(
                         f"MCP server processes {sorted(killed)} outlived their killed daemon"
                     )
@@ -148,14 +140,3 @@ def _check_every_line_readable(home: Path, report: CrashReport) -> None:
                 json.loads(line)
             except ValueError:
                 report.problems.append(f"{path.name}: a corrupt line {line[:60]!r}")
-
-
-def _none_alive(pids: set[int]) -> bool:
-    return not any(_alive(pid) for pid in pids)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False

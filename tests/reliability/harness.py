@@ -1,34 +1,31 @@
 """The real daemon for reliability scenarios: every message and stderr byte scanned for tokens.
 
-    write_config(home, model.base_url, {"fix": label_server("run-1-fix")})
+    write_config(home, {"fix": label_server("run-1-fix")}, model_url=model.base_url)
     async with running_daemon(home) as daemon:
         ...
 
-`write_config` writes config.toml; `running_daemon` starts `python -m app_server` with the model key in its
-environment, initializes with the noisy notifications opted out (a storm would otherwise queue
-hundreds of thousands) and, when the daemon is gone, feeds its stderr and every message it sent
-(taken or not) to the transcript. Servers are named by a run marker in their `--label`, so
-`processes_of(marker)` finds them, and only them, in the process table.
+`write_config` (tests/support/config.py) writes config.toml; `running_daemon` starts
+`python -m app_server` with the model key in its environment, initializes with the noisy
+notifications opted out (a storm would otherwise queue hundreds of thousands) and, when the daemon
+is gone, feeds its stderr and every message it sent (taken or not) to the transcript. Servers are
+named by a run marker in their `--label`, so `processes_of(marker)` (tests/support/processes.py)
+finds them, and only them, in the process table.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import anyio
-import psutil
-
-from tests.app_server.daemon import Daemon
-from tests.app_server.threads.turn_harness import MODEL_KEY_ENV
 from tests.reliability.transcript import MODEL_KEY, TRANSCRIPT
+from tests.support import config
+from tests.support.config import APPROVE, MODEL_KEY_ENV
+from tests.support.daemon import Daemon
 
-LABEL_SERVER = str(Path(__file__).resolve().parent / "label_server.py")
-FIXTURE_SERVER = str(Path(__file__).resolve().parents[1] / "fixtures" / "mcp_servers" / "fixture_server.py")
+LABEL_SERVER = Path(__file__).resolve().parent / "label_server.py"
 QUIET = [
     "mcpServer/startupStatus/updated",
     "item/agentMessage/delta",
@@ -59,49 +56,8 @@ class RecordingDaemon(Daemon):
 
 def label_server(label: str, *, stderr_flood: bool = False, **options: Any) -> dict[str, Any]:
     """A `[mcp_servers.X]` table for the stdlib label server, tools pre-approved, `python -I -S` for speed."""
-    return {
-        "command": sys.executable,
-        "args": ["-I", "-S", LABEL_SERVER, "--label", label, *(["--stderr-flood"] if stderr_flood else [])],
-        "default_tools_approval_mode": "approve",
-        **options,
-    }
-
-
-def fixture_server(label: str, *args: str, **options: Any) -> dict[str, Any]:
-    """A table for the mcp SDK fixture server (tools crash, block, huge...; `--fault` modes)."""
-    return {
-        "command": sys.executable,
-        "args": [FIXTURE_SERVER, "--label", label, *args],
-        "default_tools_approval_mode": "approve",
-        **options,
-    }
-
-
-def write_config(home: Path, model_url: str, servers: Mapping[str, Mapping[str, Any]]) -> None:
-    """config.toml using the scripted model provider at `model_url` and the given MCP servers."""
-    lines = [
-        'model = "scripted-model"',
-        'model_provider = "scripted"',
-        "[model_providers.scripted]",
-        f"base_url = {toml_value(model_url)}",
-        'wire_api = "responses"',
-        f"env_key = {toml_value(MODEL_KEY_ENV)}",
-    ]
-    for name, table in servers.items():
-        lines.append(f"[mcp_servers.{name}]")
-        lines.extend(f"{key} = {toml_value(value)}" for key, value in table.items())
-    (home / "config.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def toml_value(value: Any) -> str:
-    """TOML for strings, booleans, numbers, lists and (inline) tables of them."""
-    if isinstance(value, Mapping):
-        return (
-            "{ " + ", ".join(f"{json.dumps(key)} = {toml_value(item)}" for key, item in value.items()) + " }"
-        )
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(toml_value(item) for item in value) + "]"
-    return json.dumps(value)
+    flood = ["--stderr-flood"] if stderr_flood else []
+    return config.python_server("-I", "-S", LABEL_SERVER, "--label", label, *flood, **APPROVE, **options)
 
 
 @asynccontextmanager
@@ -116,36 +72,6 @@ async def running_daemon(
         await daemon.initialize({"optOutNotificationMethods": list(opt_out)})
         yield daemon
     await daemon.drain()
-
-
-def processes_of(marker: str) -> list[psutil.Process]:
-    """Every live process (zombies excluded) whose command line mentions `marker`."""
-    found = []
-    for process in psutil.process_iter(["cmdline", "status"]):
-        cmdline = process.info["cmdline"] or []
-        if process.info["status"] != psutil.STATUS_ZOMBIE and any(marker in part for part in cmdline):
-            found.append(process)
-    return found
-
-
-async def wait_until(condition: Callable[[], bool], seconds: float = WAIT) -> None:
-    """Poll `condition` (for process-table facts, which have no event to await) until it holds."""
-    with anyio.fail_after(seconds):
-        while not condition():  # noqa: ASYNC110 (a process exit has no event to await)
-            await anyio.sleep(0.02)
-
-
-def labels_of(processes: Iterable[psutil.Process]) -> list[str]:
-    """The `--label` argument of each process that still exists."""
-    labels = []
-    for process in processes:
-        try:
-            cmdline = process.cmdline()
-        except psutil.NoSuchProcess:
-            continue
-        if "--label" in cmdline:
-            labels.append(cmdline[cmdline.index("--label") + 1])
-    return labels
 
 
 def text_of(item: Mapping[str, Any]) -> str:

@@ -23,17 +23,9 @@ import anyio
 
 from app_server.model.script import Script
 from app_server.model.scripted import RecordedRequest, ScriptedModelServer
-from tests.reliability.harness import (
-    WAIT,
-    RecordingDaemon,
-    label_server,
-    labels_of,
-    processes_of,
-    running_daemon,
-    text_of,
-    wait_until,
-    write_config,
-)
+from tests.reliability.harness import WAIT, RecordingDaemon, label_server, running_daemon, text_of
+from tests.support.config import write_config
+from tests.support.processes import labels_of, processes_of, wait_until
 
 TOOL = "mcp__fix__whoami"
 CALLS_PER_RELOAD = 2
@@ -77,14 +69,14 @@ async def run_storm(home: Path, marker: str, *, threads: int, reloads: int) -> S
     ] * report.tool_calls
     steps += [{"text": "done"}] * threads
     async with ScriptedModelServer(Script.model_validate({"steps": steps})) as model:
-        write_config(home, model.base_url, configs[0])
+        write_config(home, configs[0], model_url=model.base_url)
         async with running_daemon(home) as daemon:
             thread_ids = [await _start_thread(daemon, workdir) for _ in range(threads)]
             turn_ids = [await _start_turn(daemon, thread_id) for thread_id in thread_ids]
             answered: dict[str, str] = {}
             started = time.perf_counter()
             for number in range(1, reloads + 1):
-                write_config(home, model.base_url, configs[number % 2])
+                write_config(home, configs[number % 2], model_url=model.base_url)
                 assert await daemon.call("config/mcpServer/reload", {}) == {}
                 for step in range((number - 1) * CALLS_PER_RELOAD, number * CALLS_PER_RELOAD):
                     model.release(step)
@@ -110,7 +102,7 @@ async def run_storm(home: Path, marker: str, *, threads: int, reloads: int) -> S
             report.expected_labels = [final_label] * (threads + 1)
             # One server per cell once the retired generations have stopped (a timeout is reported below).
             with anyio.move_on_after(WAIT):
-                await wait_until(lambda: labels_of(processes_of(marker)) == report.expected_labels)
+                await wait_until(lambda: labels_of(processes_of(marker)) == report.expected_labels, WAIT)
             report.final_labels = sorted(labels_of(processes_of(marker)))
             await daemon.close_stdin()
             await daemon.wait_exit()

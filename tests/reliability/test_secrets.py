@@ -13,8 +13,9 @@ import pytest
 
 from app_server.model.script import Script
 from app_server.model.scripted import ScriptedModelServer
-from tests.reliability.harness import label_server, running_daemon, write_config
+from tests.reliability.harness import label_server, running_daemon
 from tests.reliability.transcript import HEADER_SECRET, MODEL_KEY, SERVER_ENV_SECRET, TRANSCRIPT, Transcript
+from tests.support.config import write_config
 
 pytestmark = pytest.mark.anyio
 
@@ -46,7 +47,7 @@ async def test_logs_and_wire_output_hold_no_token_text(home: Path) -> None:
         {"steps": [{"text": "never", "failures": [{"status": 401, "message": "bad key"}] * 6}]}
     )
     async with ScriptedModelServer(script) as model:
-        write_config(home, model.base_url, servers)
+        write_config(home, servers, model_url=model.base_url)
         async with running_daemon(home, opt_out=[]) as daemon:
             thread = await daemon.call("thread/start", {"cwd": str(workdir)})
             thread_id = thread["thread"]["id"]

@@ -18,17 +18,11 @@ import anyio
 import pytest
 
 from protocol import errors as codes
-from tests.reliability.harness import (
-    RecordingDaemon,
-    fixture_server,
-    label_server,
-    labels_of,
-    processes_of,
-    running_daemon,
-    wait_until,
-    write_config,
-)
+from tests.app_server.threads.turn_harness import fixture_server
+from tests.reliability.harness import WAIT, RecordingDaemon, label_server, running_daemon
 from tests.reliability.transcript import HEADER_SECRET, SERVER_ENV_SECRET
+from tests.support.config import write_config
+from tests.support.processes import labels_of, processes_of, wait_until
 
 pytestmark = pytest.mark.anyio
 
@@ -99,7 +93,7 @@ async def test_each_server_fault_leaves_the_daemon_and_the_other_servers_working
     marker = f"rel-{secrets.token_hex(4)}"
     workdir = home / "work"
     workdir.mkdir()
-    write_config(home, "http://127.0.0.1:9/v1", servers(marker))
+    write_config(home, servers(marker), model_url="http://127.0.0.1:9/v1")
     async with running_daemon(home, opt_out=[]) as daemon:
         started = await daemon.call("thread/start", {"cwd": str(workdir)})
         thread_id = started["thread"]["id"]
@@ -111,7 +105,7 @@ async def test_each_server_fault_leaves_the_daemon_and_the_other_servers_working
 
         # The failed servers' processes are gone while the daemon runs (the hung one was killed).
         failed_labels = {f"{marker}-{suffix}" for suffix in ("exit", "hang", "garbage")}
-        await wait_until(lambda: not failed_labels & set(labels_of(processes_of(marker))))
+        await wait_until(lambda: not failed_labels & set(labels_of(processes_of(marker))), WAIT)
 
         # A slow stderr flood does not stall its server, nor anyone else.
         for _ in range(20):
@@ -145,10 +139,10 @@ async def test_each_server_fault_leaves_the_daemon_and_the_other_servers_working
         assert_readable(crashed["error"]["message"], "midcall", home)
         # Left: the app cell's and the thread's good and flood servers, and the app cell's midcall.
         expected = sorted(f"{marker}-{name}" for name in ("good", "good", "flood", "flood", "midcall"))
-        await wait_until(lambda: sorted(labels_of(processes_of(marker))) == expected)
+        await wait_until(lambda: sorted(labels_of(processes_of(marker))) == expected, WAIT)
         await assert_good_answers(daemon, thread_id, marker)
 
         assert daemon.process.returncode is None
         await daemon.close_stdin()
         assert await daemon.wait_exit() == 0
-    await wait_until(lambda: processes_of(marker) == [])
+    await wait_until(lambda: processes_of(marker) == [], WAIT)

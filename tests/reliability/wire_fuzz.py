@@ -17,12 +17,12 @@ from itertools import count
 from pathlib import Path
 from typing import Any
 
-import psutil
-from anyio.from_thread import BlockingPortal, start_blocking_portal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.reliability.harness import RecordingDaemon, dumps, running_daemon
+from tests.support.daemon import BlockingDaemon, blocking
+from tests.support.processes import rss
 
 BATCH = 50
 SAFE_METHODS = [
@@ -113,10 +113,9 @@ def well_formed(message: Any) -> bool:
 
 
 class Fuzzer:
-    """Drives one daemon from hypothesis' synchronous examples through a blocking portal."""
+    """Drives one daemon from hypothesis' synchronous examples."""
 
-    def __init__(self, portal: BlockingPortal, daemon: RecordingDaemon, report: FuzzReport) -> None:
-        self.portal = portal
+    def __init__(self, daemon: BlockingDaemon[RecordingDaemon], report: FuzzReport) -> None:
         self.daemon = daemon
         self.report = report
         self.ids = count()
@@ -134,13 +133,13 @@ class Fuzzer:
                 payload += line + b"\n"
         probe = f"probe-{next(self.ids)}"
         payload += dumps({"jsonrpc": "2.0", "id": probe, "method": "no/such/method"})
-        self.portal.call(self.daemon.send_raw, bytes(payload))
+        self.daemon.send_raw(bytes(payload))
         self.report.sent += len(batch)
         self.report.requests += len(tracked)
         # Requests run concurrently, so the probe may be answered before slower requests are.
         probed = False
         while not probed or tracked:
-            answer = self.portal.call(self.daemon.next_message)
+            answer = self.daemon.next_message()
             if isinstance(answer, dict) and answer.get("id") == probe:
                 probed = True
                 continue
@@ -155,25 +154,23 @@ class Fuzzer:
                     tracked.discard(item["id"])
 
     def rss(self) -> int:
-        return int(psutil.Process(self.daemon.process.pid).memory_info().rss)
+        return rss(self.daemon.daemon.process.pid)
 
 
 def run_fuzz(home: Path, messages: int, *, warmup: int = 500) -> FuzzReport:
     """Fuzz a fresh daemon with `messages` generated lines (after `warmup` untimed ones)."""
     report = FuzzReport()
-    with start_blocking_portal("asyncio") as portal:
-        daemon_context = running_daemon(home, "--max-message-bytes", "65536")
-        with portal.wrap_async_context_manager(daemon_context) as daemon:
-            fuzzer = Fuzzer(portal, daemon, report)
-            _fuzz(fuzzer, warmup)
-            report.rss_before = fuzzer.rss()
-            report.sent = report.requests = report.answers = 0
-            started = time.perf_counter()
-            _fuzz(fuzzer, messages)
-            report.seconds = time.perf_counter() - started
-            report.rss_after = fuzzer.rss()
-            portal.call(daemon.close_stdin)
-            report.exit_code = portal.call(daemon.wait_exit)
+    with blocking(running_daemon(home, "--max-message-bytes", "65536")) as daemon:
+        fuzzer = Fuzzer(daemon, report)
+        _fuzz(fuzzer, warmup)
+        report.rss_before = fuzzer.rss()
+        report.sent = report.requests = report.answers = 0
+        started = time.perf_counter()
+        _fuzz(fuzzer, messages)
+        report.seconds = time.perf_counter() - started
+        report.rss_after = fuzzer.rss()
+        daemon.close_stdin()
+        report.exit_code = daemon.wait_exit()
     return report
 
 

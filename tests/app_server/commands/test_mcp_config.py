@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 
 from app_server.commands.mcp_config import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from tests.support.daemon import run_command
 
 SAMPLES = Path(__file__).parents[2] / "fixtures" / "import_samples"
 HAND_WRITTEN = '# Mine.\nmodel = "gpt-5"  # keep\n\n[features]\napps = true\n'
 
 
 def _run(home: Path, *words: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app_server.commands.mcp_config", "mcp", *words],
-        env={**os.environ, "APP_SERVER_HOME": str(home)},
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    return run_command(home, "mcp", *words, module="app_server.commands.mcp_config", timeout=30)
 
 
 @pytest.fixture

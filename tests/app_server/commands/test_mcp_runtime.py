@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -25,45 +25,16 @@ from app_server.mcp.oauth.credentials import (
 )
 from tests.app_server.mcp.oauth.harness import follow_authorization
 from tests.fixtures.oauth.server import FixtureAuthority, serve_oauth_server
+from tests.support.config import cheap_server, write_config
+from tests.support.daemon import COMMAND_TIMEOUT, environment, run_command, run_command_async
 
-CHEAP_SERVER = Path(__file__).parents[2] / "fixtures" / "mcp_servers" / "cheap_server.py"
-PROCESS_WAIT = 60.0
-"""Bound on one command (it imports the mcp SDK and starts servers; CI machines can be slow)."""
 HTTP_URL = "http://127.0.0.1:9/mcp"
 LOGIN_COMMAND = (sys.executable, "-m", "app_server", "mcp", "login", "protected")
 RunHere = Callable[..., tuple[int, str, str]]
 
 
-def _config(home: Path, servers: str) -> None:
-    (home / "config.toml").write_text(f'mcp_oauth_credentials_store = "file"\n{servers}')
-
-
-def _cheap(name: str, extra: str = "") -> str:
-    return (
-        f"[mcp_servers.{name}]\ncommand = {json.dumps(sys.executable)}\n"
-        f"args = [{json.dumps(str(CHEAP_SERVER))}]\n{extra}\n"
-    )
-
-
-def _run(home: Path, *words: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app_server", *words],
-        env={**os.environ, "APP_SERVER_HOME": str(home)},
-        capture_output=True,
-        text=True,
-        timeout=PROCESS_WAIT,
-        check=False,
-    )
-
-
-async def _run_async(home: Path, *words: str) -> subprocess.CompletedProcess[bytes]:
-    """`_run` for tests whose fixture server runs on this event loop (which must not be blocked)."""
-    with anyio.fail_after(PROCESS_WAIT):
-        return await anyio.run_process(
-            [sys.executable, "-m", "app_server", *words],
-            env={**os.environ, "APP_SERVER_HOME": str(home)},
-            check=False,
-        )
+def _config(home: Path, servers: dict[str, dict[str, Any]]) -> None:
+    write_config(home, servers, mcp_oauth_credentials_store="file")
 
 
 @pytest.fixture
@@ -97,13 +68,15 @@ def _rows(stdout: str) -> dict[str, list[str]]:
 def test_list_shows_each_configured_server_with_state_transport_auth_and_tools(home: Path) -> None:
     _config(
         home,
-        _cheap("cheap")
-        + _cheap("off", "enabled = false")
-        + '[mcp_servers.broken]\ncommand = "/nonexistent/server"\n'
-        + f'[mcp_servers.web]\nurl = "{HTTP_URL}"\nbearer_token_env_var = "WEB_TOKEN"\n',
+        {
+            "cheap": cheap_server("cheap"),
+            "off": cheap_server("off", enabled=False),
+            "broken": {"command": "/nonexistent/server"},
+            "web": {"url": HTTP_URL, "bearer_token_env_var": "WEB_TOKEN"},
+        },
     )
 
-    listed = _run(home, "mcp", "list")
+    listed = run_command(home, "mcp", "list")
 
     assert listed.returncode == EXIT_OK, listed.stderr
     assert _rows(listed.stdout) == {
@@ -119,9 +92,9 @@ def test_list_shows_each_configured_server_with_state_transport_auth_and_tools(h
 def test_list_json_prints_the_status_entries_and_honours_overrides_given_before_the_command(
     home: Path,
 ) -> None:
-    _config(home, _cheap("cheap") + _cheap("other"))
+    _config(home, {"cheap": cheap_server("cheap"), "other": cheap_server("other")})
 
-    listed = _run(home, "-c", "mcp_servers.other.enabled=false", "mcp", "list", "--json")
+    listed = run_command(home, "-c", "mcp_servers.other.enabled=false", "mcp", "list", "--json")
 
     assert listed.returncode == EXIT_OK, listed.stderr
     entries = {entry["name"]: entry for entry in json.loads(listed.stdout)}
@@ -140,7 +113,7 @@ def test_list_without_servers_says_how_to_add_one(home: Path, run_here: RunHere)
 
 
 def test_list_with_a_broken_config_fails_naming_the_problem(home: Path, run_here: RunHere) -> None:
-    _config(home, "[mcp_servers.bad]\ncommand = 42\n")
+    (home / "config.toml").write_text("[mcp_servers.bad]\ncommand = 42\n")
 
     code, _, err = run_here("mcp", "list")
 
@@ -150,10 +123,10 @@ def test_list_with_a_broken_config_fails_naming_the_problem(home: Path, run_here
 
 
 def test_get_shows_the_config_with_secrets_redacted_the_state_and_the_tools(home: Path) -> None:
-    _config(home, _cheap("cheap", 'env = { API_KEY = "hunter2" }'))
+    _config(home, {"cheap": cheap_server("cheap", env={"API_KEY": "hunter2"})})
 
-    shown = _run(home, "mcp", "get", "cheap")
-    as_json = _run(home, "mcp", "get", "cheap", "--json")
+    shown = run_command(home, "mcp", "get", "cheap")
+    as_json = run_command(home, "mcp", "get", "cheap", "--json")
 
     assert (shown.returncode, as_json.returncode) == (EXIT_OK, EXIT_OK), shown.stderr + as_json.stderr
     assert "hunter2" not in shown.stdout + as_json.stdout
@@ -170,15 +143,15 @@ def test_get_shows_the_config_with_secrets_redacted_the_state_and_the_tools(home
 
 def test_get_starts_only_the_server_it_names(home: Path) -> None:
     marker = home / "marker-started"
-    touch = f'command = "/bin/sh"\nargs = ["-c", "touch {marker}"]\n'
-    _config(home, _cheap("cheap") + f"[mcp_servers.marker]\n{touch}")
+    touch = {"command": "/bin/sh", "args": ["-c", f"touch {marker}"]}
+    _config(home, {"cheap": cheap_server("cheap"), "marker": touch})
 
-    shown = _run(home, "mcp", "get", "cheap", "--json")
+    shown = run_command(home, "mcp", "get", "cheap", "--json")
 
     assert shown.returncode == EXIT_OK, shown.stderr
     assert json.loads(shown.stdout)["status"]["runtimeStatus"] == "connected"
     assert not marker.exists()
-    assert _run(home, "mcp", "list").returncode == EXIT_OK
+    assert run_command(home, "mcp", "list").returncode == EXIT_OK
     assert marker.exists()  # the marker does tell: `list` starts every server
 
 
@@ -186,7 +159,7 @@ def test_get_starts_only_the_server_it_names(home: Path) -> None:
 def test_a_command_naming_an_unknown_server_fails_with_one_line(
     home: Path, run_here: RunHere, command: str
 ) -> None:
-    _config(home, _cheap("cheap"))
+    _config(home, {"cheap": cheap_server("cheap")})
 
     assert run_here("mcp", command, "nope") == (
         EXIT_FAILED,
@@ -197,7 +170,7 @@ def test_a_command_naming_an_unknown_server_fails_with_one_line(
 
 @pytest.mark.parametrize("command", ["login", "logout"])
 def test_oauth_commands_refuse_a_stdio_server(home: Path, run_here: RunHere, command: str) -> None:
-    _config(home, _cheap("cheap"))
+    _config(home, {"cheap": cheap_server("cheap")})
 
     assert run_here("mcp", command, "cheap") == (
         EXIT_FAILED,
@@ -217,7 +190,7 @@ def test_bad_usage_exits_2(run_here: RunHere, words: tuple[str, ...]) -> None:
 def test_logout_deletes_the_stored_credentials_and_then_says_there_are_none(
     home: Path, run_here: RunHere
 ) -> None:
-    _config(home, f'[mcp_servers.web]\nurl = "{HTTP_URL}"\n')
+    _config(home, {"web": {"url": HTTP_URL}})
     store = FileCredentialStore(home / ".credentials.json")
     tokens = StoredTokens(access_token=SecretStr("at-secret"), refresh_token=SecretStr("rt-secret"))
     save_credentials(store, StoredCredentials(server_name="web", server_url=HTTP_URL, tokens=tokens))
@@ -247,7 +220,7 @@ async def protected_server(home: Path, authority: FixtureAuthority) -> AsyncIter
     """The fixture OAuth-protected MCP server, configured as `protected`; yields its MCP URL."""
     async with serve_oauth_server(authority) as base_url:
         url = f"{base_url}/mcp"
-        _config(home, f'[mcp_servers.protected]\nurl = "{url}"\n')
+        _config(home, {"protected": {"url": url}})
         yield url
 
 
@@ -255,13 +228,12 @@ async def protected_server(home: Path, authority: FixtureAuthority) -> AsyncIter
 async def test_login_prints_the_url_and_after_the_browser_returns_stores_tokens_the_server_accepts(
     home: Path, protected_server: str, authority: FixtureAuthority
 ) -> None:
-    before = await _run_async(home, "mcp", "list")
+    before = await run_command_async(home, "mcp", "list")
     assert _rows(before.stdout.decode())["protected"][1:3] == ["authenticationRequired", "notLoggedIn"]
 
-    with anyio.fail_after(PROCESS_WAIT):
+    with anyio.fail_after(COMMAND_TIMEOUT):
         async with await anyio.open_process(
-            [*LOGIN_COMMAND, "--no-browser", "--scopes", "read"],
-            env={**os.environ, "APP_SERVER_HOME": str(home)},
+            [*LOGIN_COMMAND, "--no-browser", "--scopes", "read"], env=environment(home)
         ) as login:
             assert login.stdout is not None and login.stderr is not None
             stdout = BufferedByteReceiveStream(login.stdout)
@@ -273,7 +245,7 @@ async def test_login_prints_the_url_and_after_the_browser_returns_stores_tokens_
     assert [request.scopes for request in authority.authorize_requests] == [["read"]]
     stored = FileCredentialStore(home / ".credentials.json").load("protected", protected_server)
     assert stored is not None and stored.tokens is not None
-    after = await _run_async(home, "mcp", "list")
+    after = await run_command_async(home, "mcp", "list")
     assert after.returncode == EXIT_OK, after.stderr.decode()
     assert _rows(after.stdout.decode())["protected"] == ["streamable_http", "connected", "oAuth", "1"]
 
@@ -282,7 +254,7 @@ async def test_login_prints_the_url_and_after_the_browser_returns_stores_tokens_
 async def test_login_that_is_never_authorized_fails_when_its_timeout_ends(
     home: Path, protected_server: str
 ) -> None:
-    failed = await _run_async(home, "mcp", "login", "protected", "--no-browser", "--timeout", "1")
+    failed = await run_command_async(home, "mcp", "login", "protected", "--no-browser", "--timeout", "1")
 
     assert failed.returncode == EXIT_FAILED
     assert failed.stderr.decode() == "app-server mcp login: error: timed out waiting for OAuth callback\n"
@@ -318,7 +290,7 @@ def test_building_the_command_line_imports_neither_the_mcp_sdk_nor_the_core() ->
         "print(sorted(m for m in ('mcp', 'rich', 'app_server.core', 'httpx2') if m in sys.modules))"
     )
     completed = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=PROCESS_WAIT, check=True
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=COMMAND_TIMEOUT, check=True
     )
 
     assert completed.stdout == "[]\n"

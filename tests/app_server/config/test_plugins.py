@@ -8,6 +8,7 @@ from typing import Any
 
 from app_server.config.loader import load_config
 from app_server.config.servers import HttpServerConfig, StdioServerConfig
+from tests.support.config import write_config
 
 
 def add_plugin(
@@ -46,7 +47,7 @@ def test_a_relative_cwd_is_resolved_under_the_plugin_folder(home: Path) -> None:
 
 def test_a_disabled_plugin_contributes_nothing(home: Path) -> None:
     add_plugin(home, "p@market", {"a": {"command": "x"}})
-    (home / "config.toml").write_text('[plugins."p@market"]\nenabled = false\n')
+    write_config(home, plugins={"p@market": {"enabled": False}})
     assert load_config(home).mcp_servers == {}
 
 
@@ -82,7 +83,7 @@ def test_a_plugin_pointing_outside_its_folder_is_refused(home: Path) -> None:
 
 def test_user_config_wins_a_name_clash_and_the_plugin_is_named(home: Path) -> None:
     add_plugin(home, "alpha", {"docs": {"command": "plugin-docs"}})
-    (home / "config.toml").write_text('[mcp_servers.docs]\ncommand = "user-docs"\n')
+    write_config(home, {"docs": {"command": "user-docs"}})
     config = load_config(home)
     docs = config.mcp_servers["docs"]
     assert docs.config.command == "user-docs"  # type: ignore[union-attr]

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from protocol import errors as codes
-from tests.app_server.daemon import Daemon
+from tests.support.config import write_config
+from tests.support.daemon import Daemon
 
 pytestmark = pytest.mark.anyio
 
@@ -22,7 +23,7 @@ NO_ACCOUNT = {"account": None, "requiresOpenaiAuth": True, "userId": None}
 @pytest.fixture(scope="module")
 def daemon_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("home")
-    (home / "config.toml").write_text("[features]\napps = false\n")
+    write_config(home, features={"apps": False})
     return home
 
 

@@ -10,14 +10,10 @@ from typing import Any
 import pytest
 
 from protocol import errors as codes
-from tests.app_server.daemon import Daemon
-from tests.app_server.handlers.servers import (
-    STARTUP_STATUS,
-    cheap_table,
-    fixture_table,
-    server_pids,
-    startup_until,
-)
+from tests.app_server.handlers.servers import STARTUP_STATUS, startup_until
+from tests.support.config import cheap_server, fixture_server, write_config
+from tests.support.daemon import Daemon
+from tests.support.processes import server_pids
 
 pytestmark = pytest.mark.anyio
 
@@ -55,14 +51,14 @@ class Running:
 async def running(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Running]:
     """One daemon with a fast server, a full SDK server, one that hangs at start and a disabled one."""
     home = tmp_path_factory.mktemp("home")
-    (home / "config.toml").write_text(
-        "[features]\napps = false\n"
-        + fixture_table("b_full", "--page-size", "50", disabled_tools=["crash"])
-        + cheap_table("a_cheap")
-        + fixture_table("c_hang", "--fault", "hang-at-start", startup_timeout_sec=0.5)
-        + cheap_table("d_off", enabled=False)
-        + cheap_table("Z_up")
-    )
+    servers = {
+        "b_full": fixture_server("b_full", "--page-size", "50", disabled_tools=["crash"]),
+        "a_cheap": cheap_server("a_cheap"),
+        "c_hang": fixture_server("c_hang", "--fault", "hang-at-start", startup_timeout_sec=0.5),
+        "d_off": cheap_server("d_off", enabled=False),
+        "Z_up": cheap_server("Z_up"),
+    }
+    write_config(home, servers, features={"apps": False})
     async with Daemon.start(home, max_wait=30) as daemon:
         await daemon.initialize()
         await daemon.call("mcpServerStatus/list", {"limit": 1})
@@ -139,7 +135,7 @@ async def test_a_failed_server_is_listed_with_its_error_and_a_disabled_one_is_ne
     assert entries["c_hang"]["tools"] == {}
     assert entries["d_off"]["runtimeStatus"] == "disabled"
     assert entries["d_off"]["toolsError"] is None
-    processes = server_pids(running.daemon)
+    processes = server_pids(running.daemon.process.pid)
     assert "d_off" not in processes
     assert "c_hang" not in processes, "the hung server was killed"
     assert len(processes["a_cheap"]) == 1
@@ -194,10 +190,10 @@ async def test_the_server_name_filter_lists_only_that_server(running: Running) -
 
 
 async def test_listing_status_twice_starts_no_process(running: Running) -> None:
-    before = server_pids(running.daemon)
+    before = server_pids(running.daemon.process.pid)
     first = await status(running.daemon)
     second = await status(running.daemon)
-    assert server_pids(running.daemon) == before
+    assert server_pids(running.daemon.process.pid) == before
     assert first == second
 
 
@@ -209,7 +205,7 @@ async def test_a_threadless_tool_call_is_answered_by_the_app_level_server(runnin
         "mcpServer/tool/call", {"server": "b_full", "tool": "whoami", "arguments": {}}
     )
     assert result["structuredContent"]["label"] == "b_full"
-    assert server_pids(running.daemon)["b_full"] == [result["structuredContent"]["pid"]]
+    assert server_pids(running.daemon.process.pid)["b_full"] == [result["structuredContent"]["pid"]]
     assert result["isError"] is False
     assert "_meta" not in result
 
@@ -262,7 +258,7 @@ async def test_a_result_off_the_tools_output_schema_is_an_error_naming_server_an
 
 
 async def test_a_disabled_tool_is_refused_without_reaching_the_server(running: Running) -> None:
-    before = server_pids(running.daemon)["b_full"]
+    before = server_pids(running.daemon.process.pid)["b_full"]
     error = await error_of(running.daemon, "mcpServer/tool/call", {"server": "b_full", "tool": "crash"})
     assert error == {
         "code": codes.INVALID_PARAMS,
@@ -298,7 +294,7 @@ async def test_a_thread_runs_its_own_servers_and_answers_for_them_with_its_threa
     app_level = await daemon.call("mcpServer/tool/call", call)
     assert in_thread["_meta"] == {"threadId": thread_id}
     assert in_thread["structuredContent"]["pid"] != app_level["structuredContent"]["pid"]
-    assert sorted(server_pids(daemon)["b_full"]) == sorted(
+    assert sorted(server_pids(daemon.process.pid)["b_full"]) == sorted(
         [in_thread["structuredContent"]["pid"], app_level["structuredContent"]["pid"]]
     )
 
@@ -329,7 +325,11 @@ async def test_a_required_server_that_fails_fails_thread_start(running: Running)
 
 # ---- config/mcpServer/reload ---------------------------------------------------------------
 
-RELOAD_CONFIG = "[features]\napps = false\n" + cheap_table("keep") + cheap_table("change", tag="1")
+
+def write_reload_config(home: Path, tag: str) -> None:
+    """Two fast servers, `keep` and `change`; a new `tag` changes the command line of `change`."""
+    servers = {"keep": cheap_server("keep"), "change": cheap_server("change", f"--tag={tag}")}
+    write_config(home, servers, features={"apps": False})
 
 
 @pytest.fixture
@@ -337,7 +337,7 @@ async def reloading(tmp_path: Path) -> AsyncIterator[Running]:
     """A daemon with two fast servers, `keep` and `change`, both ready."""
     home = tmp_path / "home"
     home.mkdir()
-    (home / "config.toml").write_text(RELOAD_CONFIG)
+    write_reload_config(home, "1")
     async with Daemon.start(home, max_wait=30) as daemon:
         await daemon.initialize()
         startup = await startup_until(daemon, {"keep": "ready", "change": "ready"})
@@ -365,7 +365,7 @@ async def test_reload_takes_absent_null_or_empty_params_and_rejects_any_other(re
 async def test_reload_restarts_a_changed_server_and_keeps_an_unchanged_one(reloading: Running) -> None:
     daemon = reloading.daemon
     keep, change = await pid_of(daemon, "keep"), await pid_of(daemon, "change")
-    (reloading.home / "config.toml").write_text(RELOAD_CONFIG.replace("--tag=1", "--tag=2"))
+    write_reload_config(reloading.home, "2")
     assert await daemon.call("config/mcpServer/reload") == {}
     restarted = await startup_until(daemon, {"change": "ready"})
     assert [note["status"] for note in restarted["change"]] == ["starting", "ready"]

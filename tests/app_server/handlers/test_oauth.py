@@ -13,10 +13,11 @@ import pytest
 
 from app_server.mcp.oauth.credentials import FileCredentialStore
 from protocol import errors as codes
-from tests.app_server.daemon import Daemon
-from tests.app_server.handlers.servers import cheap_table, startup_until
+from tests.app_server.handlers.servers import startup_until
 from tests.app_server.mcp.oauth.harness import follow_authorization
 from tests.fixtures.oauth.server import SUBJECT, FixtureAuthority, serve_oauth_server, token_fingerprint
+from tests.support.config import cheap_server, write_config
+from tests.support.daemon import Daemon
 
 pytestmark = pytest.mark.anyio
 
@@ -36,9 +37,11 @@ async def running(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Run
     home = tmp_path_factory.mktemp("home")
     async with serve_oauth_server(FixtureAuthority()) as base_url:
         url = f"{base_url}/mcp"
-        (home / "config.toml").write_text(
-            'mcp_oauth_credentials_store = "file"\n[features]\napps = false\n'
-            f'[mcp_servers.protected]\nurl = "{url}"\n' + cheap_table("local")
+        write_config(
+            home,
+            {"protected": {"url": url}, "local": cheap_server("local")},
+            mcp_oauth_credentials_store="file",
+            features={"apps": False},
         )
         async with Daemon.start(home, max_wait=30) as daemon:
             await daemon.initialize()

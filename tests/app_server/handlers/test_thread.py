@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import psutil
 import pytest
 
-from tests.app_server.daemon import Daemon
-from tests.app_server.handlers.servers import cheap_table, server_pids, startup_until
+from tests.app_server.handlers.servers import startup_until
+from tests.support.config import cheap_server, write_config
+from tests.support.daemon import Daemon
+from tests.support.processes import server_pids
 
 pytestmark = pytest.mark.anyio
 
@@ -55,7 +56,7 @@ async def test_resume_with_overrides_that_do_not_validate_changes_nothing(home: 
 async def test_resuming_a_loaded_thread_in_a_new_cwd_restarts_its_servers_there(
     home: Path, tmp_path: Path
 ) -> None:
-    (home / "config.toml").write_text(cheap_table("local"))
+    write_config(home, {"local": cheap_server("local")})
     first, second = tmp_path / "first", tmp_path / "second"
     first.mkdir()
     second.mkdir()
@@ -65,14 +66,4 @@ async def test_resuming_a_loaded_thread_in_a_new_cwd_restarts_its_servers_there(
         resumed = await daemon.call("thread/resume", {"threadId": thread_id, "cwd": str(second)})
         assert resumed["cwd"] == str(second)
         await startup_until(daemon, {"local": "ready"}, thread_id=thread_id)
-        assert str(second) in _cwds(server_pids(daemon)["local"])
-
-
-def _cwds(pids: list[int]) -> set[str]:
-    found = set()
-    for pid in pids:
-        try:
-            found.add(psutil.Process(pid).cwd())
-        except psutil.NoSuchProcess:
-            continue
-    return found
+        assert server_pids(daemon.process.pid, cwd=second)["local"]

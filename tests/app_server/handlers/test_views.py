@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from tests.app_server.daemon import Daemon
 from tests.app_server.handlers.servers import startup_until
+from tests.support.config import write_config
+from tests.support.daemon import Daemon
 
 pytestmark = pytest.mark.anyio
 
@@ -48,15 +49,11 @@ async def running(tmp_path_factory: pytest.TempPathFactory, refused_port: int) -
     """Apps on, hosted at a refused loopback port; a user HTTP server, a user stdio server, a plugin one."""
     home = tmp_path_factory.mktemp("home")
     base = f"http://127.0.0.1:{refused_port}"
-    (home / "config.toml").write_text(
-        f'chatgpt_base_url = "{base}"\n'
-        "[features]\napps = true\n"
-        "[mcp_servers.docs]\n"
-        f'url = "{base}/mcp"\nenabled = false\n'
-        f'http_headers = {{ X-Secret = "{HEADER_SECRET}" }}\n'
-        "[mcp_servers.tool]\n"
-        f'command = "run-tool"\nenabled = false\nenv = {{ TOKEN = "{ENV_SECRET}" }}\n'
-    )
+    servers = {
+        "docs": {"url": f"{base}/mcp", "enabled": False, "http_headers": {"X-Secret": HEADER_SECRET}},
+        "tool": {"command": "run-tool", "enabled": False, "env": {"TOKEN": ENV_SECRET}},
+    }
+    write_config(home, servers, chatgpt_base_url=base, features={"apps": True})
     plugin = home / "plugins" / "beta"
     (plugin / ".codex-plugin").mkdir(parents=True)
     (plugin / ".codex-plugin" / "plugin.json").write_text(json.dumps({"mcpServers": "./.mcp.json"}))

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import psutil
 import pytest
 import uvicorn
 
@@ -20,11 +19,7 @@ from app_server.mcp.manager import McpManager
 from app_server.mcp.runtime import RuntimeCell
 from app_server.transport.sockets import tcp_listener
 from tests.fixtures.mcp_servers.fixture_server import build_server
-
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "mcp_servers"
-FIXTURE_SERVER = str(FIXTURES / "fixture_server.py")
-CHEAP_SERVER = str(FIXTURES / "cheap_server.py")
-ELICIT_SERVER = str(FIXTURES / "elicit_server.py")
+from tests.support.config import CHEAP_SERVER, ELICIT_SERVER, FIXTURE_SERVER
 
 STARTUP_STATUS = "mcpServer/startupStatus/updated"
 
@@ -32,17 +27,17 @@ STARTUP_STATUS = "mcpServer/startupStatus/updated"
 def stdio_config(label: str, *extra_args: str, **fields: Any) -> StdioServerConfig:
     """A config that runs the fixture server (real mcp SDK server) over stdio."""
     return StdioServerConfig(
-        command=sys.executable, args=(FIXTURE_SERVER, "--label", label, *extra_args), **fields
+        command=sys.executable, args=(str(FIXTURE_SERVER), "--label", label, *extra_args), **fields
     )
 
 
 def elicit_config(**fields: Any) -> StdioServerConfig:
     """A config that runs the elicitation fixture server (asks questions, counts cancellations)."""
-    return StdioServerConfig(command=sys.executable, args=(ELICIT_SERVER,), **fields)
+    return StdioServerConfig(command=sys.executable, args=(str(ELICIT_SERVER),), **fields)
 
 
 def cheap_config(**fields: Any) -> StdioServerConfig:
-    return StdioServerConfig(command=sys.executable, args=(CHEAP_SERVER,), **fields)
+    return StdioServerConfig(command=sys.executable, args=(str(CHEAP_SERVER),), **fields)
 
 
 @dataclass
@@ -72,24 +67,6 @@ async def running(home: Path) -> AsyncIterator[Running]:
         await tg.start(manager.run)
         yield Running(manager, events)
         tg.cancel_scope.cancel()
-
-
-def children_of_this_process() -> set[int]:
-    return {child.pid for child in psutil.Process().children(recursive=True) if child.is_running()}
-
-
-async def wait_gone(pids: set[int], seconds: float = 10.0) -> None:
-    """Wait until every pid has exited (polled: a process exit has no event to await)."""
-    with anyio.fail_after(seconds):
-        while any(_alive(pid) for pid in pids):  # noqa: ASYNC110 (no event exists for a process exit)
-            await anyio.sleep(0.02)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 @pytest.fixture

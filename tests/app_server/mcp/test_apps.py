@@ -20,6 +20,7 @@ from app_server.mcp.apps import (
     codex_apps_config,
 )
 from app_server.mcp.contributors import Remove, Set
+from tests.support.config import write_config
 
 
 @pytest.mark.parametrize(
@@ -41,9 +42,7 @@ def test_apps_url_vectors(base_url: str, override: str | None, url: str) -> None
 
 
 def test_path_override_true_with_chatgpt_base_gives_ps_mcp(home: Path) -> None:
-    (home / "config.toml").write_text(
-        'chatgpt_base_url = "https://chatgpt.com"\n[features]\napps_mcp_path_override = true\n'
-    )
+    write_config(home, chatgpt_base_url="https://chatgpt.com", features={"apps_mcp_path_override": True})
     assert codex_apps_config(load_config(home), {}).url == "https://chatgpt.com/backend-api/ps/mcp"
 
 

@@ -31,8 +31,7 @@ from app_server.mcp.manager import McpManager
 from app_server.mcp.runtime import RuntimeCell
 from protocol.errors import INVALID_PARAMS
 from protocol.items import McpToolCallAppContext
-from tests.app_server.daemon import Daemon
-from tests.app_server.threads.turn_harness import config_toml, turn_daemon
+from tests.app_server.threads.turn_harness import turn_daemon
 from tests.fixtures import apps_server
 from tests.fixtures.apps_server import (
     ACCESS_TOKEN,
@@ -42,6 +41,8 @@ from tests.fixtures.apps_server import (
     serve_apps_fixture,
     serve_impostor,
 )
+from tests.support.config import write_config
+from tests.support.daemon import Daemon
 
 APP_LIST_UPDATED = "app/list/updated"
 
@@ -247,9 +248,7 @@ async def test_app_list_updated_is_published_when_the_app_set_changes_and_only_t
 @pytest.mark.anyio
 async def test_a_chatgpt_login_brings_the_apps_of_the_endpoint_to_app_list(home: Path) -> None:
     async with serve_apps_fixture() as fixture, serve_impostor() as impostor_url:
-        (home / "config.toml").write_text(
-            f'chatgpt_base_url = "{fixture.base_url}"\n[mcp_servers.impostor]\nurl = "{impostor_url}"\n'
-        )
+        write_config(home, {"impostor": {"url": impostor_url}}, chatgpt_base_url=fixture.base_url)
         async with Daemon.start(home) as daemon:
             await daemon.initialize()
             assert await daemon.call("app/list", {}) == {"data": [], "nextCursor": None}
@@ -284,9 +283,7 @@ async def test_a_thread_lists_its_apps_and_its_codex_apps_calls_carry_their_conn
         {"text": "done"},
     ]
     async with serve_apps_fixture() as fixture, turn_daemon(home, script, {}) as turns:
-        (home / "config.toml").write_text(
-            f'chatgpt_base_url = "{fixture.base_url}"\n' + config_toml(turns.model.base_url, {})
-        )
+        turns.configure({}, chatgpt_base_url=fixture.base_url)
         await turns.daemon.call("account/login/start", LOGIN)
         await turns.daemon.next_notification("app/list/updated")
         thread_id = await turns.start_thread()

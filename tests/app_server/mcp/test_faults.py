@@ -11,7 +11,8 @@ import pytest
 from app_server.config.servers import StdioServerConfig
 from app_server.errors import RequestFailed
 from app_server.mcp.client import RuntimeContext
-from tests.app_server.mcp.conftest import Running, stdio_config, wait_gone, wire_status
+from tests.app_server.mcp.conftest import Running, stdio_config, wire_status
+from tests.support.processes import wait_gone
 
 pytestmark = pytest.mark.anyio
 

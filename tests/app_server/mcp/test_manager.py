@@ -11,7 +11,8 @@ import pytest
 from app_server.errors import InvalidParams, McpServerError, RequestFailed
 from app_server.mcp.client import RuntimeContext
 from app_server.mcp.manager import McpManager
-from tests.app_server.mcp.conftest import Running, stdio_config, wait_gone
+from tests.app_server.mcp.conftest import Running, stdio_config
+from tests.support.processes import wait_gone
 
 pytestmark = pytest.mark.anyio
 

@@ -9,13 +9,8 @@ import psutil
 import pytest
 
 from app_server.mcp.client import RuntimeContext
-from tests.app_server.mcp.conftest import (
-    Running,
-    cheap_config,
-    children_of_this_process,
-    stdio_config,
-    wait_gone,
-)
+from tests.app_server.mcp.conftest import Running, cheap_config, stdio_config
+from tests.support.processes import child_pids, wait_gone
 
 pytestmark = pytest.mark.anyio
 
@@ -93,7 +88,7 @@ async def test_publish_lease_cycles_leave_no_extra_processes_or_generations(runn
             await connection.closed.wait()
         current_pids = {c.pid for c in current}
         assert manager.live_generations == 1
-        await wait_gone(children_of_this_process() - current_pids)
+        await wait_gone(child_pids() - current_pids)
     assert len(every_connection) == 202  # stable once, churn 1 + 200 restarts
     assert len(current_pids) == 2
     assert set(running.manager.registry.pids()) == current_pids  # type: ignore[union-attr]

@@ -9,7 +9,8 @@ from app_server.config.servers import HttpServerConfig
 from app_server.errors import InvalidParams
 from app_server.mcp.client import RuntimeContext
 from app_server.mcp.paging import page_bounds
-from tests.app_server.mcp.conftest import Running, children_of_this_process, stdio_config, wire_status
+from tests.app_server.mcp.conftest import Running, stdio_config, wire_status
+from tests.support.processes import child_pids
 
 pytestmark = pytest.mark.anyio
 
@@ -118,12 +119,12 @@ async def test_a_status_call_never_respawns_connected_servers(running: Running) 
     cell = running.manager.open_cell({"a": stdio_config("a"), "b": stdio_config("b")}, CONTEXT)
     with anyio.fail_after(30):
         await wire_status(running.manager, cell)
-        children = children_of_this_process()
+        children = child_pids()
         generation = cell.current
         for _ in range(5):
             entries, _ = await wire_status(running.manager, cell, server_name="b")
     assert [e["name"] for e in entries] == ["b"]
-    assert children_of_this_process() == children and cell.current is generation
+    assert child_pids() == children and cell.current is generation
 
 
 async def test_an_unknown_server_name_is_refused(running: Running) -> None:

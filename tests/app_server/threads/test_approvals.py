@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,22 +10,13 @@ import pytest
 from app_server.config.servers import StdioServerConfig
 from app_server.threads.approvals import NEVER_ASK_MESSAGE, needs_approval
 from tests.app_server.threads.turn_harness import TurnDaemon, turn_daemon
+from tests.support.config import elicit_server, example_server
 
-ELICIT_SERVER = str(Path(__file__).resolve().parents[2] / "fixtures" / "mcp_servers" / "elicit_server.py")
 ELICITATION = "mcpServer/elicitation/request"
 
 READ_ONLY = {"readOnlyHint": True}
 DESTRUCTIVE = {"readOnlyHint": False, "destructiveHint": True}
 NOT_DESTRUCTIVE = {"readOnlyHint": False, "destructiveHint": False}
-
-
-def demo_server(**options: Any) -> dict[str, Any]:
-    """The bundled example server (write_note is destructive; echo, add, whoami are read-only)."""
-    return {"command": sys.executable, "args": ["-m", "app_server.demo.example_server"], **options}
-
-
-def elicit_server() -> dict[str, Any]:
-    return {"command": sys.executable, "args": [ELICIT_SERVER]}
 
 
 def config(default: str | None = None, per_tool: str | None = None) -> StdioServerConfig:
@@ -110,7 +100,7 @@ async def test_a_destructive_tool_runs_only_as_the_client_answers_its_approval(h
     script: list[dict[str, Any]] = []
     for index in range(len(ANSWERS)):
         script += [write_note_step(text="hello", name=f"n{index}"), {"text": "done"}]
-    async with turn_daemon(home, script, {"demo": demo_server()}) as turns:
+    async with turn_daemon(home, script, {"demo": example_server()}) as turns:
         thread_id = await turns.start_thread()
         for index, (action, status, error) in enumerate(ANSWERS):
             turn_id = await turns.start_turn(thread_id)
@@ -138,7 +128,7 @@ async def test_a_destructive_tool_runs_only_as_the_client_answers_its_approval(h
 async def test_policy_never_fails_a_call_that_needs_approval_without_asking(home: Path) -> None:
     # Had the daemon asked, the turn would wait for an answer this test never gives.
     script: list[dict[str, Any]] = [write_note_step(text="hello"), {"text": "done"}]
-    async with turn_daemon(home, script, {"demo": demo_server()}) as turns:
+    async with turn_daemon(home, script, {"demo": example_server()}) as turns:
         thread_id = await turns.start_thread(approvalPolicy="never")
         turn_id = await turns.start_turn(thread_id)
 
@@ -155,7 +145,7 @@ async def test_a_read_only_tool_runs_without_asking(home: Path) -> None:
         {"tool_calls": [{"name": "mcp__demo__echo", "arguments": {"text": "hi"}}]},
         {"text": "done"},
     ]
-    async with turn_daemon(home, script, {"demo": demo_server()}) as turns:
+    async with turn_daemon(home, script, {"demo": example_server()}) as turns:
         thread_id = await turns.start_thread()
         turn_id = await turns.start_turn(thread_id)
 
@@ -168,8 +158,8 @@ async def test_a_read_only_tool_runs_without_asking(home: Path) -> None:
 @pytest.mark.anyio
 async def test_a_per_tool_mode_overrides_the_server_default_through_the_daemon(home: Path) -> None:
     # The server prompts for everything, even read-only echo; write_note alone is pre-approved.
-    server = demo_server(
-        default_tools_approval_mode="prompt", **{"tools.write_note.approval_mode": "approve"}
+    server = example_server(
+        default_tools_approval_mode="prompt", tools={"write_note": {"approval_mode": "approve"}}
     )
     script: list[dict[str, Any]] = [
         {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -10,11 +9,11 @@ import pytest
 from pydantic import TypeAdapter
 
 from protocol.items import ThreadItem
-from tests.app_server.daemon import Daemon
-from tests.app_server.threads.turn_harness import MODEL_KEY_ENV, turn_daemon
+from tests.app_server.threads.turn_harness import elicit_server, turn_daemon
+from tests.support.config import MODEL_KEY_ENV
+from tests.support.daemon import Daemon
 
 WIRE_ITEM: TypeAdapter[Any] = TypeAdapter(ThreadItem)
-ELICIT_SERVER = str(Path(__file__).resolve().parents[2] / "fixtures" / "mcp_servers" / "elicit_server.py")
 
 
 def as_wire(item: dict[str, Any]) -> Any:
@@ -24,7 +23,7 @@ def as_wire(item: dict[str, Any]) -> Any:
 
 @pytest.mark.anyio
 async def test_items_announced_before_a_kill_are_all_read_back_after_a_restart(home: Path) -> None:
-    el = {"command": sys.executable, "args": [ELICIT_SERVER], "default_tools_approval_mode": "approve"}
+    el = elicit_server()
     meet = {"name": "mcp__el__meet_read", "arguments": {"group": "alone", "expect": 1, "patience": 1}}
     script: list[dict[str, Any]] = [
         {"tool_calls": [meet]},

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -10,21 +9,10 @@ from typing import Any
 import anyio
 import pytest
 
-from tests.app_server.threads.turn_harness import TurnDaemon, turn_daemon
+from tests.app_server.threads.turn_harness import TurnDaemon, elicit_server, turn_daemon
 
-ELICIT_SERVER = str(Path(__file__).resolve().parents[2] / "fixtures" / "mcp_servers" / "elicit_server.py")
 INTERRUPT_BOUND_SEC = 2.0
 """The target is 100 ms; the bound is generous so a loaded CI box does not fail the test."""
-
-
-def elicit_server(**options: Any) -> dict[str, Any]:
-    """The elicit fixture server, every tool pre-approved so no prompt interferes."""
-    return {
-        "command": sys.executable,
-        "args": [ELICIT_SERVER],
-        "default_tools_approval_mode": "approve",
-        **options,
-    }
 
 
 def call(tool: str, **arguments: Any) -> dict[str, Any]:

@@ -15,7 +15,6 @@ import pytest
 from tests.app_server.threads.turn_harness import (
     DEFAULT_WAIT,
     TurnDaemon,
-    alive,
     answered_by,
     answering_pid,
     cheap_server,
@@ -23,8 +22,8 @@ from tests.app_server.threads.turn_harness import (
     http_fixture,
     http_server,
     turn_daemon,
-    wait_gone,
 )
+from tests.support.processes import alive, wait_gone
 
 pytestmark = pytest.mark.anyio
 

@@ -9,9 +9,10 @@
         await turns.turn_completed(turn_id)
 
 The scripted model's calls get ids `call_<step>_<index>`. Servers are `[mcp_servers.*]` tables as
-dicts; `fixture_server` (the mcp SDK fixture, all its tools), `cheap_server` (stdlib-only, starts
-in milliseconds, `whoami` only) and `http_server` approve every tool, so no approval prompt
-interferes unless a test asks for one. Thread servers start in `turns.workdir` (the app-level ones in the
+dicts (see tests/support/config.py); the ones built here, `fixture_server` (the mcp SDK fixture,
+all its tools), `cheap_server` (stdlib-only, starts in milliseconds, `whoami` only),
+`elicit_server` and `http_server`, approve every tool, so no approval prompt interferes unless a
+test asks for one. Thread servers start in `turns.workdir` (the app-level ones in the
 daemon's home), which is how `server_pids` tells a thread's processes from the app cell's.
 `http_fixture` serves the fixture server over streamable HTTP in the test's own event loop, so a
 test can `release` a `block(key)` call on exactly that server, whatever the daemon's config says.
@@ -19,82 +20,47 @@ test can `release` a `block(key)` call on exactly that server, whatever the daem
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import anyio
 import httpx2
-import psutil
 from mcp.client import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from app_server.model.script import Script
 from app_server.model.scripted import ScriptedModelServer
-from tests.app_server.daemon import Daemon
 from tests.fixtures.asgi import serve_asgi
 from tests.fixtures.mcp_servers.fixture_server import build_server
+from tests.support import config, processes
+from tests.support.config import APPROVE, MODEL_KEY_ENV, ServerTables, write_config
+from tests.support.daemon import Daemon
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "mcp_servers"
-FIXTURE_SERVER = str(FIXTURES / "fixture_server.py")
-CHEAP_SERVER = str(FIXTURES / "cheap_server.py")
-SERVER_SCRIPTS = (FIXTURE_SERVER, CHEAP_SERVER)
-MODEL_KEY_ENV = "SCRIPTED_MODEL_KEY"
 DEFAULT_WAIT = 30.0
 """Seconds any one wait may take: generous, since a loaded 2-core box spawns SDK servers slowly."""
 
-ServerTables = Mapping[str, Mapping[str, Any]]
 
-
-def fixture_server(label: str, **options: Any) -> dict[str, Any]:
+def fixture_server(label: str, *args: str, **options: Any) -> dict[str, Any]:
     """A stdio `[mcp_servers.X]` table running the fixture server named `label`, tools pre-approved."""
-    return {
-        "command": sys.executable,
-        "args": [FIXTURE_SERVER, "--label", label],
-        "default_tools_approval_mode": "approve",
-        **options,
-    }
+    return config.fixture_server(label, *args, **APPROVE, **options)
 
 
 def cheap_server(label: str, **options: Any) -> dict[str, Any]:
     """A stdio table running the stdlib-only server (starts in milliseconds; one tool, `whoami`,
-    answering its pid as text). `label` only names the process for `server_pids`."""
-    return {
-        "command": sys.executable,
-        "args": [CHEAP_SERVER, "--label", label],
-        "default_tools_approval_mode": "approve",
-        **options,
-    }
+    answering its pid as text), tools pre-approved. `label` only names the process for `server_pids`."""
+    return config.cheap_server(label, **APPROVE, **options)
+
+
+def elicit_server(**options: Any) -> dict[str, Any]:
+    """The elicit fixture server (asks questions, counts cancellations), tools pre-approved."""
+    return config.elicit_server(**APPROVE, **options)
 
 
 def http_server(url: str, **options: Any) -> dict[str, Any]:
     """A streamable HTTP `[mcp_servers.X]` table for `url`, tools pre-approved."""
-    return {"url": url, "default_tools_approval_mode": "approve", **options}
-
-
-def config_toml(model_url: str, servers: ServerTables) -> str:
-    """config.toml using the scripted model provider at `model_url` and the given MCP servers."""
-    lines = [
-        'model = "scripted-model"',
-        'model_provider = "scripted"',
-        "[model_providers.scripted]",
-        f"base_url = {_toml(model_url)}",
-        'wire_api = "responses"',
-        f"env_key = {_toml(MODEL_KEY_ENV)}",
-    ]
-    for name, table in servers.items():
-        lines.append(f"[mcp_servers.{name}]")
-        lines.extend(f"{key} = {_toml(value)}" for key, value in table.items())
-    return "\n".join(lines) + "\n"
-
-
-def _toml(value: Any) -> str:
-    """A TOML value for strings, booleans, numbers and lists of them (JSON spells these the same way)."""
-    return json.dumps(value)
+    return {"url": url, **APPROVE, **options}
 
 
 class Identity(NamedTuple):
@@ -127,9 +93,10 @@ class TurnDaemon:
     home: Path
     workdir: Path
 
-    def configure(self, servers: ServerTables) -> None:
-        """Rewrite config.toml with these MCP servers (takes effect at the next `reload`)."""
-        (self.home / "config.toml").write_text(config_toml(self.model.base_url, servers), encoding="utf-8")
+    def configure(self, servers: ServerTables, **keys: Any) -> None:
+        """Rewrite config.toml with these MCP servers and top-level `keys` (takes effect at the
+        next `reload`)."""
+        write_config(self.home, servers, model_url=self.model.base_url, **keys)
 
     async def reload(self) -> None:
         """`config/mcpServer/reload`, which answers `{}` once every cell has its new generation."""
@@ -184,20 +151,7 @@ class TurnDaemon:
 
     def server_pids(self, label: str) -> set[int]:
         """Live fixture or cheap server processes named `label` that the daemon started for a thread."""
-        found = set()
-        for child in psutil.Process(self.daemon.process.pid).children(recursive=True):
-            try:
-                if _label_of(child.cmdline()) == label and Path(child.cwd()) == self.workdir:
-                    found.add(child.pid)
-            except psutil.NoSuchProcess:
-                continue
-        return found
-
-
-def _label_of(command: list[str]) -> str | None:
-    if any(script in command for script in SERVER_SCRIPTS) and "--label" in command:
-        return command[command.index("--label") + 1]
-    return None
+        return set(processes.server_pids(self.daemon.process.pid, cwd=self.workdir).get(label, []))
 
 
 @asynccontextmanager
@@ -209,25 +163,10 @@ async def turn_daemon(
     workdir = home / "work"
     workdir.mkdir(exist_ok=True)
     async with ScriptedModelServer(Script.model_validate({"steps": script})) as model:
-        (home / "config.toml").write_text(config_toml(model.base_url, servers), encoding="utf-8")
+        write_config(home, servers, model_url=model.base_url)
         async with Daemon.start(home, env={MODEL_KEY_ENV: "scripted"}, max_wait=max_wait) as daemon:
             await daemon.initialize()
             yield TurnDaemon(daemon=daemon, model=model, home=home, workdir=workdir)
-
-
-def alive(pid: int) -> bool:
-    """Whether the process still runs (a zombie awaiting its parent's wait counts as gone)."""
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
-async def wait_gone(pids: set[int], seconds: float = DEFAULT_WAIT) -> None:
-    """Wait until every pid has exited (polled: a process exit has no event to await)."""
-    with anyio.fail_after(seconds):
-        while any(alive(pid) for pid in pids):  # noqa: ASYNC110 (no event exists for a process exit)
-            await anyio.sleep(0.02)
 
 
 @dataclass

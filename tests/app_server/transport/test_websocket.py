@@ -2,39 +2,20 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import anyio
 import httpx2
 import pytest
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from protocol import errors as codes
-from tests.app_server.daemon import Daemon
+from tests.support.daemon import Daemon, exchange
 
 TOKEN = "test-token-0123456789"
 INIT = {"clientInfo": {"name": "tests", "version": "1"}}
-
-
-@asynccontextmanager
-async def listening(home: Path, *extra: str) -> AsyncIterator[tuple[Daemon, int]]:
-    token_file = home / "token"
-    token_file.write_text(TOKEN + "\n")
-    args = ("--listen", "ws://127.0.0.1:0", "--ws-token-file", str(token_file), *extra)
-    async with Daemon.start(home, *args) as daemon:
-        found = await daemon.wait_for_stderr(r"listening on ws://127\.0\.0\.1:(\d+)")
-        yield daemon, int(found.group(1))
-
-
-async def exchange(websocket: ClientConnection, message: dict[str, Any]) -> Any:
-    await websocket.send(json.dumps(message))
-    with anyio.fail_after(5):
-        return json.loads(await websocket.recv())
 
 
 async def refusal_status(uri: str, **options: Any) -> int:
@@ -46,7 +27,7 @@ async def refusal_status(uri: str, **options: Any) -> int:
 
 @pytest.mark.anyio
 async def test_the_gate_refuses_missing_token_foreign_origin_and_wrong_host(home: Path) -> None:
-    async with listening(home) as (_, port):
+    async with Daemon.listening(home, TOKEN) as (_, port):
         uri = f"ws://127.0.0.1:{port}/"
         auth = {"Authorization": f"Bearer {TOKEN}"}
         assert await refusal_status(uri) == 401
@@ -62,7 +43,7 @@ async def test_the_gate_refuses_missing_token_foreign_origin_and_wrong_host(home
 
 @pytest.mark.anyio
 async def test_an_allowed_origin_is_let_through(home: Path) -> None:
-    async with listening(home, "--ws-allowed-origin", "https://app.example") as (_, port):
+    async with Daemon.listening(home, TOKEN, "--ws-allowed-origin", "https://app.example") as (_, port):
         auth = {"Authorization": f"Bearer {TOKEN}"}
         async with connect(
             f"ws://127.0.0.1:{port}/", additional_headers=auth, origin="https://app.example"
@@ -72,7 +53,7 @@ async def test_an_allowed_origin_is_let_through(home: Path) -> None:
 
 @pytest.mark.anyio
 async def test_health_endpoints_answer_without_a_token(home: Path) -> None:
-    async with listening(home) as (_, port), httpx2.AsyncClient() as client:
+    async with Daemon.listening(home, TOKEN) as (_, port), httpx2.AsyncClient() as client:
         with anyio.fail_after(5):
             for path in ("/healthz", "/readyz"):
                 assert (await client.get(f"http://127.0.0.1:{port}{path}")).status_code == 200
@@ -80,7 +61,7 @@ async def test_health_endpoints_answer_without_a_token(home: Path) -> None:
 
 @pytest.mark.anyio
 async def test_each_connection_has_its_own_initialize_state(home: Path) -> None:
-    async with listening(home) as (_, port):
+    async with Daemon.listening(home, TOKEN) as (_, port):
         auth = {"Authorization": f"Bearer {TOKEN}"}
         uri = f"ws://127.0.0.1:{port}/"
         async with (
@@ -97,7 +78,7 @@ async def test_each_connection_has_its_own_initialize_state(home: Path) -> None:
 
 @pytest.mark.anyio
 async def test_a_frame_over_the_size_limit_closes_that_connection_only(home: Path) -> None:
-    async with listening(home, "--max-message-bytes", "1024") as (_, port):
+    async with Daemon.listening(home, TOKEN, "--max-message-bytes", "1024") as (_, port):
         auth = {"Authorization": f"Bearer {TOKEN}"}
         uri = f"ws://127.0.0.1:{port}/"
         async with connect(uri, additional_headers=auth) as websocket:
