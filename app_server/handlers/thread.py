@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app_server.rpc.dispatcher import MethodTable, RequestContext
+from app_server.services import RequestContext
 from app_server.threads.listing import SortKey
 from app_server.threads.records import ThreadSettings
 from app_server.threads.service import (
@@ -95,10 +95,3 @@ async def thread_list(ctx: RequestContext, params: ThreadListParams) -> ThreadLi
         excluded_ids=params.excluded_thread_ids or (),
     )
     return ThreadListResponse.model_validate({"data": page.data, "nextCursor": page.next_cursor})
-
-
-def register(table: MethodTable) -> None:
-    table.add_registered("thread/start", thread_start)
-    table.add_registered("thread/resume", thread_resume)
-    table.add_registered("thread/read", thread_read)
-    table.add_registered("thread/list", thread_list)
