@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import signal
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import anyio
@@ -15,10 +14,10 @@ from app_server.events import EventBus
 from app_server.home import home_dir
 from app_server.rpc.connection import DEFAULT_MAX_OUTBOUND_MESSAGES, Connection
 from app_server.rpc.dispatcher import MethodTable
+from app_server.services import Services
 from app_server.transport.base import DEFAULT_MAX_MESSAGE_BYTES, MessageStream
 
 if TYPE_CHECKING:
-    from app_server.core import AppCore
     from app_server.handshake import EarlyHandshake, EarlySignals
     from app_server.rpc.session import ClientSession
 
@@ -37,32 +36,9 @@ class ServerOptions:
     """`-c key=value` strings, in order, for the config layer."""
 
 
-@dataclass(frozen=True, slots=True)
-class Services:
-    """What every connection and handler shares; `core()` reaches config, MCP runtimes and threads."""
-
-    home: Path
-    events: EventBus
-    config_overrides: tuple[str, ...]
-    host: CoreHost
-
-    async def core(self) -> AppCore:
-        """The application core, built on first use (it is kept off the path to `initialize`)."""
-        return await self.host.get()
-
-    def built_core(self) -> AppCore:
-        """The core, in an immediate handler (the connection runs those once it is built)."""
-        return self.host.built_core()
-
-
 def build_services(options: ServerOptions) -> Services:
     home, events = home_dir(), EventBus()
-    return Services(
-        home=home,
-        events=events,
-        config_overrides=options.config_overrides,
-        host=CoreHost(home, events, options.config_overrides),
-    )
+    return Services(home=home, events=events, host=CoreHost(home, events, options.config_overrides))
 
 
 async def serve(
@@ -88,7 +64,7 @@ async def serve(
 
 
 async def serve_stdio(
-    options: ServerOptions, services: Services, methods: MethodTable, early: EarlyHandshake | None
+    options: ServerOptions, services: Services, methods: MethodTable[Services], early: EarlyHandshake | None
 ) -> None:
     from app_server.transport.stdio import take_over_stdio
 
@@ -102,7 +78,7 @@ async def serve_connection(
     stream: MessageStream,
     options: ServerOptions,
     services: Services,
-    methods: MethodTable,
+    methods: MethodTable[Services],
     session: ClientSession | None = None,
 ) -> None:
     """Serve one client connection until it ends (`session`: it was answered `initialize` already)."""
@@ -117,7 +93,10 @@ async def serve_connection(
 
 
 async def _start_websocket(
-    task_group: anyio.abc.TaskGroup, options: ServerOptions, services: Services, methods: MethodTable
+    task_group: anyio.abc.TaskGroup,
+    options: ServerOptions,
+    services: Services,
+    methods: MethodTable[Services],
 ) -> None:
     from app_server.transport.websocket import WebSocketSettings, serve_websocket
 

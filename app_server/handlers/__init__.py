@@ -1,35 +1,58 @@
 """Request handlers, one module per resource: params model in, result model out, no business logic.
 
-A resource module defines `register(table: MethodTable) -> None`. `method_table()` registers
-`initialize` eagerly and every other resource with `MethodTable.add_lazy`, so their protocol
-models and services are imported on first use, not on the way to the `initialize` reply.
+`HANDLERS` is the one list of the methods this server answers. `method_table()` imports a
+handler's module on the first call of one of its methods, so the protocol models and services a
+resource pulls in stay off the path to the `initialize` reply.
 """
 
 from __future__ import annotations
 
-from app_server.handlers import initialize
-from app_server.rpc.dispatcher import MethodTable
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from app_server.rpc.dispatcher import MethodTable, ParamsReader
+from protocol.initialize import InitializeParams
+
+if TYPE_CHECKING:
+    from app_server.services import Services
+
+HANDLERS: Mapping[str, str] = {
+    "initialize": "initialize:initialize",
+    "thread/start": "thread:thread_start",
+    "thread/resume": "thread:thread_resume",
+    "thread/read": "thread:thread_read",
+    "thread/list": "thread:thread_list",
+    "turn/start": "turn:turn_start",
+    "turn/interrupt": "turn:turn_interrupt",
+    "mcpServerStatus/list": "mcp:status_list",
+    "config/mcpServer/reload": "mcp:reload",
+    "mcpServer/resource/read": "mcp:resource_read",
+    "mcpServer/tool/call": "mcp:tool_call",
+    "mcpServer/oauth/login": "mcp:oauth_login",
+    "mcpServer/views/read": "mcp:views_read",
+    "app/list": "app:app_list",
+    "account/read": "account:account_read",
+    "account/login/start": "account:login_start",
+    "account/logout": "account:logout",
+}
+"""Method -> its handler, `"module:function"` in this package; the methods of `protocol.registry.REQUESTS`."""
 
 
-def method_table() -> MethodTable:
+def method_table() -> MethodTable[Services]:
     """Every method this server answers."""
-    table = MethodTable()
-    initialize.register(table)
-    table.add_lazy(
-        ["thread/start", "thread/resume", "thread/read", "thread/list"], "app_server.handlers.thread"
-    )
-    table.add_lazy(["turn/start", "turn/interrupt"], "app_server.handlers.turn")
-    table.add_lazy(
-        [
-            "mcpServerStatus/list",
-            "config/mcpServer/reload",
-            "mcpServer/resource/read",
-            "mcpServer/tool/call",
-            "mcpServer/oauth/login",
-            "mcpServer/views/read",
-        ],
-        "app_server.handlers.mcp",
-    )
-    table.add_lazy(["account/read", "account/login/start", "account/logout"], "app_server.handlers.account")
-    table.add_lazy(["app/list"], "app_server.handlers.app")
-    return table
+    handlers = {method: f"{__name__}.{reference}" for method, reference in HANDLERS.items()}
+    return MethodTable(handlers, read_params=read_params)
+
+
+def read_params(method: str) -> ParamsReader | None:
+    """How `method`'s params are read: as `protocol.registry.REQUESTS` declares them (None: it takes none).
+
+    `initialize` reads its hand-written model directly: through the registry it would import
+    pydantic, which stays off the handshake's path.
+    """
+    if method == "initialize":
+        return InitializeParams.model_validate
+    from protocol.registry import REQUESTS
+
+    spec = REQUESTS[method]
+    return spec.parse_params if spec.params_ref is not None else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app_server.rpc.dispatcher import MethodTable, RequestContext
+from app_server.services import RequestContext
 from protocol.account import GetAccountParams, GetAccountResponse, LogoutAccountResponse
 
 
@@ -24,9 +24,3 @@ def logout(ctx: RequestContext, _params: None) -> LogoutAccountResponse:
     response = core.auth.logout()
     ctx.after_reply.append(core.schedule_reload)
     return response
-
-
-def register(table: MethodTable) -> None:
-    table.add_registered("account/read", account_read)
-    table.add_registered("account/login/start", login_start)
-    table.add_registered("account/logout", logout)

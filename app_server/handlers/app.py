@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app_server.mcp.connectors import page, settled_connectors
-from app_server.rpc.dispatcher import MethodTable, RequestContext
+from app_server.services import RequestContext
 from protocol.apps import AppsListParams, AppsListResponse
 
 
@@ -17,7 +17,3 @@ async def app_list(ctx: RequestContext, params: AppsListParams) -> AppsListRespo
         apps = await settled_connectors(runtime)
     data, next_cursor = page(apps, params.cursor, params.limit)
     return AppsListResponse.model_validate({"data": data, "nextCursor": next_cursor})
-
-
-def register(table: MethodTable) -> None:
-    table.add("app/list", app_list, params=AppsListParams)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app_server.handshake import answer_initialize
-from app_server.rpc.dispatcher import MethodTable, RequestContext
+from app_server.services import RequestContext
 from protocol.initialize import InitializeParams, InitializeResponse
 
 
@@ -11,7 +11,3 @@ async def initialize(ctx: RequestContext, params: InitializeParams) -> Initializ
     session, response = answer_initialize(params, ctx.services.home)
     ctx.connection.open_session(session)
     return response
-
-
-def register(table: MethodTable) -> None:
-    table.add("initialize", initialize, params=InitializeParams)

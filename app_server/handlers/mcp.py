@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app_server.rpc.dispatcher import MethodTable, RequestContext
+from app_server.services import RequestContext
 from protocol.mcp import (
     ListMcpServerStatusParams,
     ListMcpServerStatusResponse,
@@ -67,12 +67,3 @@ async def oauth_login(ctx: RequestContext, params: McpServerOauthLoginParams) ->
 
 def views_read(ctx: RequestContext, params: McpServerViewsReadParams) -> McpServerViewsReadResponse:
     return ctx.services.built_core().views_snapshot(params.thread_id)
-
-
-def register(table: MethodTable) -> None:
-    table.add_registered("mcpServerStatus/list", status_list)
-    table.add_registered("config/mcpServer/reload", reload)
-    table.add_registered("mcpServer/resource/read", resource_read)
-    table.add_registered("mcpServer/tool/call", tool_call)
-    table.add_registered("mcpServer/oauth/login", oauth_login)
-    table.add_registered("mcpServer/views/read", views_read)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app_server.rpc.dispatcher import MethodTable, RequestContext
+from app_server.services import RequestContext
 from app_server.threads.listing import SortKey
 from app_server.threads.settings import session_state
 from protocol.notifications import ThreadStartedNotification
@@ -56,10 +56,3 @@ async def thread_list(ctx: RequestContext, params: ThreadListParams) -> ThreadLi
         excluded_ids=params.excluded_thread_ids or (),
     )
     return ThreadListResponse.model_validate({"data": page.data, "nextCursor": page.next_cursor})
-
-
-def register(table: MethodTable) -> None:
-    table.add_registered("thread/start", thread_start)
-    table.add_registered("thread/resume", thread_resume)
-    table.add_registered("thread/read", thread_read)
-    table.add_registered("thread/list", thread_list)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app_server.rpc.dispatcher import MethodTable, RequestContext
+from app_server.services import RequestContext
 from app_server.threads.ids import new_id
 from app_server.threads.step import AskClient
 from protocol.notifications import ServerRequestResolvedNotification
@@ -42,8 +42,3 @@ async def turn_start(ctx: RequestContext, params: TurnStartParams) -> TurnStartR
 def turn_interrupt(ctx: RequestContext, params: TurnInterruptParams) -> TurnInterruptResponse:
     ctx.services.built_core().threads.interrupt(params.thread_id, params.turn_id)
     return TurnInterruptResponse()
-
-
-def register(table: MethodTable) -> None:
-    table.add_registered("turn/start", turn_start)
-    table.add_registered("turn/interrupt", turn_interrupt)

@@ -12,7 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import anyio
 import anyio.lowlevel
@@ -30,8 +30,6 @@ from protocol import errors as codes
 if TYPE_CHECKING:
     from anyio.abc import TaskGroup
 
-    from app_server.server import Services
-
 logger = logging.getLogger(__name__)
 
 Reply = Callable[[str | None], None]
@@ -39,6 +37,31 @@ Reply = Callable[[str | None], None]
 
 DEFAULT_MAX_OUTBOUND_MESSAGES = 1024
 DEFAULT_DRAIN_TIMEOUT = 10.0
+
+
+class Host(Protocol):
+    """What a connection needs from the daemon serving it; handlers get the same object as `ctx.services`."""
+
+    @property
+    def built(self) -> bool:
+        """Immediate handlers can answer now; until then their requests wait in `wait_built`."""
+        ...
+
+    def subscribe(self, listener: Callable[[str, dict[str, Any]], None]) -> Callable[[], None]:
+        """Pass every notification (method, params) published from now on to `listener`, which
+        must not block; returns the function that stops it."""
+        ...
+
+    def warm_up(self) -> None:
+        """The client has the `initialize` reply: start getting built in the background."""
+        ...
+
+    async def wait_built(self) -> None:
+        """Return once built, building now if nothing has started it yet."""
+        ...
+
+
+HostT = TypeVar("HostT", bound=Host)
 
 
 class _PendingRequest:
@@ -49,18 +72,21 @@ class _PendingRequest:
         self.response: Response | None = None
 
 
-class Connection:
+class Connection(Generic[HostT]):
+    """Serves one client; satisfies `Peer` for the handlers of its requests."""
+
     def __init__(
         self,
         stream: MessageStream,
         *,
-        methods: MethodTable,
-        services: Services,
+        methods: MethodTable[HostT],
+        services: HostT,
         max_outbound_messages: int = DEFAULT_MAX_OUTBOUND_MESSAGES,
         drain_timeout: float = DEFAULT_DRAIN_TIMEOUT,
         session: ClientSession | None = None,
     ) -> None:
-        """`session`: the client was already answered `initialize` (see `app_server.handshake`)."""
+        """`services`: what handlers share, and the connection's `Host`; `session`: the client was
+        already answered `initialize` (see `app_server.handshake`)."""
         self._stream = stream
         self._methods = methods
         self._services = services
@@ -83,7 +109,7 @@ class Connection:
 
     async def run(self) -> None:
         """Serve the client until its input ends (then finish in-flight requests, bounded) or it goes away."""
-        unsubscribe = self._services.events.subscribe(self._on_event)
+        unsubscribe = self._services.subscribe(self._on_event)
         try:
             async with anyio.create_task_group() as task_group:
                 self._task_group = task_group
@@ -221,7 +247,7 @@ class Connection:
             logger.debug("client notification %r", message.method)
             if message.method == "initialized" and self.session is not None:
                 # The client has our `initialize` reply: build the core now, off the handshake path.
-                self._services.host.warm_up()
+                self._services.warm_up()
         reply(None)
 
     async def _handle_request(self, request: Request, reply: Reply) -> None:
@@ -247,7 +273,7 @@ class Connection:
             await self._run_request(request, spec, reply, self._track(request.id))
             # A failed initialize (bad params) may be retried.
             self._initialize_claimed = self.session is not None
-        elif spec.immediate and self._services.host.built:
+        elif spec.immediate and self._services.built:
             self._answer_now(request, spec, reply)
         else:
             assert self._task_group is not None
@@ -255,7 +281,7 @@ class Connection:
             self._task_group.start_soon(self._run_request, request, spec, reply, self._track(request.id))
             self._started_requests = True
 
-    def _answer_now(self, request: Request, spec: MethodSpec, reply: Reply) -> None:
+    def _answer_now(self, request: Request, spec: MethodSpec[HostT], reply: Reply) -> None:
         """Run an immediate handler on the reader: no task, and the reply goes out in this step."""
         context = RequestContext(self, self._services, request.id)
         try:
@@ -267,14 +293,14 @@ class Connection:
             _run_after_reply(context)
 
     async def _run_request(
-        self, request: Request, spec: MethodSpec, reply: Reply, scope: anyio.CancelScope
+        self, request: Request, spec: MethodSpec[HostT], reply: Reply, scope: anyio.CancelScope
     ) -> None:
         context = RequestContext(self, self._services, request.id)
         with scope:
             succeeded = False
             try:
                 if spec.immediate:
-                    await self._services.core()  # immediate handlers answer from a built core
+                    await self._services.wait_built()  # immediate handlers answer only once it is built
                 answer = _success(request, await spec.call(context, request.params))
                 succeeded = True
             except Exception as exc:
@@ -368,7 +394,7 @@ def _success(request: Request, result: Any) -> str:
     return messages.encode(messages.success(request.id, result))
 
 
-def _run_after_reply(context: RequestContext) -> None:
+def _run_after_reply(context: RequestContext[Any]) -> None:
     for action in context.after_reply:
         action()
 

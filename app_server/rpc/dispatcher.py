@@ -1,8 +1,11 @@
-"""The inbound method table: method name -> (params model, handler), and calling one.
+"""The inbound method table: method name -> (params reader, handler), and calling one.
 
 A handler is `async def` when it waits for anything (I/O, a server, a lock); a plain `def`
 handler answers from memory and is *immediate*: the connection runs it as soon as the request
 is read, without a task of its own (see `Connection`), which is what keeps cheap requests cheap.
+
+The table knows nothing of what the methods mean: the layer above names the handlers, says how
+each method's params are read, and what its handlers share (`RequestContext.services`).
 
 Why not jsonrpcserver (read in the venv, 5.0.9): its request schema requires `"jsonrpc":"2.0"` and
 forbids extra members (we must accept messages without `jsonrpc`), while it accepts float, null and
@@ -17,17 +20,19 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeAlias, TypeVar, cast
 
 from app_server.errors import InvalidParams
 from app_server.rpc.errors import describe_invalid_params
 
 if TYPE_CHECKING:
-    from app_server.rpc.connection import Connection
     from app_server.rpc.messages import RequestId
-    from app_server.server import Services
+    from app_server.rpc.session import ClientSession
+
+ServicesT = TypeVar("ServicesT")
+"""What the handlers of one table share (`ctx.services`)."""
 
 
 class ParamsModel(Protocol):
@@ -44,77 +49,87 @@ class WireObject(Protocol):
     def to_wire(self) -> dict[str, Any]: ...
 
 
+class Peer(Protocol):
+    """The client at the other end of a request's connection, as the request's handler talks to it."""
+
+    def open_session(self, session: ClientSession) -> None:
+        """Mark the connection initialized (the `initialize` handler does)."""
+        ...
+
+    def notify(self, method: str, params: WireObject | dict[str, Any]) -> bool:
+        """Send a notification to this client; False when it was not sent."""
+        ...
+
+    async def request(
+        self,
+        method: str,
+        params: WireObject | dict[str, Any] | None,
+        *,
+        timeout: float,  # noqa: ASYNC109 - the peer names the method when it expires
+        request_id: RequestId | None = None,
+    ) -> Any:
+        """Ask the client and return its result; raises what `Connection.request` raises."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
-class RequestContext:
+class RequestContext(Generic[ServicesT]):
     """What a handler gets besides its params: who asked, and the shared services."""
 
-    connection: Connection
+    connection: Peer
     """For server->client requests (`await connection.request(...)`) and notifications."""
-    services: Services
+    services: ServicesT
     request_id: RequestId
     after_reply: list[Callable[[], None]] = field(default_factory=list)
     """Run once the successful reply is queued: announcements that must follow the response."""
 
 
-Handler = Callable[[RequestContext, Any], Awaitable[object]] | Callable[[RequestContext, Any], object]
-"""`[async] def handler(ctx, params) -> result`: params is the validated model (None for no
-params); the result is a WireModel (anything with `to_wire()`) or a JSON-ready value."""
+Handler: TypeAlias = (
+    Callable[[RequestContext[ServicesT], Any], Awaitable[object]]
+    | Callable[[RequestContext[ServicesT], Any], object]
+)
+"""`[async] def handler(ctx, params) -> result`: params is what the method's reader made of them
+(None for no params); the result is a WireModel (anything with `to_wire()`) or a JSON-ready value."""
 
-HandlerT = TypeVar("HandlerT", bound=Handler)
+ParamsReader: TypeAlias = Callable[[dict[str, Any]], Any]
+"""Reads a method's params object (`{}` when absent or null) into what its handler takes; raises
+ValueError (pydantic's ValidationError is one) for params that do not fit."""
 
 
 @dataclass(frozen=True, slots=True)
-class MethodSpec:
+class MethodSpec(Generic[ServicesT]):
     method: str
-    params: type[ParamsModel] | None
-    """None: the method takes no params (absent, null or `{}`), unless `parser` reads them."""
-    handler: Handler
-    parser: Callable[[Any], Any] | None = None
-    """Reads the params instead of `params` (the protocol registry's models and tagged unions)."""
-    immediate: bool = False
+    handler: Handler[ServicesT]
+    read_params: ParamsReader
+    immediate: bool
     """The handler is a plain function: it answers without waiting (`call_now`)."""
 
     @classmethod
-    def of(
-        cls,
-        method: str,
-        handler: Handler,
-        params: type[ParamsModel] | None = None,
-        parser: Callable[[Any], Any] | None = None,
-    ) -> MethodSpec:
-        immediate = not inspect.iscoroutinefunction(handler)
-        return cls(method, params, handler, parser, immediate)
+    def of(cls, method: str, handler: Handler[ServicesT], read_params: ParamsReader | None) -> Self:
+        """`read_params` None: the method takes no params (absent, null or `{}`)."""
+        if read_params is None:
+            read_params = _no_params(method)
+        return cls(method, handler, read_params, immediate=not inspect.iscoroutinefunction(handler))
 
     def parse_params(self, raw: Any) -> Any:
         """The validated params; raises InvalidParams (-32602) naming the offending fields."""
-        if self.parser is not None:
-            if raw is not None and not isinstance(raw, dict):
-                raise InvalidParams("Invalid params: params must be an object")
-            try:
-                return self.parser(raw)
-            except ValueError as exc:
-                raise InvalidParams(describe_invalid_params(exc)) from None
-        if self.params is None:
-            if raw is None or raw == {}:
-                return None
-            raise InvalidParams(f"Invalid params: `{self.method}` takes no params")
         if raw is None:
             raw = {}
         if not isinstance(raw, dict):
             raise InvalidParams("Invalid params: params must be an object")
         try:
-            return self.params.model_validate(raw)
+            return self.read_params(raw)
         except ValueError as exc:
             raise InvalidParams(describe_invalid_params(exc)) from None
 
-    async def call(self, ctx: RequestContext, raw_params: Any) -> Any:
+    async def call(self, ctx: RequestContext[ServicesT], raw_params: Any) -> Any:
         """Validate, run the handler, and return its result in wire form."""
         if self.immediate:
             return self.call_now(ctx, raw_params)
         result = await cast(Awaitable[object], self.handler(ctx, self.parse_params(raw_params)))
         return _wire_form(result)
 
-    def call_now(self, ctx: RequestContext, raw_params: Any) -> Any:
+    def call_now(self, ctx: RequestContext[ServicesT], raw_params: Any) -> Any:
         """`call` for an immediate handler."""
         return _wire_form(self.handler(ctx, self.parse_params(raw_params)))
 
@@ -124,50 +139,43 @@ def _wire_form(result: object) -> Any:
     return to_wire() if callable(to_wire) else result
 
 
-class MethodTable:
-    """Handlers registered per method name.
+def _no_params(method: str) -> ParamsReader:
+    def read(raw: dict[str, Any]) -> None:
+        if raw:
+            raise ValueError(f"`{method}` takes no params")
 
-    Resources plug in with `add`/`route` from a `register(table)` function in their handler module.
-    `add_lazy` names a module's methods without importing it: the module (and the protocol models
-    and services it pulls in) is imported on the first call, keeping them off the path to the
-    `initialize` reply.
+    return read
+
+
+class MethodTable(Generic[ServicesT]):
+    """Handlers by method name.
+
+    `handlers` names each method's handler as `"package.module:function"`: the module (and the
+    protocol models and services it pulls in) is imported on the method's first call, keeping
+    them off the path to the `initialize` reply. `read_params(method)` gives the reader of that
+    method's params, None when it takes none (absent, null or `{}`). `add` puts a handler in directly.
     """
 
-    def __init__(self) -> None:
-        self._specs: dict[str, MethodSpec] = {}
-        self._lazy: dict[str, str] = {}
+    def __init__(
+        self, handlers: Mapping[str, str], *, read_params: Callable[[str], ParamsReader | None]
+    ) -> None:
+        self._references = handlers
+        self._read_params = read_params
+        self._specs: dict[str, MethodSpec[ServicesT]] = {}
 
-    def add(self, method: str, handler: Handler, *, params: type[ParamsModel] | None) -> None:
-        self._lazy.pop(method, None)
-        self._specs[method] = MethodSpec.of(method, handler, params)
+    def add(self, method: str, handler: Handler[ServicesT], *, params: type[ParamsModel] | None) -> None:
+        """Answer `method` with `handler`, its params read by `params` (None: it takes none)."""
+        read_params = None if params is None else params.model_validate
+        self._specs[method] = MethodSpec.of(method, handler, read_params)
 
-    def add_registered(self, method: str, handler: Handler) -> None:
-        """Add `method` with its params read as `protocol.registry` declares them."""
-        from protocol.registry import REQUESTS
+    def get(self, method: str) -> MethodSpec[ServicesT] | None:
+        """The spec for `method`, importing its handler on first use; None if unknown.
 
-        spec = REQUESTS[method]
-        parser = spec.parse_params if spec.params_ref is not None else None
-        self._lazy.pop(method, None)
-        self._specs[method] = MethodSpec.of(method, handler, parser=parser)
-
-    def route(self, method: str, *, params: type[ParamsModel] | None) -> Callable[[HandlerT], HandlerT]:
-        """Decorator form of `add`."""
-
-        def decorate(handler: HandlerT) -> HandlerT:
-            self.add(method, handler, params=params)
-            return handler
-
-        return decorate
-
-    def add_lazy(self, methods: Iterable[str], module: str) -> None:
-        """`module` defines `register(table: MethodTable) -> None` adding at least `methods`."""
-        for method in methods:
-            self._lazy[method] = module
-
-    def get(self, method: str) -> MethodSpec | None:
-        """The spec for `method`, importing its module first if it was added lazily; None if unknown."""
-        module = self._lazy.get(method)
-        if module is not None:
-            importlib.import_module(module).register(self)
-            self._lazy = {name: mod for name, mod in self._lazy.items() if mod != module}
-        return self._specs.get(method)
+        Raises ImportError or AttributeError when the reference names no handler.
+        """
+        spec = self._specs.get(method)
+        if spec is None and method in self._references:
+            module, _, name = self._references[method].partition(":")
+            handler = getattr(importlib.import_module(module), name)
+            spec = self._specs[method] = MethodSpec.of(method, handler, self._read_params(method))
+        return spec

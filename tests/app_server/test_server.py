@@ -1,4 +1,8 @@
-"""The real daemon over stdio: every bad input answered as JSON-RPC 2.0 says, and the daemon lives on."""
+"""The real daemon over stdio: any input gets well-formed answers, the early handshake, exits and imports.
+
+The connection contract itself (each bad input's error, batches, ...) runs over every transport in
+tests/app_server/rpc/test_connection.py.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from protocol import errors as codes
+from tests.app_server.rpc.transports import assert_well_formed
 from tests.support.daemon import BlockingDaemon, Daemon, blocking
 from tests.support.processes import wait_until
 
@@ -61,70 +66,10 @@ def fresh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProbedDaemon]:
     yield from _blocking_daemon(tmp_path_factory, initialize=False)
 
 
-def assert_well_formed(message: Any) -> None:
-    """A JSON-RPC 2.0 response: jsonrpc, id, exactly one of result/error, an error with code+message."""
-    if isinstance(message, list):
-        assert message, "an empty batch answer"
-        for item in message:
-            assert_well_formed(item)
-        return
-    assert isinstance(message, dict)
-    assert message.get("jsonrpc") == "2.0"
-    assert "id" in message
-    assert ("result" in message) != ("error" in message)
-    if "error" in message:
-        assert isinstance(message["error"]["code"], int)
-        assert isinstance(message["error"]["message"], str)
-
-
-BAD_INPUT_AFTER_INITIALIZE = [
-    ("malformed JSON", b"{bad\n", codes.PARSE_ERROR, None),
-    ("blank line", b"\n", codes.PARSE_ERROR, None),
-    ("two objects on one line", b'{"id":1,"method":"a"}{"id":2,"method":"b"}\n', codes.PARSE_ERROR, None),
-    (
-        "invalid UTF-8 (an encoded lone surrogate)",
-        b'{"id":1,"method":"\xed\xa0\x80"}\n',
-        codes.PARSE_ERROR,
-        None,
-    ),
-    ("a string", b'"hello"\n', codes.INVALID_REQUEST, None),
-    ("a number", b"42\n", codes.INVALID_REQUEST, None),
-    ("null", b"null\n", codes.INVALID_REQUEST, None),
-    ("missing method", b'{"jsonrpc":"2.0","id":3}\n', codes.INVALID_REQUEST, 3),
-    ("method not a string", b'{"id":4,"method":7}\n', codes.INVALID_REQUEST, 4),
-    ("float id", b'{"id":1.5,"method":"initialize"}\n', codes.INVALID_REQUEST, None),
-    ("object id", b'{"id":{},"method":"initialize"}\n', codes.INVALID_REQUEST, None),
-    ("bool id", b'{"id":true,"method":"initialize"}\n', codes.INVALID_REQUEST, None),
-    ("wrong jsonrpc version", b'{"jsonrpc":"1.0","id":5,"method":"x"}\n', codes.INVALID_REQUEST, 5),
-    ("empty batch", b"[]\n", codes.INVALID_REQUEST, None),
-    ("unknown method", b'{"jsonrpc":"2.0","id":6,"method":"no/such"}\n', codes.METHOD_NOT_FOUND, 6),
-    ("no jsonrpc member", b'{"id":7,"method":"no/such"}\n', codes.METHOD_NOT_FOUND, 7),
-    ("trailing CR and spaces", b'{"id":8,"method":"no/such"}  \r\n', codes.METHOD_NOT_FOUND, 8),
-    ("lone surrogate escape in the id", b'{"id":"\\ud800","method":"x"}\n', codes.METHOD_NOT_FOUND, "\ud800"),
-    ("second initialize", b'{"id":9,"method":"initialize","params":{}}\n', codes.NOT_INITIALIZED, 9),
-    (
-        "line over the size limit",
-        b'{"id":10,"pad":"' + b"x" * MAX_MESSAGE_BYTES + b'"}\n',
-        codes.INVALID_REQUEST,
-        None,
-    ),
-]
-
-
-@pytest.mark.parametrize(
-    ("raw", "code", "request_id"),
-    [case[1:] for case in BAD_INPUT_AFTER_INITIALIZE],
-    ids=[case[0] for case in BAD_INPUT_AFTER_INITIALIZE],
-)
-def test_bad_input_is_answered_with_the_spec_error_and_the_daemon_lives_on(
-    ready: ProbedDaemon, raw: bytes, code: int, request_id: Any
-) -> None:
-    ready.send_raw(raw)
+def test_a_line_over_max_message_bytes_is_refused_and_the_daemon_lives_on(ready: ProbedDaemon) -> None:
+    ready.send_raw(b'{"id":10,"pad":"' + b"x" * MAX_MESSAGE_BYTES + b'"}\n')
     answers = ready.answers_until_probe()
-    assert len(answers) == 1, answers
-    assert_well_formed(answers[0])
-    assert answers[0]["error"]["code"] == code
-    assert answers[0]["id"] == request_id
+    assert [(answer["id"], answer["error"]["code"]) for answer in answers] == [(None, codes.INVALID_REQUEST)]
 
 
 BAD_PARAMS_BEFORE_INITIALIZE = [
@@ -162,36 +107,6 @@ def test_requests_before_initialize_are_answered_not_initialized(fresh: ProbedDa
     answer = fresh.next_message()
     assert answer["id"] == "early"
     assert answer["error"] == {"code": codes.NOT_INITIALIZED, "message": "Not initialized"}
-
-
-def test_a_batch_is_answered_with_an_array_of_its_requests_answers(ready: ProbedDaemon) -> None:
-    ready.send_raw(
-        b'[{"id":21,"method":"no/such"},{"method":"just/a/notification"},5,{"id":22,"method":"x"}]\n'
-    )
-    (answer,) = ready.answers_until_probe()
-    assert_well_formed(answer)
-    assert sorted((item["id"] or 0, item["error"]["code"]) for item in answer) == [
-        (0, codes.INVALID_REQUEST),
-        (21, codes.METHOD_NOT_FOUND),
-        (22, codes.METHOD_NOT_FOUND),
-    ]
-
-
-def test_a_batch_of_only_notifications_gets_no_answer(ready: ProbedDaemon) -> None:
-    ready.send_raw(b'[{"method":"a"},{"method":"b"}]\n')
-    assert ready.answers_until_probe() == []
-
-
-def test_duplicate_ids_are_both_answered(ready: ProbedDaemon) -> None:
-    ready.send_raw(b'{"id":30,"method":"no/such"}\n{"id":30,"method":"other"}\n')
-    answers = ready.answers_until_probe()
-    assert [answer["id"] for answer in answers] == [30, 30]
-
-
-def test_a_response_matching_no_pending_request_is_dropped(ready: ProbedDaemon) -> None:
-    ready.send_raw(b'{"jsonrpc":"2.0","id":12345,"result":{}}\n')
-    assert ready.answers_until_probe() == []
-    ready.wait_for_stderr("matches no pending request")
 
 
 JSON_VALUES = st.recursive(

@@ -75,7 +75,11 @@ def shape_problems(message: Any, sent_methods: dict[Any, str]) -> list[str]:
         written = NOTIFICATIONS[method].model_validate(payload).to_wire()
     elif "error" in message:
         error = message["error"]
-        ok = isinstance(error, dict) and isinstance(error.get("code"), int) and isinstance(error.get("message"), str)
+        ok = (
+            isinstance(error, dict)
+            and isinstance(error.get("code"), int)
+            and isinstance(error.get("message"), str)
+        )
         return [] if ok else [f"malformed error {error!r:.200}"]
     else:
         method = sent_methods[message["id"]]
@@ -89,7 +93,9 @@ async def test_every_message_of_a_full_session_is_its_registry_models_wire_form(
         serve_oauth_server(FixtureAuthority()) as oauth_base,
         ScriptedModelServer(Script.model_validate({"steps": SCRIPT})) as model,
     ):
-        fix = fixture_server("fix", default_tools_approval_mode="prompt", tools={"progress": {"approval_mode": "approve"}})
+        fix = fixture_server(
+            "fix", default_tools_approval_mode="prompt", tools={"progress": {"approval_mode": "approve"}}
+        )
         write_config(
             home,
             {"fix": fix, "protected": {"url": f"{oauth_base}/mcp"}},
@@ -102,18 +108,23 @@ async def test_every_message_of_a_full_session_is_its_registry_models_wire_form(
             started = await daemon.call("thread/start", {"cwd": str(home)})
             thread_id = started["thread"]["id"]
             turn = await daemon.call(
-                "turn/start", {"threadId": thread_id, "input": [{"type": "text", "text": "go", "text_elements": []}]}
+                "turn/start",
+                {"threadId": thread_id, "input": [{"type": "text", "text": "go", "text_elements": []}]},
             )
             approval = await daemon.next_server_request("mcpServer/elicitation/request")
             await daemon.respond(approval["id"], {"action": "accept", "content": {}, "_meta": None})
             await daemon.next_message(
-                lambda m: m.get("method") == "turn/completed" and m["params"]["turn"]["id"] == turn["turn"]["id"]
+                lambda m: (
+                    m.get("method") == "turn/completed" and m["params"]["turn"]["id"] == turn["turn"]["id"]
+                )
             )
             await daemon.call("config/mcpServer/reload")
             login = await daemon.call("mcpServer/oauth/login", {"name": "protected"})
             assert (await follow_authorization(login["authorizationUrl"])).status_code == 200
             await daemon.next_notification("mcpServer/oauthLogin/completed")
-            await daemon.call("mcpServer/tool/call", {"server": "fix", "tool": "echo", "arguments": {"text": "hi"}})
+            await daemon.call(
+                "mcpServer/tool/call", {"server": "fix", "tool": "echo", "arguments": {"text": "hi"}}
+            )
             await daemon.call("mcpServer/resource/read", {"server": "fix", "uri": "fixture://info"})
             await daemon.call("mcpServerStatus/list", {})
             await daemon.call("thread/read", {"threadId": thread_id, "includeTurns": True})
@@ -125,6 +136,12 @@ async def test_every_message_of_a_full_session_is_its_registry_models_wire_form(
             await daemon.drain()
 
     methods = {m.get("method") for m in daemon.received if isinstance(m, dict)}
-    assert {"item/mcpToolCall/progress", "serverRequest/resolved", "mcpServer/startupStatus/updated"} <= methods
-    problems = [problem for message in daemon.received for problem in shape_problems(message, daemon.sent_methods)]
+    assert {
+        "item/mcpToolCall/progress",
+        "serverRequest/resolved",
+        "mcpServer/startupStatus/updated",
+    } <= methods
+    problems = [
+        problem for message in daemon.received for problem in shape_problems(message, daemon.sent_methods)
+    ]
     assert problems == [], "\n".join(problems)

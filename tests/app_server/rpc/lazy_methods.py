@@ -1,13 +1,13 @@
-"""A handler module registered lazily by tests/app_server/rpc/test_dispatcher.py."""
+"""Handlers named by reference in tests/app_server/rpc/test_dispatcher.py, imported on first use."""
 
 from __future__ import annotations
 
-from app_server.rpc.dispatcher import MethodTable, RequestContext
+from typing import Any
 
 
-async def echo(_ctx: RequestContext, _params: None) -> str:
+async def echo(_ctx: Any, _params: None) -> str:
     return "lazy"
 
 
-def register(table: MethodTable) -> None:
-    table.add("lazy/echo", echo, params=None)
+def read_now(_ctx: Any, _params: None) -> dict[str, bool]:
+    return {"now": True}

@@ -1,0 +1,50 @@
+"""What every connection and handler of the daemon shares: its home, the event bus and the core."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
+
+from app_server.core_host import CoreHost
+from app_server.events import EventBus, Listener
+from app_server.rpc import dispatcher
+
+if TYPE_CHECKING:
+    from app_server.core import AppCore
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Handlers reach config, MCP runtimes and threads through `core()`; connections use it as
+    their `rpc.connection.Host`."""
+
+    home: Path
+    events: EventBus
+    host: CoreHost
+
+    async def core(self) -> AppCore:
+        """The application core, built on first use (it is kept off the path to `initialize`)."""
+        return await self.host.get()
+
+    def built_core(self) -> AppCore:
+        """The core, in an immediate handler (the connection runs those once it is built)."""
+        return self.host.built_core()
+
+    @property
+    def built(self) -> bool:
+        return self.host.built
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        return self.events.subscribe(listener)
+
+    def warm_up(self) -> None:
+        self.host.warm_up()
+
+    async def wait_built(self) -> None:
+        await self.host.get()
+
+
+RequestContext: TypeAlias = dispatcher.RequestContext[Services]
+"""What this daemon's handlers get: the request's peer and these services."""
