@@ -2,13 +2,15 @@
 
     AppServerError            base; never raised itself
     ├── InvalidParams         the request's params are wrong or name something that does not exist (-32602)
-    ├── NotInitialized        a request before `initialize`, or a second `initialize` (-32002)
     ├── Overloaded            the outbound queue is full (-32001)
     ├── RequestFailed         a valid request whose operation failed; the message says what to do (-32000)
     │   ├── McpServerError    an MCP server failed or answered with an error (carries its code and data)
     │   ├── ConfigError       config files could not be loaded or validated
     │   └── ClientRequestError  the client answered a server->client request with an error
     └── (anything else)       a bug: logged to stderr, answered -32603 with a generic message
+
+The connection answers a request before `initialize` (or a second one) with -32002 itself: that
+rule belongs to the JSON-RPC session, not to any service, so no exception carries it.
 
 Messages of these exceptions go on the wire as they are, so they must never contain secrets,
 tokens or exception text from third-party code.
@@ -34,10 +36,6 @@ class AppServerError(Exception):
 
 class InvalidParams(AppServerError):
     code = codes.INVALID_PARAMS
-
-
-class NotInitialized(AppServerError):
-    code = codes.NOT_INITIALIZED
 
 
 class Overloaded(AppServerError):

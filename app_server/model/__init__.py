@@ -25,7 +25,6 @@ from app_server.model.step import (
     StepEvent,
     StepRequest,
     TextDelta,
-    ToolCall,
     Usage,
     UserMessage,
 )
@@ -46,7 +45,6 @@ __all__ = [
     "StepEvent",
     "StepRequest",
     "TextDelta",
-    "ToolCall",
     "Usage",
     "UserMessage",
     "api_key_for",

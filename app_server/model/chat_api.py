@@ -15,7 +15,6 @@ from app_server.model.step import (
     StepEvent,
     StepRequest,
     TextDelta,
-    ToolCall,
     Usage,
     UserMessage,
 )
@@ -135,7 +134,7 @@ class ChatDecoder:
             if self._text:
                 events.append(MessageDone("".join(self._text)))
             events.extend(
-                ToolCall(call.call_id, call.name, "".join(call.arguments))
+                FunctionCall(call.call_id, call.name, "".join(call.arguments))
                 for _, call in sorted(self._calls.items())
             )
         return events

@@ -15,7 +15,6 @@ from app_server.model.step import (
     StepEvent,
     StepRequest,
     TextDelta,
-    ToolCall,
     Usage,
     UserMessage,
 )
@@ -114,7 +113,7 @@ def _item_done(item: object) -> list[StepEvent]:
         return []
     if item.get("type") == "function_call":
         return [
-            ToolCall(
+            FunctionCall(
                 call_id=str(item.get("call_id", "")),
                 name=str(item.get("name", "")),
                 arguments=str(item.get("arguments", "")),

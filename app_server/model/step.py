@@ -19,7 +19,8 @@ class AssistantMessage:
 
 @dataclass(frozen=True, slots=True)
 class FunctionCall:
-    """A tool call the model made in an earlier step; `arguments` is the JSON text exactly as it sent it."""
+    """A tool call the model makes: an event of the step streaming it, then history sent back in later
+    steps. `arguments` is the JSON text exactly as the model sent it, unparsed (it may not be valid)."""
 
     call_id: str
     name: str
@@ -73,15 +74,6 @@ class MessageDone:
 
 
 @dataclass(frozen=True, slots=True)
-class ToolCall:
-    """The model asks for a tool call; `arguments` is JSON text, unparsed (it may not even be valid)."""
-
-    call_id: str
-    name: str
-    arguments: str
-
-
-@dataclass(frozen=True, slots=True)
 class Usage:
     input_tokens: int
     output_tokens: int
@@ -120,4 +112,4 @@ class Completed:
     usage: Usage | None = field(default=None)
 
 
-StepEvent = TextDelta | MessageDone | ToolCall | Completed
+StepEvent = TextDelta | MessageDone | FunctionCall | Completed

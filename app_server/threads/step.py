@@ -22,7 +22,7 @@ from app_server.mcp.catalog import ToolRef
 from app_server.mcp.connectors import connector_attribution
 from app_server.mcp.runtime import McpRuntime
 from app_server.model.client import ModelClient
-from app_server.model.step import FunctionTool, MessageDone, StepRequest, TextDelta, ToolCall
+from app_server.model.step import FunctionCall, FunctionTool, MessageDone, StepRequest, TextDelta
 from app_server.threads.approvals import (
     NEVER_ASK_MESSAGE,
     approval_request,
@@ -150,14 +150,14 @@ async def run_step(scope: TurnScope, runtime: McpRuntime) -> bool:
         tools=advertised_tools(index),
     )
     message = _AgentMessage(scope)
-    calls: list[ToolCall] = []
+    calls: list[FunctionCall] = []
     async with scope.model.stream_step(request) as events:
         async for event in events:
             if isinstance(event, TextDelta):
                 await message.delta(event.text)
             elif isinstance(event, MessageDone):
                 await message.done(event.text)
-            elif isinstance(event, ToolCall):
+            elif isinstance(event, FunctionCall):
                 calls.append(event)
     if calls:
         await _run_calls(scope, runtime, index, calls)
@@ -175,7 +175,7 @@ def _parallel_safe(runtime: McpRuntime, ref: ToolRef | None) -> bool:
 
 
 async def _run_calls(
-    scope: TurnScope, runtime: McpRuntime, index: Mapping[str, ToolRef], calls: list[ToolCall]
+    scope: TurnScope, runtime: McpRuntime, index: Mapping[str, ToolRef], calls: list[FunctionCall]
 ) -> None:
     """Run the step's calls: together when every one is read-only or allowed in parallel, else in order."""
     if len(calls) > 1 and all(_parallel_safe(runtime, index.get(call.name)) for call in calls):
@@ -187,7 +187,7 @@ async def _run_calls(
             await _run_call(scope, runtime, index.get(call.name), call)
 
 
-async def _run_call(scope: TurnScope, runtime: McpRuntime, ref: ToolRef | None, call: ToolCall) -> None:
+async def _run_call(scope: TurnScope, runtime: McpRuntime, ref: ToolRef | None, call: FunctionCall) -> None:
     """One mcpToolCall item: started, approved, called on THIS runtime, completed (even if interrupted)."""
     item = McpToolCallItem(
         id=call.call_id,
@@ -217,7 +217,7 @@ async def _run_call(scope: TurnScope, runtime: McpRuntime, ref: ToolRef | None, 
 
 
 async def _call(
-    scope: TurnScope, runtime: McpRuntime, ref: ToolRef | None, call: ToolCall, arguments: Any
+    scope: TurnScope, runtime: McpRuntime, ref: ToolRef | None, call: FunctionCall, arguments: Any
 ) -> dict[str, Any]:
     if ref is None:
         raise RequestFailed(f"unsupported call: the model asked for an unknown tool '{call.name}'")

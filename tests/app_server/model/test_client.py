@@ -24,7 +24,6 @@ from app_server.model import (
     StepEvent,
     StepRequest,
     TextDelta,
-    ToolCall,
     UserMessage,
 )
 from app_server.model.backoff import Backoff
@@ -101,7 +100,7 @@ async def test_tool_call_step_yields_the_call_with_its_arguments_as_json_text(wi
     step = ScriptStep(tool_calls=[ScriptedToolCall(name="mcp__fixture__echo", arguments={"text": "a b"})])
     async with scripted([step], wire_api) as (_, client):
         events = await collect(client, ask())
-    assert without_completion(events) == [ToolCall("call_0_0", "mcp__fixture__echo", '{"text": "a b"}')]
+    assert without_completion(events) == [FunctionCall("call_0_0", "mcp__fixture__echo", '{"text": "a b"}')]
 
 
 @pytest.mark.parametrize("wire_api", WIRE_APIS)
@@ -116,8 +115,8 @@ async def test_parallel_tool_calls_arrive_whole_and_in_order(wire_api: str) -> N
         events = await collect(client, ask())
     assert server.requests[0].body["parallel_tool_calls"] is True
     assert without_completion(events) == [
-        ToolCall("call_x", "mcp__a__one", '{"n": 1}'),
-        ToolCall("call_0_1", "mcp__b__two", '{"n": 2, "nested": {"k": [1, 2]}}'),
+        FunctionCall("call_x", "mcp__a__one", '{"n": 1}'),
+        FunctionCall("call_0_1", "mcp__b__two", '{"n": 2, "nested": {"k": [1, 2]}}'),
     ]
 
 
@@ -130,7 +129,7 @@ async def test_chat_message_ends_before_the_tool_calls_of_the_same_answer() -> N
         TextDelta(" me"),
         TextDelta(" check."),
         MessageDone("Let me check."),
-        ToolCall("call_0_0", "mcp__a__one", "{}"),
+        FunctionCall("call_0_0", "mcp__a__one", "{}"),
     ]
 
 
@@ -157,7 +156,7 @@ async def test_each_step_request_is_logged_with_its_history_and_tools(wire_api: 
     ]
     async with scripted(script, wire_api) as (server, client):
         call = (await collect(client, ask("go")))[0]
-        assert isinstance(call, ToolCall)
+        assert isinstance(call, FunctionCall)
         history = (
             UserMessage("go"),
             FunctionCall(call.call_id, call.name, call.arguments),

@@ -14,12 +14,12 @@ import pytest
 from pydantic import ValidationError
 
 from app_server.model import (
+    FunctionCall,
     ModelClient,
     ProviderConfig,
     StepEvent,
     StepRequest,
     TextDelta,
-    ToolCall,
     UserMessage,
 )
 from app_server.model.script import Script, ScriptedFailure, ScriptedToolCall, ScriptStep
@@ -77,7 +77,7 @@ async def test_control_endpoints_wait_for_a_hold_release_it_and_list_requests() 
                 assert (await control.post("/control/release/0")).json() == {"released": 0}
             listed = (await control.get("/control/requests")).json()
             assert (await control.post("/control/release/7")).status_code == 404
-    assert received[0] == ToolCall("call_0_0", "t", "{}")
+    assert received[0] == FunctionCall("call_0_0", "t", "{}")
     assert [(r["api"], r["step"], r["attempt"]) for r in listed] == [("responses", 0, 0)]
     assert listed[0]["body"]["input"][0]["content"][0]["text"] == "hi"
 
