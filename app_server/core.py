@@ -38,6 +38,10 @@ from protocol.views import McpServerViewsReadResponse
 
 logger = logging.getLogger(__name__)
 
+APP_CONTEXT = RuntimeContext(cwd=Path.cwd())
+"""The app level runs its servers where the daemon runs, as a thread started without a cwd does:
+so an IDE's threads in its workspace share the app level's processes."""
+
 
 class AppCore:
     """Everything requests past `initialize` reach; run it with `await task_group.start(core.run)`."""
@@ -76,7 +80,7 @@ class AppCore:
             await tg.start(self.manager.run)
             await tg.start(self.oauth.run)
             await tg.start(self.threads.run)
-            self._app_cell = self.scopes.open(self.configs.current, RuntimeContext())
+            self._app_cell = self.scopes.open(self.configs.current, APP_CONTEXT)
             await tg.start(watch_app_list, self._app_cell, self.events)
             task_status.started()
 
@@ -124,7 +128,7 @@ class AppCore:
         """
         async with self._reload_lock:
             staged = self.configs.read()
-            plans = [self.scopes.plan(self.cell_for(None), staged.config, RuntimeContext())]
+            plans = [self.scopes.plan(self.cell_for(None), staged.config, APP_CONTEXT)]
             plans.extend(self.threads.plans(staged))
             self.manager.refresh(plans)
             self.configs.adopt(staged)

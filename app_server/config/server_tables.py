@@ -37,6 +37,7 @@ COMMON_KEYS = frozenset(
         "default_tools_approval_mode",
         "tools",
         "supports_parallel_tool_calls",
+        "isolation",
     }
 )
 _KNOWN_KEYS = STDIO_KEYS | HTTP_KEYS | COMMON_KEYS

@@ -19,6 +19,8 @@ ApprovalMode = Literal["auto", "prompt", "writes", "approve"]
 its destructive / open-world hints are missing or true; `prompt`: always ask; `writes`: ask unless the
 tool is annotated read-only; `approve`: never ask."""
 
+Isolation = Literal["shared", "thread"]
+
 REDACTED = "<redacted>"
 _SECRET_MAPS = ("env", "http_headers")
 """Fields whose values are secrets; their keys (variable and header names) are not."""
@@ -44,6 +46,9 @@ class _ServerCommon(BaseModel):
     default_tools_approval_mode: ApprovalMode | None = None
     tools: dict[str, ToolConfig] = Field(default_factory=dict)
     supports_parallel_tool_calls: bool = False
+    isolation: Isolation = "shared"
+    """`shared`: one process serves every scope (app level, threads) with the same config and
+    context; `thread`: one process per scope, for servers that keep per-conversation state."""
 
     def tool_allowed(self, raw_tool_name: str) -> bool:
         """`enabled_tools` (when set) then `disabled_tools` decide whether a tool is offered and callable."""

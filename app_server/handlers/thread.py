@@ -5,7 +5,6 @@ from __future__ import annotations
 from app_server.services import RequestContext
 from app_server.threads.listing import SortKey
 from app_server.threads.settings import session_state
-from protocol.notifications import ThreadStartedNotification
 from protocol.threads import (
     ThreadListParams,
     ThreadListResponse,
@@ -20,18 +19,20 @@ from protocol.threads import (
 
 async def thread_start(ctx: RequestContext, params: ThreadStartParams) -> ThreadStartResponse:
     core = await ctx.services.core()
-    live = (await core.threads.start(params)).live
+    thread = await core.threads.start(params)
+    live = thread.live
     response = ThreadStartResponse(thread=live.snapshot(include_turns=False), **session_state(live.settings))
-    started = ThreadStartedNotification(thread=response.thread)
-    ctx.after_reply.append(lambda: ctx.services.events.publish(started))
+    ctx.after_reply.append(lambda: core.threads.announce(thread, started=response.thread))
     return response
 
 
 async def thread_resume(ctx: RequestContext, params: ThreadResumeParams) -> ThreadResumeResponse:
     core = await ctx.services.core()
-    live = (await core.threads.resume(params)).live
-    thread = live.snapshot(include_turns=not params.exclude_turns)
-    return ThreadResumeResponse(thread=thread, **session_state(live.settings))
+    thread = await core.threads.resume(params)
+    live = thread.live
+    ctx.after_reply.append(lambda: core.threads.announce(thread))
+    snapshot = live.snapshot(include_turns=not params.exclude_turns)
+    return ThreadResumeResponse(thread=snapshot, **session_state(live.settings))
 
 
 async def thread_read(ctx: RequestContext, params: ThreadReadParams) -> ThreadReadResponse:

@@ -2,9 +2,16 @@
 
 Planning is pure (what to carry, what to start) so a refresh can plan every cell before publishing
 any; publishing swaps the generation in one step and starts the new connections in the background.
-A connection is carried into the next generation when its exact config and the runtime context are
-unchanged and it has not failed; otherwise a new one is started and the old one stops when the last
-generation holding it closes.
+Connections come from the daemon-wide pool (`pool.py`): a generation of any cell that needs a server
+already running with the same identity holds that connection, so a reload starts a changed server
+once for every cell that needs it and carries an unchanged one everywhere; a connection stops when
+the last generation holding it closes.
+
+Startup states are announced per scope, with the scope's thread id: when a generation of an
+announced cell is published, the state of each of its servers (so a carried server is announced
+`ready` after every reload), then every change of a connection to every scope told about it. A new
+thread's cell is announced only once the thread has been (`announce`), so its notifications follow
+`thread/started`, and a thread discarded at start is never announced.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from app_server.errors import InvalidParams, RequestFailed
 from app_server.events import EventBus
 from app_server.mcp.client import AuthProvider, McpConnection, RuntimeContext, ServerConfig
 from app_server.mcp.paging import page_bounds
+from app_server.mcp.pool import ConnectionKey, ConnectionPool, connection_key
 from app_server.mcp.runtime import McpRuntime, RuntimeCell, ServerSlot
 from app_server.mcp.status import (
     AuthStatusProvider,
@@ -50,7 +58,7 @@ class Plan:
     context: RuntimeContext
     thread_id: str | None
     carried: Mapping[str, McpConnection]
-    """Connections of the current generation that go on unchanged."""
+    """Servers some cell already runs with the same identity: their connections are shared."""
 
     @property
     def to_start(self) -> list[str]:
@@ -76,7 +84,10 @@ class McpManager:
         self._max_message_bytes = max_message_bytes
         self._tg: anyio.abc.TaskGroup | None = None
         self._cells: set[RuntimeCell] = set()
-        self._connections: set[McpConnection] = set()
+        self._pool = ConnectionPool()
+        self._audience: dict[McpConnection, set[str | None]] = {}
+        """The scopes (thread ids, None for the app level) told about each connection: they hear its
+        every later change, its end included."""
         self._generation = 0
         self.live_generations = 0
         """Generations published and not yet closed (for tests and diagnostics)."""
@@ -120,51 +131,61 @@ class McpManager:
                 cwd = config.cwd or context.cwd
                 if cwd is not None and not Path(cwd).is_dir():
                     raise InvalidParams(f"working directory of MCP server '{name}' does not exist")
-        carried: dict[str, McpConnection] = {}
-        if cell is not None and cell.current.context == context:
-            for name, slot in cell.current.slots.items():
-                connection = slot.connection
-                if (
-                    connection is not None
-                    and name in servers
-                    and servers[name] == slot.config
-                    and connection.state in ("starting", "ready")
-                ):
-                    carried[name] = connection
+        scope = cell.thread_id if cell is not None else thread_id
+        carried = {
+            name: connection
+            for name, config in servers.items()
+            if config.enabled
+            and (connection := self._pool.find(connection_key(name, config, context, scope))) is not None
+        }
         return Plan(
             cell=cell,
             servers=dict(servers),
             plugin_ids=dict(plugin_ids or {}),
             context=context,
-            thread_id=cell.thread_id if cell is not None else thread_id,
+            thread_id=scope,
             carried=carried,
         )
 
-    def publish(self, plan: Plan) -> RuntimeCell:
+    def publish(self, plan: Plan, *, announced: bool = True) -> RuntimeCell:
         """Publish the planned generation in one step and start its new connections in the background.
 
-        Returns the cell (a new one when the plan was made for `cell=None`).
+        Each server takes the pool's connection for its identity as it is now (one started by an
+        earlier plan of the same refresh included), else a new one. Returns the cell (a new one,
+        announced only when `announced`, when the plan was made for `cell=None`).
         """
         if self._tg is None:
             raise RequestFailed("the MCP manager is not running")
         slots: dict[str, ServerSlot] = {}
-        started: list[McpConnection] = []
+        started: list[tuple[ConnectionKey, McpConnection]] = []
         for name, config in plan.servers.items():
-            connection = plan.carried.get(name)
-            if connection is None and config.enabled:
-                connection = self._new_connection(name, config, plan.context, plan.thread_id)
-                started.append(connection)
+            connection = None
+            if config.enabled:
+                key = connection_key(name, config, plan.context, plan.thread_id)
+                connection = self._pool.find(key)
+                if connection is None:
+                    connection = self._new_connection(name, config, plan.context)
+                    self._pool.add(key, connection)
+                    started.append((key, connection))
             slots[name] = ServerSlot(name, config, plan.plugin_ids.get(name), connection)
         runtime = self._new_runtime(slots, plan.context, plan.thread_id)
         cell = plan.cell
         if cell is None or cell.is_closed:
-            cell = RuntimeCell(runtime)
+            cell = RuntimeCell(runtime, announced=announced)
             self._cells.add(cell)
         else:
             cell.publish(runtime)
-        for connection in started:
-            self._start(connection, plan.thread_id)
+        for key, connection in started:
+            self._start(key, connection)
+        self._announce_cell(cell)
         return cell
+
+    def announce(self, cell: RuntimeCell) -> None:
+        """Start announcing `cell`'s servers (a new thread's, once the thread is announced), each
+        with its state as it is now."""
+        if not cell.announced:
+            cell.announced = True
+            self._announce_cell(cell)
 
     def open_cell(
         self,
@@ -173,9 +194,11 @@ class McpManager:
         *,
         plugin_ids: Mapping[str, str] | None = None,
         thread_id: str | None = None,
+        announced: bool = True,
     ) -> RuntimeCell:
-        """A new cell (the app level, or a thread) whose first generation starts every enabled server."""
-        return self.publish(self.plan(None, servers, context, plugin_ids=plugin_ids, thread_id=thread_id))
+        """A new cell (the app level, or a thread) whose first generation holds every enabled server."""
+        plan = self.plan(None, servers, context, plugin_ids=plugin_ids, thread_id=thread_id)
+        return self.publish(plan, announced=announced)
 
     def refresh(self, plans: Sequence[Plan]) -> None:
         """Publish plans made beforehand: make all first, so a failing `plan` leaves every cell as it was."""
@@ -199,37 +222,45 @@ class McpManager:
     def _runtime_closed(self, _runtime: McpRuntime) -> None:
         self.live_generations -= 1
 
-    def _new_connection(
-        self, name: str, config: ServerConfig, context: RuntimeContext, thread_id: str | None
-    ) -> McpConnection:
-        def on_state(connection: McpConnection) -> None:
-            self._announce(connection, thread_id)
-
+    def _new_connection(self, name: str, config: ServerConfig, context: RuntimeContext) -> McpConnection:
         return McpConnection(
             name,
             config,
             context,
             registry=self.registry,
             auth_for=self._auth_for,
-            on_state=on_state,
+            on_state=self._state_changed,
             on_catalog_changed=self._catalog_changed,
             max_message_bytes=self._max_message_bytes,
         )
 
-    def _start(self, connection: McpConnection, thread_id: str | None) -> None:
+    def _start(self, key: ConnectionKey, connection: McpConnection) -> None:
         assert self._tg is not None
-        self._connections.add(connection)
-        self._announce(connection, thread_id)
 
         async def supervise() -> None:
             try:
                 await connection.run()
             finally:
-                self._connections.discard(connection)
+                self._pool.discard(key, connection)
+                self._audience.pop(connection, None)
 
         self._tg.start_soon(supervise)
 
-    def _announce(self, connection: McpConnection, thread_id: str | None) -> None:
+    def holders_of(self, connection: McpConnection) -> list[RuntimeCell]:
+        """The open cells whose current generation holds `connection`."""
+        return [cell for cell in self._cells if connection in cell.current.connections()]
+
+    def _state_changed(self, connection: McpConnection) -> None:
+        for scope in self._audience.get(connection, ()):
+            self._announce_state(connection, scope)
+
+    def _announce_cell(self, cell: RuntimeCell) -> None:
+        if cell.announced:
+            for connection in cell.current.connections():
+                self._audience.setdefault(connection, set()).add(cell.thread_id)
+                self._announce_state(connection, cell.thread_id)
+
+    def _announce_state(self, connection: McpConnection, thread_id: str | None) -> None:
         self._events.publish(
             McpServerStatusUpdatedNotification(
                 name=connection.name, status=connection.state, error=connection.error, thread_id=thread_id

@@ -187,8 +187,10 @@ class Lease:
 class RuntimeCell:
     """Holds the current generation of one scope (the app level or one thread)."""
 
-    def __init__(self, current: McpRuntime) -> None:
+    def __init__(self, current: McpRuntime, *, announced: bool = True) -> None:
         self.current = current
+        self.announced = announced
+        """Whether clients are told this cell's startup states (a new thread's: once it is announced)."""
         self.is_closed = False
         self.changed = anyio.Event()
         """Set (and replaced) at every publish; lets a waiter see the next generation."""

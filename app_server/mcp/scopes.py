@@ -61,15 +61,20 @@ class ScopePlanner:
     def open(
         self, config: AppConfig, context: RuntimeContext, *, thread_id: str | None = None
     ) -> RuntimeCell:
-        """A new cell whose first generation starts every enabled effective server of `config`.
+        """A new cell whose first generation holds every enabled effective server of `config`.
 
-        Raises InvalidParams as `McpManager.plan`.
+        A thread's cell (`thread_id` set) is not announced until `announce`. Raises InvalidParams
+        as `McpManager.plan`.
         """
         scope = self.effective(config)
         plan = self._manager.plan(
             None, scope.servers, context, plugin_ids=scope.plugin_ids, thread_id=thread_id
         )
-        return self._manager.publish(plan)
+        return self._manager.publish(plan, announced=thread_id is None)
+
+    def announce(self, cell: RuntimeCell) -> None:
+        """Tell clients the startup states of a thread's cell, from now on (after `thread/started`)."""
+        self._manager.announce(cell)
 
     def plan(self, cell: RuntimeCell, config: AppConfig, context: RuntimeContext) -> Plan:
         """The next generation of `cell` under `config` (nothing is touched until it is published).

@@ -33,7 +33,8 @@ from app_server.threads.settings import (
 from app_server.threads.step import AskClient, TurnScope
 from app_server.threads.store import ThreadStore
 from app_server.threads.turns import TurnRunner
-from protocol.threads import ThreadResumeParams, ThreadStartParams
+from protocol.notifications import ThreadStartedNotification
+from protocol.threads import Thread, ThreadResumeParams, ThreadStartParams
 from protocol.turns import Turn, TurnStartParams
 
 logger = logging.getLogger(__name__)
@@ -133,9 +134,19 @@ class ThreadService:
         return loaded
 
     async def _load_stored(self, thread_id: str) -> LoadedThread:
-        """Load a stored thread as it is; raises InvalidParams for an unknown one."""
+        """Load a stored thread as it is, its servers announced at once; raises InvalidParams for an
+        unknown one."""
         live = await self.store.resume(thread_id)
-        return await self._load(live, self._configs.for_thread(live.settings.config))
+        thread = await self._load(live, self._configs.for_thread(live.settings.config))
+        self.announce(thread)
+        return thread
+
+    def announce(self, thread: LoadedThread, *, started: Thread | None = None) -> None:
+        """Tell clients about a thread just loaded, once its start or resume has been answered:
+        `thread/started` (for a new thread) first, then its servers' startup states."""
+        if started is not None:
+            self._events.publish(ThreadStartedNotification(thread=started))
+        self._scopes.announce(thread.cell)
 
     async def _load(self, live: LiveThread, config: AppConfig) -> LoadedThread:
         thread = LoadedThread(live=live, cell=self._scopes.open(config, _context(live), thread_id=live.id))

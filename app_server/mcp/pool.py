@@ -1,0 +1,69 @@
+"""The daemon-wide connection pool: one live connection per server identity, shared by every generation.
+
+Two processes are interchangeable when they run the same exact server config in the same context:
+for a stdio server its effective working directory, for any server the credentials it uses, and
+for a server isolated per scope (`isolation = "thread"`) the scope itself. Every generation of
+every cell (the app level, each thread) that needs a server with that identity holds the pool's one
+connection (`McpConnection.holders` counts them); the connection stops when the last one lets go,
+and a failed or stopping one is never handed out again, so the next plan starts a fresh process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from app_server.config.servers import StdioServerConfig
+from app_server.mcp.client import McpConnection, RuntimeContext, ServerConfig
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionKey:
+    """What makes two connections interchangeable (see the module docstring)."""
+
+    name: str
+    config: str
+    """The exact config, as canonical JSON (configs hold dicts, so they are not hashable)."""
+    cwd: Path | None
+    """The effective working directory of a stdio server; None for HTTP servers, which have none."""
+    auth_fingerprint: str
+    scope: str | None
+    """The thread id (None: the app level) for a server isolated per scope; None when shared."""
+
+
+def connection_key(
+    name: str, config: ServerConfig, context: RuntimeContext, thread_id: str | None
+) -> ConnectionKey:
+    cwd = (config.cwd or context.cwd or Path.home()) if isinstance(config, StdioServerConfig) else None
+    scope = thread_id if config.isolation == "thread" else None
+    return ConnectionKey(name, config.model_dump_json(), cwd, context.auth_fingerprint, scope)
+
+
+class ConnectionPool:
+    """The live connections by identity."""
+
+    def __init__(self) -> None:
+        self._live: dict[ConnectionKey, McpConnection] = {}
+
+    def find(self, key: ConnectionKey) -> McpConnection | None:
+        """The connection that can serve `key`: one starting or ready and not asked to stop."""
+        connection = self._live.get(key)
+        if connection is None or connection.stopping or connection.state not in ("starting", "ready"):
+            return None
+        return connection
+
+    def add(self, key: ConnectionKey, connection: McpConnection) -> None:
+        """Make `connection` the one for `key` (replacing a failed or stopping one)."""
+        self._live[key] = connection
+
+    def discard(self, key: ConnectionKey, connection: McpConnection) -> None:
+        """Forget `connection` (it has closed); a newer one for the same key stays."""
+        if self._live.get(key) is connection:
+            del self._live[key]
+
+    def __iter__(self) -> Iterator[McpConnection]:
+        return iter(list(self._live.values()))
+
+    def __len__(self) -> int:
+        return len(self._live)
