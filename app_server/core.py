@@ -97,7 +97,9 @@ class AppCore:
     def views_snapshot(self, thread_id: str | None = None) -> McpServerViewsReadResponse:
         """The three server views of the app level, or of a loaded thread (with its overrides)."""
         overrides = self.threads.get(thread_id).overrides if thread_id is not None else None
-        return self.scopes.views(self.configs.for_thread(overrides))
+        views = self.scopes.views(self.configs.for_thread(overrides))
+        views.processes = self.manager.processes()
+        return views
 
     def _http_auth(self, name: str, config: HttpServerConfig) -> httpx2.Auth | None:
         """The ChatGPT account authenticates `codex_apps`; stored OAuth tokens the others."""

@@ -84,6 +84,24 @@ class McpServerInfo(WireModel):
     website_url: str | None = None
 
 
+class McpServerProcess(WireModel):
+    """*Extension* (not in Codex v2): the connection that serves a server, and every scope sharing it.
+
+    One connection (one process, for a stdio server) serves every scope that needs the server with
+    the same config and context; `isolation = "thread"` in its config gives each scope its own.
+    """
+
+    server: str
+    connection_id: str
+    pid: int | None = None
+    """The stdio server's process id; None for HTTP servers and before it has started."""
+    isolation: Literal["shared", "thread"]
+    app_level: bool
+    """Whether the app level (threadless requests) uses this connection."""
+    thread_ids: list[str] = Field(default_factory=list)
+    """The loaded threads whose current runtime uses it."""
+
+
 class McpServerStatus(WireModel):
     name: str
     auth_status: McpAuthStatus
@@ -100,6 +118,8 @@ class McpServerStatus(WireModel):
     tool_list_meta: JsonValue = None
     """Null when unavailable."""
     tools_error: str | None = None
+    process: Omittable[McpServerProcess] = None
+    """*Extension*: which connection serves this server and which scopes share it (None: disabled)."""
 
 
 class ListMcpServerStatusParams(WireModel):

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from protocol.base import WireModel
 from protocol.fields import JsonObject, Omittable
+from protocol.mcp import McpServerProcess
 
 ProvenanceSource = Literal["config", "plugin", "contributor", "builtin"]
 
@@ -44,3 +47,5 @@ class McpServerViewsReadResponse(WireModel):
     configured: list[McpServerViewEntry]
     runtime: list[McpServerViewEntry]
     effective: list[McpServerViewEntry]
+    processes: list[McpServerProcess] = Field(default_factory=list)
+    """Every live MCP connection of the daemon and the scopes sharing it, by server then id."""

@@ -17,6 +17,10 @@ DEFAULT_APPS_MCP_PATH = "/ps/mcp"
 CredentialsStoreMode = Literal["auto", "file", "keyring"]
 
 
+DEFAULT_STARTUP_GRACE_SEC = 1.0
+"""Codex waits about a second for servers still starting before a model step."""
+
+
 def _https_url_with_path(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme != "https" or not parts.netloc or parts.path in ("", "/"):
@@ -78,6 +82,9 @@ class AppConfig(_Frozen):
     mcp_oauth_client_metadata_url: ClientMetadataUrl | None = None
     chatgpt_base_url: str = Field(default=DEFAULT_CHATGPT_BASE_URL, min_length=1)
     apps_mcp_product_sku: str | None = None
+    mcp_startup_grace_sec: float = Field(default=DEFAULT_STARTUP_GRACE_SEC, ge=0)
+    """How long a model step waits for MCP servers still starting before it runs with the ready
+    ones (their tools join from the next step)."""
     features: Features = Features()
     plugins: dict[str, PluginSettings] = Field(default_factory=dict)
     model: str | None = None

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from app_server.config.app_config import (
     DEFAULT_APPS_MCP_PATH,
     DEFAULT_CHATGPT_BASE_URL,
+    DEFAULT_STARTUP_GRACE_SEC,
     AppConfig,
     ClientMetadataUrl,
     CredentialsStoreMode,
@@ -50,6 +51,7 @@ class _GlobalKeys(BaseModel):
     mcp_oauth_client_metadata_url: ClientMetadataUrl | None = None
     chatgpt_base_url: str = Field(default=DEFAULT_CHATGPT_BASE_URL, pattern=r"^https?://[^/\s]+")
     apps_mcp_product_sku: str | None = None
+    mcp_startup_grace_sec: float = Field(default=DEFAULT_STARTUP_GRACE_SEC, ge=0)
 
 
 _GLOBALS = TypeAdapter(_GlobalKeys)

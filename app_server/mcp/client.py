@@ -92,8 +92,11 @@ class McpConnection:
         on_state: Callable[[McpConnection], None] | None = None,
         on_catalog_changed: Callable[[McpConnection], None] | None = None,
         max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+        connection_id: str = "",
     ) -> None:
         self.name = name
+        self.connection_id = connection_id
+        """Names this connection (its process) in status and views, unique in the daemon."""
         self.config = config
         self.context = context
         self.state: ConnectionState = "starting"

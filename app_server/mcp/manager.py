@@ -16,6 +16,7 @@ thread's cell is announced only once the thread has been (`announce`), so its no
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from collections.abc import Mapping, Sequence
@@ -40,7 +41,7 @@ from app_server.mcp.status import (
 )
 from app_server.mcp.stdio.child_registry import ChildRegistry
 from app_server.mcp.stdio.process import DEFAULT_MAX_MESSAGE_BYTES
-from protocol.mcp import McpServerStatus
+from protocol.mcp import McpServerProcess, McpServerStatus
 from protocol.notifications import McpServerStatusUpdatedNotification
 
 logger = logging.getLogger(__name__)
@@ -85,6 +86,7 @@ class McpManager:
         self._tg: anyio.abc.TaskGroup | None = None
         self._cells: set[RuntimeCell] = set()
         self._pool = ConnectionPool()
+        self._connection_ids = itertools.count(1)
         self._audience: dict[McpConnection, set[str | None]] = {}
         """The scopes (thread ids, None for the app level) told about each connection: they hear its
         every later change, its end included."""
@@ -232,6 +234,7 @@ class McpManager:
             on_state=self._state_changed,
             on_catalog_changed=self._catalog_changed,
             max_message_bytes=self._max_message_bytes,
+            connection_id=f"{name}-{next(self._connection_ids)}",
         )
 
     def _start(self, key: ConnectionKey, connection: McpConnection) -> None:
@@ -249,6 +252,23 @@ class McpManager:
     def holders_of(self, connection: McpConnection) -> list[RuntimeCell]:
         """The open cells whose current generation holds `connection`."""
         return [cell for cell in self._cells if connection in cell.current.connections()]
+
+    def process_of(self, connection: McpConnection) -> McpServerProcess:
+        """Which scopes share `connection` now (the status and views extension)."""
+        cells = self.holders_of(connection)
+        return McpServerProcess(
+            server=connection.name,
+            connection_id=connection.connection_id,
+            pid=connection.pid,
+            isolation=connection.config.isolation,
+            app_level=any(cell.thread_id is None for cell in cells),
+            thread_ids=sorted(cell.thread_id for cell in cells if cell.thread_id is not None),
+        )
+
+    def processes(self) -> list[McpServerProcess]:
+        """Every live connection of the daemon, by server name then connection id."""
+        found = [self.process_of(connection) for connection in self._pool]
+        return sorted(found, key=lambda process: (process.server.encode(), process.connection_id))
 
     def _state_changed(self, connection: McpConnection) -> None:
         for scope in self._audience.get(connection, ()):
@@ -302,6 +322,12 @@ class McpManager:
                 if slot.connection is not None:
                     await slot.connection.wait_settled()
             entries = [
-                status_entry(slot, detail, self._auth_status_for(slot.name, slot.config)) for slot in page
+                status_entry(
+                    slot,
+                    detail,
+                    self._auth_status_for(slot.name, slot.config),
+                    self.process_of(slot.connection) if slot.connection is not None else None,
+                )
+                for slot in page
             ]
         return entries, next_cursor

@@ -11,6 +11,7 @@ its last lease is released. Leasing and publishing are plain assignments: no I/O
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -123,10 +124,12 @@ class McpRuntime:
         result = await connection.read_resource(uri, meta=meta)
         return {"contents": result["contents"], "originCallId": None}
 
-    async def wait_started(self) -> None:
-        """Wait until every connection finished starting (each is bounded by its startup timeout)."""
-        for connection in self.connections():
-            await connection.wait_settled()
+    async def wait_started(self, within: float = math.inf) -> None:
+        """Wait until every connection finished starting (each is bounded by its startup timeout),
+        or at most `within` seconds: the servers ready by then are the ones that serve."""
+        with anyio.move_on_after(within):
+            for connection in self.connections():
+                await connection.wait_settled()
 
     async def check_required(self) -> None:
         """Wait for startup; raise RequestFailed naming every `required` server that failed."""

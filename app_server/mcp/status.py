@@ -8,7 +8,7 @@ from typing import Literal
 from app_server.config.servers import HttpServerConfig
 from app_server.mcp.client import McpConnection, ServerConfig, http_origin
 from app_server.mcp.runtime import ServerSlot
-from protocol.mcp import McpServerStatus
+from protocol.mcp import McpServerProcess, McpServerStatus
 
 StatusDetail = Literal["full", "toolsAndAuthOnly"]
 AuthStatusProvider = Callable[[str, ServerConfig], str]
@@ -32,7 +32,9 @@ def runtime_status(connection: McpConnection | None) -> str:
     return _RUNTIME_STATUS[connection.state]
 
 
-def status_entry(slot: ServerSlot, detail: StatusDetail, auth_status: str) -> McpServerStatus:
+def status_entry(
+    slot: ServerSlot, detail: StatusDetail, auth_status: str, process: McpServerProcess | None
+) -> McpServerStatus:
     """The wire entry of one server, read from its live connection (never starts anything)."""
     connection = slot.connection
     catalog = connection.catalog if connection is not None and connection.state == "ready" else None
@@ -55,5 +57,6 @@ def status_entry(slot: ServerSlot, detail: StatusDetail, auth_status: str) -> Mc
             "resources": list(catalog.resources) if catalog is not None and full else [],
             "resource_templates": list(catalog.resource_templates) if catalog is not None and full else [],
             "auth_status": auth_status,
+            "process": process,
         }
     )

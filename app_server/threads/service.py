@@ -195,6 +195,7 @@ class ThreadService:
         await self._change(thread, changes)
         settings = thread.live.settings
         model = self._model_clients(settings)
+        grace = self._configs.for_thread(settings.config).mcp_startup_grace_sec
         turn = await thread.live.start_turn()
         scope = TurnScope(
             thread=thread.live,
@@ -206,6 +207,7 @@ class ThreadService:
             developer_instructions=settings.developer_instructions,
             approval_policy=settings.approval_policy or DEFAULT_APPROVAL_POLICY,
             ask=ask,
+            startup_grace=grace,
         )
         runner = thread.runner = TurnRunner(scope, thread.cell, params.input, turn)
         assert self._tg is not None

@@ -70,6 +70,8 @@ class TurnScope:
     developer_instructions: str | None
     approval_policy: object
     ask: AskClient
+    startup_grace: float
+    """How long a step waits for servers still starting (`mcp_startup_grace_sec`)."""
 
     async def start_item(self, item: TurnItem) -> None:
         """Stamp the item's start, record it durably, then announce it."""
@@ -137,10 +139,10 @@ def advertised_tools(index: Mapping[str, ToolRef]) -> tuple[FunctionTool, ...]:
 async def run_step(scope: TurnScope, runtime: McpRuntime) -> bool:
     """Run one step on `runtime`; True when the model called tools (so another step follows).
 
-    The step first waits for the runtime's servers to finish starting (each bounded by its
-    startup timeout), so it advertises every tool of the generation it leased.
+    The step first waits for the runtime's servers still starting, at most the startup grace: it
+    advertises the tools of those ready by then, and a later one's tools join from the next step.
     """
-    await runtime.wait_started()
+    await runtime.wait_started(within=scope.startup_grace)
     index = runtime.tool_index()
     request = StepRequest(
         model=scope.model_name,

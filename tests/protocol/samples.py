@@ -276,6 +276,14 @@ SAMPLES: list[tuple[str, dict[str, Any]]] = [
                     "serverCapabilities": {"tools": {"listChanged": True}},
                     "serverInfo": {"name": "docs", "version": "1.0", "websiteUrl": None},
                     "toolsError": None,
+                    "process": {
+                        "server": "docs",
+                        "connectionId": "docs-3",
+                        "pid": 4242,
+                        "isolation": "thread",
+                        "appLevel": False,
+                        "threadIds": [THREAD_ID],
+                    },
                 }
             ],
             "nextCursor": "2",
@@ -348,6 +356,16 @@ SAMPLES: list[tuple[str, dict[str, Any]]] = [
                     "config": {"command": "srv"},
                     "provenance": {"source": "config"},
                 },
+            ],
+            "processes": [
+                {
+                    "server": "docs",
+                    "connectionId": "docs-1",
+                    "pid": None,
+                    "isolation": "shared",
+                    "appLevel": True,
+                    "threadIds": [THREAD_ID],
+                }
             ],
         },
     ),

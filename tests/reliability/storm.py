@@ -99,8 +99,9 @@ async def run_storm(home: Path, marker: str, *, threads: int, reloads: int) -> S
             await _check_recorded(daemon, thread_ids, answered, report)
             _check_leases(model.requests, answered, report)
             final_label = f"{marker}-{'AB'[reloads % 2]}"
-            report.expected_labels = [final_label] * (threads + 1)
-            # One server per cell once the retired generations have stopped (a timeout is reported below).
+            # Once the retired generations have stopped: one process shared by every thread (they all
+            # run in `workdir`) and one for the app level (in the daemon's cwd); a timeout is reported below.
+            report.expected_labels = [final_label] * 2
             with anyio.move_on_after(WAIT):
                 await wait_until(lambda: labels_of(processes_of(marker)) == report.expected_labels, WAIT)
             report.final_labels = sorted(labels_of(processes_of(marker)))

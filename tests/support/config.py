@@ -58,9 +58,16 @@ def example_server(*args: str, **keys: Any) -> dict[str, Any]:
     return python_server("-m", "app_server.demo.example_server", *args, **keys)
 
 
+TURN_STARTUP_GRACE_SEC = 30.0
+"""The startup grace of tests that run turns: a loaded 2-core box can take seconds to start an SDK
+server, and a test's first step should see its tools (tests of the grace itself set their own)."""
+
+
 def scripted_model(model_url: str) -> dict[str, Any]:
-    """The top-level keys that make the scripted model server at `model_url` the daemon's model."""
+    """The top-level keys that make the scripted model server at `model_url` the daemon's model (and
+    let its steps wait for every server to start, `TURN_STARTUP_GRACE_SEC`)."""
     return {
+        "mcp_startup_grace_sec": TURN_STARTUP_GRACE_SEC,
         "model": "scripted-model",
         "model_provider": "scripted",
         "model_providers": {
@@ -72,9 +79,10 @@ def scripted_model(model_url: str) -> dict[str, Any]:
 def config_text(servers: ServerTables | None = None, *, model_url: str | None = None, **keys: Any) -> str:
     """config.toml with the top-level `keys` (tables as dicts), the scripted model at `model_url` if
     given, and `servers` as `[mcp_servers.*]`."""
-    document: dict[str, Any] = dict(keys)
+    document: dict[str, Any] = {}
     if model_url is not None:
         document.update(scripted_model(model_url))
+    document.update(keys)
     if servers:
         document["mcp_servers"] = {name: dict(table) for name, table in servers.items()}
     return tomlkit.dumps(document)

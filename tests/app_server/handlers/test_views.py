@@ -68,8 +68,11 @@ async def running(tmp_path_factory: pytest.TempPathFactory, refused_port: int) -
 async def views(daemon: Daemon, **params: Any) -> dict[str, dict[str, dict[str, Any]]]:
     """Each view as name -> entry (the order is checked where it matters)."""
     result = await daemon.call("mcpServer/views/read", params)
-    assert set(result) == {"configured", "runtime", "effective"}
-    return {view: {entry["name"]: entry for entry in entries} for view, entries in result.items()}
+    assert set(result) == {"configured", "runtime", "effective", "processes"}
+    return {
+        view: {entry["name"]: entry for entry in result[view]}
+        for view in ("configured", "runtime", "effective")
+    }
 
 
 async def login(daemon: Daemon, params: dict[str, Any]) -> None:

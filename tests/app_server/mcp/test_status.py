@@ -29,6 +29,7 @@ FIELDS = {
     "resourceTemplates",
     "authStatus",
 }
+"""The twelve fields Codex's `McpServerStatus` has; ours add `process` (an extension) where a server runs."""
 
 
 @pytest.mark.parametrize(
@@ -72,8 +73,11 @@ async def test_entries_are_sorted_by_name_and_carry_the_twelve_fields(running: R
         entries, next_cursor = await wire_status(running.manager, cell)
     assert next_cursor is None
     assert [entry["name"] for entry in entries] == ["B", "a", "b"]
-    assert all(set(entry) == FIELDS for entry in entries)
     disabled, failed, ready = entries
+    assert set(disabled) == FIELDS
+    assert set(failed) == set(ready) == FIELDS | {"process"}
+    assert ready["process"]["connectionId"] != failed["process"]["connectionId"]
+    assert (ready["process"]["appLevel"], ready["process"]["threadIds"]) == (True, [])
     assert (disabled["runtimeStatus"], disabled["toolsError"], disabled["serverInfo"]) == (
         "disabled",
         None,

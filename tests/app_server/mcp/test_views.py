@@ -158,7 +158,8 @@ def test_every_entry_of_every_view_has_provenance(home: Path) -> None:
         AppsSettings.from_config(config, {}),
     )
     wire = snapshot.to_wire()
-    sources = {view: {e["name"]: e["provenance"]["source"] for e in wire[view]} for view in wire}
+    views = ("configured", "runtime", "effective")
+    sources = {view: {e["name"]: e["provenance"]["source"] for e in wire[view]} for view in views}
     assert sources == {
         "configured": {"docs": "config", "from_plugin": "plugin"},
         "runtime": {"docs": "config", "from_plugin": "plugin", CODEX_APPS: "contributor"},
