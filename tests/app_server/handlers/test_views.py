@@ -27,6 +27,8 @@ CHATGPT = {
     "chatgptPlanType": None,
 }
 API_KEY = {"type": "apiKey", "apiKey": "sk-views"}
+EXTENSIONS = ("processes",)
+"""Keys of the views result that are not a view: the live processes and the scopes sharing them."""
 
 
 @dataclass
