@@ -1,0 +1,178 @@
+"""One process per server, through the real stdio daemon: threads in one workspace share connections.
+
+Pinning holds with sharing on: a step keeps the connections of the generation it leased, whoever
+else holds them, and a reload starts a changed server once for every thread that needs it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from tests.app_server.threads.test_pinning import advertised, call, held, one_pid
+from tests.app_server.threads.turn_harness import (
+    DEFAULT_WAIT,
+    TurnDaemon,
+    answering_pid,
+    cheap_server,
+    fixture_server,
+    turn_daemon,
+)
+from tests.support.processes import alive, wait_gone
+
+pytestmark = pytest.mark.anyio
+
+STARTUP = "mcpServer/startupStatus/updated"
+
+
+async def started_threads(turns: TurnDaemon, count: int, *servers: str) -> list[str]:
+    """`count` threads in the workspace, each once its `servers` are announced ready to it."""
+    thread_ids = []
+    for _ in range(count):
+        thread_id = await turns.start_thread()
+        for name in servers:
+            await turns.server_ready(name, thread_id)
+        thread_ids.append(thread_id)
+    return thread_ids
+
+
+async def process_of(turns: TurnDaemon, thread_id: str, server: str) -> dict[str, Any]:
+    """The `process` extension of `server` in the thread's status list."""
+    result = await turns.daemon.call("mcpServerStatus/list", {"threadId": thread_id})
+    (entry,) = [entry for entry in result["data"] if entry["name"] == server]
+    return dict(entry["process"])
+
+
+async def test_threads_in_one_workspace_share_one_process_per_server(home: Path) -> None:
+    servers = {"one": cheap_server("one"), "two": cheap_server("two")}
+    async with turn_daemon(home, [], servers) as turns:
+        thread_ids = await started_threads(turns, 3, "one", "two")
+        assert [len(turns.server_pids(label)) for label in ("one", "two")] == [1, 1]
+        process = await process_of(turns, thread_ids[0], "one")
+        assert process["threadIds"] == sorted(thread_ids)
+        assert (process["isolation"], process["appLevel"]) == ("shared", False)
+        assert process["pid"] == one_pid(turns, "one")
+
+
+async def test_a_server_isolated_per_thread_runs_once_for_each_thread(home: Path) -> None:
+    servers = {"own": cheap_server("own", isolation="thread"), "shared": cheap_server("shared")}
+    async with turn_daemon(home, [], servers) as turns:
+        first, second = await started_threads(turns, 2, "own", "shared")
+        assert (len(turns.server_pids("own")), len(turns.server_pids("shared"))) == (2, 1)
+        own = await process_of(turns, first, "own")
+        assert (own["isolation"], own["threadIds"]) == ("thread", [first])
+        assert (await process_of(turns, second, "own"))["pid"] != own["pid"]
+
+
+async def test_a_thread_hears_its_servers_after_thread_started_even_when_they_already_run(home: Path) -> None:
+    async with turn_daemon(home, [], {"one": cheap_server("one")}) as turns:
+        await started_threads(turns, 1, "one")
+        second = await turns.start_thread()
+        first_heard = await turns.daemon.next_message(
+            lambda m: (
+                (m.get("method") == "thread/started" and m["params"]["thread"]["id"] == second)
+                or (m.get("method") == STARTUP and m["params"]["threadId"] == second)
+            )
+        )
+        assert first_heard["method"] == "thread/started"
+        ready = await turns.daemon.next_message(
+            lambda m: m.get("method") == STARTUP and m["params"]["threadId"] == second
+        )
+        assert (ready["params"]["name"], ready["params"]["status"]) == ("one", "ready")
+        assert len(turns.server_pids("one")) == 1
+
+
+async def test_a_reload_during_one_threads_held_step_pins_it_while_another_thread_runs_on_the_new_server(
+    home: Path,
+) -> None:
+    script = [
+        {"tool_calls": [call("fix", "whoami"), call("gone", "whoami")], "hold": "before_response"},
+        {"tool_calls": [call("fix", "whoami")]},
+        {"text": "done"},
+        {"text": "done"},
+    ]
+    servers = {"fix": cheap_server("A"), "gone": cheap_server("G")}
+    async with turn_daemon(home, script, servers) as turns:
+        holding, starting = await started_threads(turns, 2, "fix", "gone")
+        held_turn = await turns.start_turn(holding)
+        await held(turns, 0)
+        old_fix, old_gone = one_pid(turns, "A"), one_pid(turns, "G")
+
+        turns.configure({"fix": cheap_server("B")})
+        await turns.reload()
+        await turns.server_ready("fix", starting)
+        new_fix = one_pid(turns, "B")  # one new process for both threads
+        new_turn = await turns.start_turn(starting)
+        assert answering_pid(await turns.item_completed("call_1_0")) == new_fix
+        assert (await turns.turn_completed(new_turn))["status"] == "completed"
+        assert alive(old_fix) and alive(old_gone), "the held step's servers stopped before it ended"
+
+        turns.model.release(0)
+        assert answering_pid(await turns.item_completed("call_0_0")) == old_fix
+        assert answering_pid(await turns.item_completed("call_0_1")) == old_gone  # removed, still answering
+        assert (await turns.turn_completed(held_turn))["status"] == "completed"
+        await wait_gone({old_fix, old_gone})
+        assert turns.server_pids("B") == {new_fix}
+        assert {"mcp__fix__whoami", "mcp__gone__whoami"} <= advertised(turns, 0)
+        assert not any(name.startswith("mcp__gone__") for name in advertised(turns, 1))
+
+
+async def test_two_threads_calling_one_shared_process_in_parallel_each_get_their_own_answer(
+    home: Path,
+) -> None:
+    script = [
+        {"tool_calls": [call("fix", "block", key="first")]},
+        {"tool_calls": [call("fix", "block", key="second")]},
+        {"text": "done"},
+        {"text": "done"},
+    ]
+    async with turn_daemon(home, script, {"fix": fixture_server("A")}) as turns:
+        first, second = await started_threads(turns, 2, "fix")
+        first_turn = await turns.start_turn(first)
+        await turns.item_started("call_0_0")
+        second_turn = await turns.start_turn(second)
+        await turns.item_started("call_1_0")
+        assert len(turns.server_pids("A")) == 1
+        for key in ("second", "first"):  # released in the other order
+            release = {"threadId": first, "server": "fix", "tool": "release", "arguments": {"key": key}}
+            await turns.daemon.call("mcpServer/tool/call", release)
+        with anyio.fail_after(DEFAULT_WAIT):
+            one = await turns.item_completed("call_0_0")
+            two = await turns.item_completed("call_1_0")
+        assert (one["result"]["content"][0]["text"], two["result"]["content"][0]["text"]) == (
+            "released first",
+            "released second",
+        )
+        for turn_id in (first_turn, second_turn):
+            assert (await turns.turn_completed(turn_id))["status"] == "completed"
+
+
+async def test_a_crashed_shared_server_fails_for_every_thread_and_the_next_thread_start_restarts_it(
+    home: Path,
+) -> None:
+    async with turn_daemon(home, [], {"fix": fixture_server("A")}) as turns:
+        first, second = await started_threads(turns, 2, "fix")
+        crashed = one_pid(turns, "A")
+        crash = {"threadId": first, "server": "fix", "tool": "crash", "arguments": {}}
+        assert "error" in await turns.daemon.request("mcpServer/tool/call", crash)
+        for thread_id in (first, second):
+            failed = await turns.daemon.next_message(
+                lambda m, thread_id=thread_id: (
+                    m.get("method") == STARTUP
+                    and m["params"]["threadId"] == thread_id
+                    and m["params"]["status"] == "failed"
+                )
+            )
+            assert failed["params"]["error"] == "MCP server `fix` exited"
+        await wait_gone({crashed})
+        (third,) = await started_threads(turns, 1, "fix")
+        restarted = one_pid(turns, "A")
+        assert restarted != crashed
+        assert (await process_of(turns, third, "fix"))["threadIds"] == [third]
+        whoami = {"threadId": third, "server": "fix", "tool": "whoami", "arguments": {}}
+        assert (await turns.daemon.call("mcpServer/tool/call", whoami))["structuredContent"][
+            "pid"
+        ] == restarted
