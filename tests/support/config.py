@@ -44,7 +44,8 @@ def fixture_server(label: str, *args: str, **keys: Any) -> dict[str, Any]:
 
 
 def cheap_server(label: str, *args: str, **keys: Any) -> dict[str, Any]:
-    """The stdlib-only server; `label` (and `args`, which it ignores) only mark its command line."""
+    """The stdlib-only server; `label` only marks its command line (`--start-delay SECONDS` in `args`
+    makes it slow to start)."""
     return python_server(CHEAP_SERVER, "--label", label, *args, **keys)
 
 

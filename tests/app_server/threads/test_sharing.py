@@ -176,3 +176,33 @@ async def test_a_crashed_shared_server_fails_for_every_thread_and_the_next_threa
         assert (await turns.daemon.call("mcpServer/tool/call", whoami))["structuredContent"][
             "pid"
         ] == restarted
+
+
+async def test_a_step_waits_for_a_slow_server_only_the_startup_grace_and_its_tools_join_later(
+    home: Path,
+) -> None:
+    script = [{"tool_calls": [call("fast", "whoami")]}, {"text": "first done"}, {"text": "second done"}]
+    servers = {"fast": cheap_server("fast"), "slow": cheap_server("slow", "--start-delay", "3")}
+    async with turn_daemon(home, script, servers, mcp_startup_grace_sec=0.2) as turns:
+        thread_id = await turns.start_thread()
+        await turns.server_ready("fast", thread_id)
+        first_turn = await turns.start_turn(thread_id)
+        finished = await turns.daemon.next_message(
+            lambda m: (
+                (m.get("method") == "turn/completed" and m["params"]["turn"]["id"] == first_turn)
+                or (
+                    m.get("method") == STARTUP
+                    and m["params"]["name"] == "slow"
+                    and m["params"]["status"] == "ready"
+                )
+            )
+        )
+        assert finished["method"] == "turn/completed", "the step waited for the slow server"
+        assert finished["params"]["turn"]["status"] == "completed"
+        assert "mcp__fast__whoami" in advertised(turns, 0)
+        assert not any(name.startswith("mcp__slow__") for name in advertised(turns, 0) | advertised(turns, 1))
+
+        await turns.server_ready("slow", thread_id)
+        second_turn = await turns.start_turn(thread_id)
+        assert (await turns.turn_completed(second_turn))["status"] == "completed"
+        assert "mcp__slow__whoami" in advertised(turns, 2)

@@ -47,10 +47,11 @@ def fixture_server(label: str, *args: str, **options: Any) -> dict[str, Any]:
     return config.fixture_server(label, *args, **APPROVE, **options)
 
 
-def cheap_server(label: str, **options: Any) -> dict[str, Any]:
-    """A stdio table running the stdlib-only server (starts in milliseconds; one tool, `whoami`,
-    answering its pid as text), tools pre-approved. `label` only names the process for `server_pids`."""
-    return config.cheap_server(label, **APPROVE, **options)
+def cheap_server(label: str, *args: str, **options: Any) -> dict[str, Any]:
+    """A stdio table running the stdlib-only server (starts in milliseconds unless `--start-delay`;
+    one tool, `whoami`, answering its pid as text), tools pre-approved. `label` only names the
+    process for `server_pids`."""
+    return config.cheap_server(label, *args, **APPROVE, **options)
 
 
 def elicit_server(**options: Any) -> dict[str, Any]:
@@ -156,14 +157,19 @@ class TurnDaemon:
 
 @asynccontextmanager
 async def turn_daemon(
-    home: Path, script: list[dict[str, Any]], servers: ServerTables, *, max_wait: float = DEFAULT_WAIT
+    home: Path,
+    script: list[dict[str, Any]],
+    servers: ServerTables,
+    *,
+    max_wait: float = DEFAULT_WAIT,
+    **keys: Any,
 ) -> AsyncIterator[TurnDaemon]:
     """A scripted model playing `script` (a list of steps, see app_server/model/script.py), config.toml
-    with `servers`, and an initialized daemon."""
+    with `servers` and top-level `keys`, and an initialized daemon."""
     workdir = home / "work"
     workdir.mkdir(exist_ok=True)
     async with ScriptedModelServer(Script.model_validate({"steps": script})) as model:
-        write_config(home, servers, model_url=model.base_url)
+        write_config(home, servers, model_url=model.base_url, **keys)
         async with Daemon.start(home, env={MODEL_KEY_ENV: "scripted"}, max_wait=max_wait) as daemon:
             await daemon.initialize()
             yield TurnDaemon(daemon=daemon, model=model, home=home, workdir=workdir)
