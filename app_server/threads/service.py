@@ -114,7 +114,11 @@ class ThreadService:
         """
         config = self._configs.for_thread(params.config)
         live = await self.store.create(start_settings(params, config), ephemeral=bool(params.ephemeral))
-        return await self._load(live, config)
+        try:
+            return await self._load(live, config)
+        except RequestFailed:
+            await self.store.discard(live.id)  # never announced: it leaves no trace
+            raise
 
     async def resume(self, params: ThreadResumeParams) -> LoadedThread:
         """Load a thread from disk (or take the loaded one) and apply the overrides the client set.

@@ -73,6 +73,11 @@ class ThreadStore:
         self._live[header.id] = live
         return live
 
+    async def discard(self, thread_id: str) -> None:
+        """Forget a thread and delete its journal (a thread whose start failed was never announced)."""
+        self._live.pop(thread_id, None)
+        await anyio.Path(self._journal_path(thread_id)).unlink(missing_ok=True)
+
     def loaded(self, thread_id: str) -> LiveThread | None:
         """The live thread with this id, if it is loaded in this daemon."""
         return self._live.get(thread_id)

@@ -152,6 +152,10 @@ class Daemon:
 
     # -- receiving -------------------------------------------------------------------------------
 
+    def untaken(self) -> list[Any]:
+        """The messages received so far that no `next_*` took (a copy): to assert what was not sent."""
+        return list(self._inbox)
+
     async def next_message(self, matches: Callable[[Any], bool] = lambda _m: True) -> Any:
         """Take the first inbound message (already received or still to come) that `matches`."""
         with anyio.fail_after(self.max_wait):

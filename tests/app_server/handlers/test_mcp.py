@@ -305,7 +305,9 @@ async def test_a_thread_runs_its_own_servers_and_answers_for_them_with_its_threa
     assert read["contents"][0]["text"] == "info of b_full"
 
 
-async def test_a_required_server_that_fails_fails_thread_start(running: Running) -> None:
+async def test_a_required_server_that_fails_fails_thread_start_and_leaves_no_thread(running: Running) -> None:
+    workspace = running.home / "discarded"
+    workspace.mkdir()
     required = {
         "command": "python-does-not-matter",
         "args": [],
@@ -316,12 +318,16 @@ async def test_a_required_server_that_fails_fails_thread_start(running: Running)
         running.daemon,
         "thread/start",
         {
-            "cwd": str(running.home),
+            "cwd": str(workspace),
             "config": {"mcp_servers.c_hang.enabled": False, "mcp_servers.must": required},
         },
     )
     assert error["code"] == codes.REQUEST_FAILED
     assert error["message"].startswith("required MCP servers failed to initialize: must: ")
+    assert (await running.daemon.call("thread/list", {"cwd": str(workspace)}))["data"] == []
+    untaken = running.daemon.untaken()
+    announced = [m for m in untaken if m.get("method") == "thread/started"]
+    assert all(m["params"]["thread"]["cwd"] != str(workspace) for m in announced), "the thread was announced"
 
 
 # ---- config/mcpServer/reload ---------------------------------------------------------------
