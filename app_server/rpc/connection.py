@@ -135,9 +135,8 @@ class Connection(Generic[HostT]):
         """
         if self.session is None or method in self.session.opt_out_notification_methods:
             return False
-        payload = dict(params) if isinstance(params, dict) else params.to_wire()
-        payload["emittedAtMs"] = time.time_ns() // 1_000_000
-        text = messages.encode(messages.notification(method, payload))
+        payload = params if isinstance(params, dict) else params.to_wire()
+        text = messages.encode(messages.notification(method, payload, time.time_ns() // 1_000_000))
         return self._send_now(text) or self._outbound.offer(text)
 
     def _on_event(self, method: str, params: dict[str, Any]) -> None:

@@ -60,15 +60,13 @@ def is_request_id(value: Any) -> bool:
 def classify(value: Any) -> Inbound:
     """Which kind of message one decoded JSON value is (batches are split by the caller).
 
-    `"jsonrpc"` may be absent; when present it must be `"2.0"`. Params are checked for shape by
-    the dispatcher, so that a params array or string is answered -32602, not -32600.
+    `"jsonrpc"` is ignored (absent or any value), as Codex ignores it. Params are checked for shape
+    by the dispatcher, so that a params array or string is answered -32602, not -32600.
     """
     if not isinstance(value, dict):
         return Invalid(None, codes.INVALID_REQUEST, "Invalid request: expected a JSON object")
     raw_id = value.get("id", _ABSENT)
     usable_id = raw_id if is_request_id(raw_id) else None
-    if value.get("jsonrpc", "2.0") != "2.0":
-        return Invalid(usable_id, codes.INVALID_REQUEST, 'Invalid request: "jsonrpc" must be "2.0"')
     if "method" not in value:
         return _classify_response(value, raw_id, usable_id)
     method = value["method"]
@@ -103,8 +101,9 @@ def request(request_id: RequestId, method: str, params: Any) -> Message:
     return {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
 
 
-def notification(method: str, params: Any) -> Message:
-    return {"jsonrpc": "2.0", "method": method, "params": params}
+def notification(method: str, params: Any, emitted_at_ms: int) -> Message:
+    """A notification; `emittedAtMs` (unix ms) stands beside `method` and `params`, as in Codex."""
+    return {"jsonrpc": "2.0", "method": method, "params": params, "emittedAtMs": emitted_at_ms}
 
 
 def encode(message: Message | list[Message]) -> str:

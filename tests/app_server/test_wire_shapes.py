@@ -29,8 +29,6 @@ SCRIPT = [
     {"tool_calls": [{"name": "mcp__fix__whoami"}, {"name": "mcp__fix__progress", "arguments": {"steps": 2}}]},
     {"text": "done"},
 ]
-ENVELOPE_ONLY = ("emittedAtMs",)
-"""Keys a notification carries beside its params' model (the envelope; see the protocol README)."""
 
 
 class RecordingDaemon(Daemon):
@@ -70,8 +68,9 @@ def shape_problems(message: Any, sent_methods: dict[Any, str]) -> list[str]:
         model, payload, what = SERVER_REQUESTS[method], message.get("params"), f"server request {method}"
         written = model.model_validate(payload).to_wire()
     elif method is not None:
-        payload = {k: v for k, v in message.get("params", {}).items() if k not in ENVELOPE_ONLY}
-        what = f"notification {method}"
+        payload, what = message.get("params"), f"notification {method}"
+        if not isinstance(message.get("emittedAtMs"), int):
+            return [f"{what}: no emittedAtMs beside its params"]
         written = NOTIFICATIONS[method].model_validate(payload).to_wire()
     elif "error" in message:
         error = message["error"]

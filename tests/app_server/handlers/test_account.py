@@ -41,9 +41,7 @@ async def signed_out(daemon: Daemon) -> None:
 
 
 async def updated(daemon: Daemon) -> dict[str, Any]:
-    params = (await daemon.next_notification("account/updated"))["params"]
-    params.pop("emittedAtMs", None)
-    return dict(params)
+    return dict((await daemon.next_notification("account/updated"))["params"])
 
 
 async def test_without_credentials_there_is_no_account(daemon: Daemon) -> None:
