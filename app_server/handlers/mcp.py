@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app_server.errors import InvalidParams
 from app_server.services import RequestContext
 from protocol.mcp import (
     ListMcpServerStatusParams,
@@ -44,7 +45,9 @@ async def resource_read(ctx: RequestContext, params: McpResourceReadParams) -> M
 
 async def tool_call(ctx: RequestContext, params: McpServerToolCallParams) -> McpServerToolCallResponse:
     core = await ctx.services.core()
-    arguments = params.arguments if isinstance(params.arguments, dict) else None
+    if params.arguments is not None and not isinstance(params.arguments, dict):
+        raise InvalidParams("Invalid params: `arguments` must be an object")
+    arguments = params.arguments
     with core.cell_for(params.thread_id).lease() as runtime:
         result = await runtime.call_tool(params.server, params.tool, arguments, meta=params.meta)
     return McpServerToolCallResponse.model_validate(result)

@@ -95,22 +95,35 @@ class McpRuntime:
         arguments: Mapping[str, Any] | None = None,
         *,
         meta: Mapping[str, Any] | None = None,
+        turn_id: str | None = None,
         progress: ProgressCallback | None = None,
         elicit: Elicitor | None = None,
     ) -> dict[str, Any]:
-        """Call `tool` (raw name) on this generation's `server`; `_meta.threadId` names the thread.
+        """Call `tool` (raw name) on this generation's `server`; the result is the server's, as sent.
 
-        The server's elicitations during the call go to `elicit` (none: they are declined).
+        The host sets the request's `_meta` keys (see `host_meta`) over the caller's `meta`, and
+        every call carries a `progressToken`. The server's elicitations during the call go to
+        `elicit` (none: they are declined).
 
         Raises InvalidParams (unknown server, disabled tool), McpServerError (the server's own error),
         RequestFailed (not connected, timed out, connection lost).
         """
         connection = self.connection(server)
         await connection.wait_settled()
-        result = await connection.call_tool(tool, arguments, meta=meta, progress=progress, elicit=elicit)
-        if self.thread_id is not None:
-            result["_meta"] = {**(result.get("_meta") or {}), "threadId": self.thread_id}
-        return result
+        request_meta = {**(meta or {}), **self.host_meta(turn_id)}
+        return await connection.call_tool(
+            tool, arguments, meta=request_meta, progress=progress or _no_progress, elicit=elicit
+        )
+
+    def host_meta(self, turn_id: str | None = None) -> dict[str, Any]:
+        """The `_meta` keys the host sets on a tool call, which a client cannot override: `threadId`
+        and Codex's `x-codex-turn-metadata` for a thread's call (`progressToken` is the transport's)."""
+        if self.thread_id is None:
+            return {}
+        turn = {"session_id": self.thread_id, "thread_id": self.thread_id}
+        if turn_id is not None:
+            turn["turn_id"] = turn_id
+        return {"threadId": self.thread_id, "x-codex-turn-metadata": turn}
 
     async def read_resource(
         self, server: str, uri: str, *, meta: Mapping[str, Any] | None = None
@@ -218,3 +231,7 @@ class RuntimeCell:
         """Retire the current generation for good (thread unloaded, daemon exiting)."""
         self.is_closed = True
         self.current._retire()
+
+
+async def _no_progress(progress: float, total: float | None, message: str | None) -> None:
+    """Progress nobody asked to see: the call still carries a token, so servers may report it."""

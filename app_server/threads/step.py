@@ -244,7 +244,9 @@ async def _call(
         )
         return await scope.ask(params)
 
-    return await runtime.call_tool(ref.server, ref.tool, arguments, progress=report, elicit=elicit)
+    return await runtime.call_tool(
+        ref.server, ref.tool, arguments, turn_id=scope.turn_id, progress=report, elicit=elicit
+    )
 
 
 async def _approve(scope: TurnScope, ref: ToolRef, arguments: dict[str, Any]) -> None:

@@ -201,6 +201,16 @@ async def test_listing_status_twice_starts_no_process(running: Running) -> None:
 # ---- mcpServer/tool/call and mcpServer/resource/read without a thread ----------------------
 
 
+@pytest.mark.parametrize("arguments", [[1], "text", 7, True])
+async def test_a_tool_call_whose_arguments_are_not_an_object_is_refused(
+    running: Running, arguments: Any
+) -> None:
+    call = {"server": "b_full", "tool": "echo", "arguments": arguments}
+    error = await error_of(running.daemon, "mcpServer/tool/call", call)
+    assert error["code"] == codes.INVALID_PARAMS
+    assert "`arguments` must be an object" in error["message"]
+
+
 async def test_a_threadless_tool_call_is_answered_by_the_app_level_server(running: Running) -> None:
     result = await running.daemon.call(
         "mcpServer/tool/call", {"server": "b_full", "tool": "whoami", "arguments": {}}
@@ -293,7 +303,15 @@ async def test_a_thread_runs_its_own_servers_and_answers_for_them_with_its_threa
     call = {"server": "b_full", "tool": "whoami", "arguments": {}}
     in_thread = await daemon.call("mcpServer/tool/call", {**call, "threadId": thread_id})
     app_level = await daemon.call("mcpServer/tool/call", call)
-    assert in_thread["_meta"] == {"threadId": thread_id}
+    assert "_meta" not in in_thread  # the result is the server's, as it sent it
+
+    spoof = {"threadId": "spoofed", "progressToken": "spoofed", "trace": "kept"}
+    meta_call = {"server": "b_full", "tool": "request_meta", "arguments": {}, "_meta": spoof}
+    seen = (await daemon.call("mcpServer/tool/call", {**meta_call, "threadId": thread_id}))[
+        "structuredContent"
+    ]
+    assert (seen["meta"]["threadId"], seen["meta"]["trace"]) == (thread_id, "kept")
+    assert seen["meta"]["progress_token"] != "spoofed"  # the SDK server's name for progressToken
     assert in_thread["structuredContent"]["pid"] != app_level["structuredContent"]["pid"]
     assert sorted(server_pids(daemon.process.pid)["b_full"]) == sorted(
         [in_thread["structuredContent"]["pid"], app_level["structuredContent"]["pid"]]

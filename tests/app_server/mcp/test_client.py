@@ -70,6 +70,7 @@ async def test_every_tools_page_is_followed(running: Running) -> None:
             "echo",
             "env",
             "header",
+            "request_meta",
             "cwd",
             "progress",
             "block",

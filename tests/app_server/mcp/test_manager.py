@@ -93,7 +93,7 @@ async def test_startup_events_of_a_thread_cell_carry_its_thread_id(running: Runn
     assert [event.get("threadId") for event in running.events.received] == ["thread-1", "thread-1"]
 
 
-async def test_tool_results_pass_through_with_the_thread_id_in_meta(running: Running) -> None:
+async def test_tool_results_pass_through_as_the_server_sent_them(running: Running) -> None:
     manager = running.manager
     cell = manager.open_cell({"a": stdio_config("a")}, CONTEXT, thread_id="t9")
     with anyio.fail_after(20), cell.lease() as runtime:
@@ -102,8 +102,18 @@ async def test_tool_results_pass_through_with_the_thread_id_in_meta(running: Run
         "content": [{"type": "text", "text": "hi"}],
         "structuredContent": {"result": "hi"},
         "isError": False,
-        "_meta": {"threadId": "t9"},
     }
+
+
+async def test_the_host_sets_the_calls_meta_over_the_callers(running: Running) -> None:
+    cell = running.manager.open_cell({"a": stdio_config("a")}, CONTEXT, thread_id="t9")
+    spoofed = {"threadId": "spoof", "progressToken": "spoof", "x-codex-turn-metadata": "spoof", "trace": "x"}
+    with anyio.fail_after(20), cell.lease() as runtime:
+        result = await runtime.call_tool("a", "request_meta", {}, meta=spoofed, turn_id="turn-1")
+    seen = result["structuredContent"]["meta"]  # the SDK server names the token `progress_token`
+    assert (seen["threadId"], seen["trace"]) == ("t9", "x")
+    assert seen["progress_token"] not in (None, "spoof")
+    assert seen["x-codex-turn-metadata"] == {"session_id": "t9", "thread_id": "t9", "turn_id": "turn-1"}
 
 
 async def test_progress_notifications_reach_the_callback(running: Running) -> None:
