@@ -18,9 +18,23 @@ tokens or exception text from third-party code.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from protocol import errors as codes
+
+MAX_QUOTED_CHARS = 200
+"""How much of a client's input an error message may quote."""
+
+
+def quoted(value: object) -> str:
+    """Client input fit to quote in an error message: at most `MAX_QUOTED_CHARS` characters, with
+    quotes, control characters and lone surrogates escaped (so the reply stays valid UTF-8 JSON)."""
+    text = str(value)
+    escaped = json.dumps(text[:MAX_QUOTED_CHARS], ensure_ascii=False)[1:-1]
+    escaped = escaped.encode("utf-8", "backslashreplace").decode("utf-8")
+    more = len(text) - MAX_QUOTED_CHARS
+    return escaped + (f"... ({more} more characters)" if more > 0 else "")
 
 
 class AppServerError(Exception):

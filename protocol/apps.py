@@ -63,7 +63,8 @@ class AppInfo(WireModel):
 class AppsListParams(WireModel):
     cursor: str | None = None
     force_refetch: Omittable[bool] = None
-    limit: int | None = Field(default=None, ge=1)
+    limit: int | None = Field(default=None, ge=0)
+    """A page size; 0 is served as 1, as Codex does."""
     thread_id: str | None = None
 
 

@@ -125,7 +125,8 @@ class McpServerStatus(WireModel):
 class ListMcpServerStatusParams(WireModel):
     cursor: str | None = None
     detail: McpServerStatusDetail | None = None
-    limit: int | None = Field(default=None, ge=1)
+    limit: int | None = Field(default=None, ge=0)
+    """A page size; 0 is served as 1, as Codex does."""
     server_name: str | None = None
     thread_id: str | None = None
 

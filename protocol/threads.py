@@ -226,7 +226,8 @@ class ThreadListParams(WireModel):
     cursor: str | None = None
     cwd: ThreadListCwdFilter | None = None
     excluded_thread_ids: list[str] | None = Field(default=None, max_length=100)
-    limit: int | None = Field(default=None, ge=1)
+    limit: int | None = Field(default=None, ge=0)
+    """A page size; 0 is served as 1, as Codex does."""
     model_providers: list[str] | None = None
     originators: list[str] | None = None
     search_term: str | None = None

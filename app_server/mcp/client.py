@@ -34,7 +34,7 @@ from mcp.shared.exceptions import MCPError
 from pydantic import ValidationError
 
 from app_server.config.servers import HttpServerConfig, StdioServerConfig
-from app_server.errors import AppServerError, InvalidParams, McpServerError, RequestFailed
+from app_server.errors import AppServerError, InvalidParams, McpServerError, RequestFailed, quoted
 from app_server.mcp.catalog import ServerCatalog, WireDict, fetch_catalog
 from app_server.mcp.elicitation import CallBudget, ElicitationRouter, Elicitor
 from app_server.mcp.server_log import ServerLog
@@ -354,7 +354,7 @@ class McpConnection:
         the server (its code, message and data), RequestFailed on timeout or a lost connection.
         """
         if not self.config.tool_allowed(tool):
-            raise InvalidParams(f"tool '{tool}' is disabled for MCP server '{self.name}'")
+            raise InvalidParams(f"tool '{quoted(tool)}' is disabled for MCP server '{self.name}'")
         client = self._connected_client()
         params: dict[str, Any] = {"name": tool}
         if arguments is not None:

@@ -27,7 +27,7 @@ import anyio
 import anyio.abc
 
 from app_server.config.servers import SERVER_NAME_PATTERN, StdioServerConfig
-from app_server.errors import InvalidParams, RequestFailed
+from app_server.errors import InvalidParams, RequestFailed, quoted
 from app_server.events import EventBus
 from app_server.mcp.client import AuthProvider, McpConnection, RuntimeContext, ServerConfig
 from app_server.mcp.paging import page_bounds
@@ -128,7 +128,7 @@ class McpManager:
         """
         for name, config in servers.items():
             if not _SERVER_NAME.match(name):
-                raise InvalidParams(f"invalid MCP server name '{name}'")
+                raise InvalidParams(f"invalid MCP server name '{quoted(name)}'")
             if isinstance(config, StdioServerConfig) and config.enabled:
                 cwd = config.cwd or context.cwd
                 if cwd is not None and not Path(cwd).is_dir():
@@ -308,14 +308,13 @@ class McpManager:
         """One page of status entries (sorted by name, byte order) and the next cursor.
 
         Reads the live generation; waits only for servers of the page still starting. Raises
-        InvalidParams for a bad cursor (checked before any work) or an unknown `server_name`.
+        InvalidParams for a bad cursor (checked before any work); an unknown `server_name` gets an
+        empty page.
         """
         with cell.lease() as runtime:
             slots = list(runtime.slots.values())
-            if server_name is not None:
+            if server_name is not None:  # an unknown name gets an empty page, as in Codex
                 slots = [slot for slot in slots if slot.name == server_name]
-                if not slots:
-                    raise InvalidParams(f"unknown MCP server '{server_name}'")
             start, end, next_cursor = page_bounds(cursor, limit, len(slots), what="MCP servers")
             page = slots[start:end]
             for slot in page:

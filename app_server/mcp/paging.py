@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app_server.errors import InvalidParams
+from app_server.errors import InvalidParams, quoted
 
 _MAX_CURSOR_DIGITS = 18
 """Cursors this server hands out are short; a longer one is not ours (and would overflow `int()`)."""
@@ -19,9 +19,9 @@ def page_bounds(
     start = 0
     if cursor is not None:
         if not cursor.isascii() or not cursor.isdigit() or len(cursor) > _MAX_CURSOR_DIGITS:
-            raise InvalidParams(f"invalid cursor: {cursor[:_MAX_CURSOR_DIGITS]}")
+            raise InvalidParams(f"invalid cursor: {quoted(cursor)}")
         start = int(cursor)
         if start > total:
             raise InvalidParams(f"cursor {start} exceeds total {what} {total}")
-    end = total if limit is None else min(total, start + limit)
+    end = total if limit is None else min(total, start + max(limit, 1))
     return start, end, (str(end) if end < total else None)

@@ -18,7 +18,7 @@ from typing import Any
 
 import anyio
 
-from app_server.errors import InvalidParams, RequestFailed
+from app_server.errors import InvalidParams, RequestFailed, quoted
 from app_server.mcp.catalog import ServerCatalog, ToolRef, build_tool_index
 from app_server.mcp.client import McpConnection, ProgressCallback, RuntimeContext, ServerConfig
 from app_server.mcp.elicitation import Elicitor
@@ -69,7 +69,7 @@ class McpRuntime:
         """
         slot = self.slots.get(server)
         if slot is None:
-            raise InvalidParams(f"unknown MCP server '{server}'")
+            raise InvalidParams(f"unknown MCP server '{quoted(server)}'")
         if slot.connection is None:
             raise RequestFailed(f"MCP server '{server}' is disabled")
         return slot.connection

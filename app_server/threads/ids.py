@@ -6,7 +6,7 @@ import re
 
 import uuid6
 
-from app_server.errors import InvalidParams
+from app_server.errors import InvalidParams, quoted
 
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -28,5 +28,5 @@ def require_thread_id(value: str) -> str:
     is rejected before the filesystem is touched.
     """
     if not is_valid_id(value):
-        raise InvalidParams(f"invalid thread id: {value[:80]}")
+        raise InvalidParams(f"invalid thread id: {quoted(value)}")
     return value

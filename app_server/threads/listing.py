@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from app_server.errors import InvalidParams
+from app_server.errors import InvalidParams, quoted
 from app_server.threads.history import ThreadHistory
 
 SortKey = Literal["created_at", "updated_at"]
@@ -129,7 +129,7 @@ def decode_cursor(cursor: str, sort_key: SortKey) -> tuple[int, str]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         key, value, thread_id = json.loads(raw)
     except (binascii.Error, ValueError, TypeError):
-        raise InvalidParams(f"invalid cursor: {cursor[:200]}") from None
+        raise InvalidParams(f"invalid cursor: {quoted(cursor)}") from None
     if key != sort_key or not isinstance(value, int) or not isinstance(thread_id, str):
-        raise InvalidParams(f"invalid cursor: {cursor[:200]}")
+        raise InvalidParams(f"invalid cursor: {quoted(cursor)}")
     return value, thread_id

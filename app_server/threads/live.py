@@ -7,7 +7,7 @@ from typing import Any
 
 import anyio
 
-from app_server.errors import InvalidParams
+from app_server.errors import InvalidParams, quoted
 from app_server.threads.history import ThreadHistory
 from app_server.threads.ids import new_id
 from app_server.threads.journal import Journal
@@ -81,7 +81,7 @@ class LiveThread:
         """The wire `Turn` with its items; raises InvalidParams for an unknown turn."""
         turn = self._history.turns.get(turn_id)
         if turn is None:
-            raise InvalidParams(f"turn not found: {turn_id}")
+            raise InvalidParams(f"turn not found: {quoted(turn_id)}")
         return turn.to_model()
 
     def running_turn_ids(self) -> list[str]:

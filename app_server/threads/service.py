@@ -13,7 +13,7 @@ import anyio.abc
 
 from app_server.config.app_config import AppConfig
 from app_server.config.reader import ConfigReader, StagedConfig
-from app_server.errors import InvalidParams, RequestFailed
+from app_server.errors import InvalidParams, RequestFailed, quoted
 from app_server.events import EventBus
 from app_server.mcp.client import RuntimeContext
 from app_server.mcp.manager import Plan
@@ -90,7 +90,7 @@ class ThreadService:
         """A loaded thread; raises InvalidParams when it is not loaded in this daemon."""
         thread = self._threads.get(thread_id)
         if thread is None:
-            raise InvalidParams(f"thread not loaded: {thread_id}")
+            raise InvalidParams(f"thread not loaded: {quoted(thread_id)}")
         return thread
 
     def plans(self, staged: StagedConfig) -> list[Plan]:
@@ -195,7 +195,7 @@ class ThreadService:
         thread = self._threads.get(params.thread_id) or await self._load_stored(params.thread_id)
         # A finished runner may still be closing its model client; its turn is already completed.
         if thread.runner is not None and not thread.runner.done.is_set():
-            raise InvalidParams(f"thread {params.thread_id} already has a turn in progress")
+            raise InvalidParams(f"thread {quoted(params.thread_id)} already has a turn in progress")
         await self._change(thread, changes)
         settings = thread.live.settings
         model = self._model_clients(settings)
@@ -230,7 +230,7 @@ class ThreadService:
         """Interrupt the running turn; raises InvalidParams when it is not the running one."""
         thread = self.get(thread_id)
         if thread.runner is None or thread.runner.turn_id != turn_id:
-            raise InvalidParams(f"turn {turn_id} is not running in thread {thread_id}")
+            raise InvalidParams(f"turn {quoted(turn_id)} is not running in thread {quoted(thread_id)}")
         thread.runner.interrupt()
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from app_server.config.app_config import AppConfig
-from app_server.errors import InvalidParams
+from app_server.errors import InvalidParams, quoted
 from app_server.threads.records import SETTING_FIELDS, ThreadChanges, ThreadHeader, ThreadSettings
 from protocol.base import WireModel
 from protocol.threads import ThreadResumeParams, ThreadStartParams
@@ -44,9 +44,9 @@ def resolve_cwd(requested: str | None) -> str:
     """An absolute, existing working directory; raises InvalidParams otherwise."""
     path = Path(requested) if requested else Path(os.getcwd())
     if not path.is_absolute():
-        raise InvalidParams(f"cwd must be an absolute path: {requested}")
+        raise InvalidParams(f"cwd must be an absolute path: {quoted(requested)}")
     if not path.is_dir():
-        raise InvalidParams(f"cwd is not a directory: {requested}")
+        raise InvalidParams(f"cwd is not a directory: {quoted(requested)}")
     return str(path)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import anyio
 
-from app_server.errors import AppServerError, RequestFailed
+from app_server.errors import AppServerError, RequestFailed, quoted
 from app_server.events import EventBus
 from app_server.mcp.catalog import ToolRef
 from app_server.mcp.connectors import connector_attribution
@@ -222,7 +222,7 @@ async def _call(
     scope: TurnScope, runtime: McpRuntime, ref: ToolRef | None, call: FunctionCall, arguments: Any
 ) -> dict[str, Any]:
     if ref is None:
-        raise RequestFailed(f"unsupported call: the model asked for an unknown tool '{call.name}'")
+        raise RequestFailed(f"unsupported call: the model asked for an unknown tool '{quoted(call.name)}'")
     if not isinstance(arguments, dict):
         raise RequestFailed(f"the model sent arguments for '{call.name}' that are not a JSON object")
     config = runtime.slots[ref.server].config

@@ -136,10 +136,11 @@ class ThreadStore:
         `cwd` and `model_providers` keep threads matching any value given (empty: all);
         `search_term` is a case-insensitive substring of the name or preview; `archived`
         true lists only archived threads, otherwise only the others.
-        Raises InvalidParams for a cursor this store did not issue or a limit below 1.
+        A `limit` of 0 is served as 1, as Codex does. Raises InvalidParams for a cursor this store
+        did not issue or a negative limit.
         """
-        if limit is not None and limit < 1:
-            raise InvalidParams("limit must be at least 1")
+        if limit is not None and limit < 0:
+            raise InvalidParams("limit must not be negative")
         wanted = ThreadFilter(
             cwds=(cwd,) if isinstance(cwd, str) else tuple(cwd or ()),
             model_providers=tuple(model_providers or ()),
@@ -156,7 +157,7 @@ class ThreadStore:
             sort_key=sort_key,
             direction=sort_direction,
             cursor=cursor,
-            limit=limit or DEFAULT_PAGE_SIZE,
+            limit=DEFAULT_PAGE_SIZE if limit is None else max(limit, 1),
         )
         return ThreadPage([s.thread for s in chosen.summaries], chosen.next_cursor, tuple(scan.warnings))
 

@@ -52,7 +52,7 @@ from pydantic import AnyUrl
 
 from app_server.config.app_config import AppConfig
 from app_server.config.servers import HttpServerConfig
-from app_server.errors import InvalidParams, RequestFailed
+from app_server.errors import InvalidParams, RequestFailed, quoted
 from app_server.mcp.oauth.callback import CallbackResult, callback_endpoint, open_callback_listener
 from app_server.mcp.oauth.credentials import CredentialStore, StoredCredentials, save_credentials
 from app_server.mcp.oauth.discovery import DISCOVERY_TIMEOUT_SECONDS, OAuthDiscovery, discover_oauth
@@ -413,7 +413,7 @@ def validate_login_target(name: str, config: Any) -> HttpServerConfig:
         InvalidParams: No such server, or it is not a streamable HTTP server.
     """
     if config is None:
-        raise InvalidParams(f"No MCP server named '{name}' found.")
+        raise InvalidParams(f"No MCP server named '{quoted(name)}' found.")
     if not isinstance(config, HttpServerConfig):
         raise InvalidParams("OAuth login is only supported for streamable HTTP servers.")
     return config

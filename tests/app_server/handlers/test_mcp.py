@@ -167,14 +167,25 @@ async def test_status_pages_by_cursor_until_the_next_cursor_is_null(running: Run
         ({"cursor": "x"}, "invalid cursor: x"),
         ({"cursor": "-1"}, "invalid cursor: -1"),
         ({"cursor": "9"}, "cursor 9 exceeds total MCP servers 5"),
-        ({"serverName": "nope"}, "unknown MCP server 'nope'"),
+        ({"cursor": "x" * 20_000}, "invalid cursor: " + "x" * 200 + "... (19800 more characters)"),
+        ({"cursor": "\ud800"}, "invalid cursor: \\ud800"),
     ],
 )
-async def test_bad_cursors_and_unknown_server_names_are_invalid_params(
+async def test_bad_cursors_are_invalid_params_quoting_at_most_200_characters(
     running: Running, params: dict[str, Any], message: str
 ) -> None:
     error = await error_of(running.daemon, "mcpServerStatus/list", params)
     assert error == {"code": codes.INVALID_PARAMS, "message": message}
+
+
+async def test_an_unknown_server_name_or_a_zero_limit_is_served_as_codex_serves_it(running: Running) -> None:
+    assert await running.daemon.call("mcpServerStatus/list", {"serverName": "nope"}) == {
+        "data": [],
+        "nextCursor": None,
+    }
+    page = await running.daemon.call("mcpServerStatus/list", {"limit": 0})
+    assert (len(page["data"]), page["nextCursor"]) == (1, "1")
+    assert len((await running.daemon.call("thread/list", {"limit": 0}))["data"]) <= 1
 
 
 async def test_tools_and_auth_only_detail_leaves_resources_out(running: Running) -> None:

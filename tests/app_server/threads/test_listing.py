@@ -202,4 +202,4 @@ async def test_listing_an_empty_home_returns_an_empty_last_page(threads_root: Pa
     result = await ThreadStore(threads_root).list_threads()
     assert (result.data, result.next_cursor) == ([], None)
     with pytest.raises(InvalidParams):
-        await ThreadStore(threads_root).list_threads(limit=0)
+        await ThreadStore(threads_root).list_threads(limit=-1)
