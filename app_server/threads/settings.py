@@ -41,10 +41,9 @@ _TURN_SETTINGS = frozenset({"model", "cwd", "approval_policy", "approvals_review
 
 
 def resolve_cwd(requested: str | None) -> str:
-    """An absolute, existing working directory; raises InvalidParams otherwise."""
-    path = Path(requested) if requested else Path(os.getcwd())
-    if not path.is_absolute():
-        raise InvalidParams(f"cwd must be an absolute path: {quoted(requested)}")
+    """An existing working directory, made absolute against the daemon's own (as Codex does);
+    raises InvalidParams when it is not a directory."""
+    path = Path(os.getcwd(), requested or "")
     if not path.is_dir():
         raise InvalidParams(f"cwd is not a directory: {quoted(requested)}")
     return str(path)

@@ -67,3 +67,12 @@ async def test_resuming_a_loaded_thread_in_a_new_cwd_restarts_its_servers_there(
         assert resumed["cwd"] == str(second)
         await startup_until(daemon, {"local": "ready"}, thread_id=thread_id)
         assert server_pids(daemon.process.pid, cwd=second)["local"]
+
+
+async def test_a_relative_cwd_is_resolved_against_the_daemons_own(home: Path) -> None:
+    async with Daemon.start(home) as daemon:
+        await daemon.initialize()
+        started = await daemon.call("thread/start", {"cwd": "tests"})
+        assert started["cwd"] == str(Path.cwd() / "tests")
+        missing = await daemon.request("thread/start", {"cwd": "no/such/dir"})
+        assert missing["error"]["code"] == -32602
