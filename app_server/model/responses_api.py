@@ -117,6 +117,7 @@ def _item_done(item: object) -> list[StepEvent]:
                 call_id=str(item.get("call_id", "")),
                 name=str(item.get("name", "")),
                 arguments=str(item.get("arguments", "")),
+                namespace=str(item["namespace"]) if item.get("namespace") else None,
             )
         ]
     if item.get("type") == "message" and item.get("role") == "assistant":

@@ -9,11 +9,12 @@ File format (JSON), e.g.::
        "failures": [{"status": 500}, {"status": 429, "retry_after": 0}, {"cut_after": 3}]}
     ]}
 
-A step has `text` (a string, streamed word by word, or a list of exact deltas), `tool_calls`
-(each `name`, `arguments` as an object or a raw JSON string, optional `call_id`), or both, in which
-case the calls come first and the text follows. `hold` stalls the step's stream until released:
-`before_response` sends nothing of the body, `after_first_output` stalls after the first text delta
-or tool call. `failures` are played one per attempt before the step is served: `status` answers
+A step has `text` (a string, streamed word by word, or a list of exact deltas), `tool_calls` (each
+`name`, `arguments` as an object or a raw JSON string, optional `call_id` and `namespace`), or
+both, in which case the calls come first and the text follows. `hold` stalls the step's stream
+until released: `before_response` sends nothing of the body, `after_first_output` stalls after the
+first text delta or tool call. `failures` are played one per attempt before the step is served:
+`status` answers
 that HTTP status with an OpenAI-style error body (`message`, and `Retry-After` if `retry_after`),
 `cut_after` streams that many events and then ends the stream without completing it, and
 `error_code` fails the response inside the stream (`response.failed`, or a Chat error chunk) with
@@ -38,6 +39,9 @@ class ScriptedToolCall(BaseModel):
     name: str
     arguments: dict[str, Any] | str = Field(default_factory=dict)
     call_id: str | None = None
+    namespace: str | None = None
+    """Name the tool as `namespace` + `name` in a Responses API `function_call` (Codex's namespaced
+    tools); ignored on the Chat Completions wire."""
 
     @property
     def arguments_json(self) -> str:

@@ -50,6 +50,8 @@ def responses_frames(step: ScriptStep, step_index: int, model: str) -> list[Fram
             "arguments": call.arguments_json,
             "status": "completed",
         }
+        if call.namespace is not None:
+            item["namespace"] = call.namespace
         added = {**item, "arguments": "", "status": "in_progress"}
         emit({"type": "response.output_item.added", "output_index": index, "item": added})
         emit(

@@ -25,6 +25,9 @@ class FunctionCall:
     call_id: str
     name: str
     arguments: str
+    namespace: str | None = None
+    """Set when the model named the tool as `namespace` + `name` (the Responses API's namespaced
+    tools, as Codex advertises MCP servers) rather than by its flat name."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -166,6 +166,18 @@ async def run_step(scope: TurnScope, runtime: McpRuntime) -> bool:
     return bool(calls)
 
 
+def tool_of(index: Mapping[str, ToolRef], call: FunctionCall) -> ToolRef | None:
+    """The tool a call names: by its flat model-facing name, or, namespaced, as `namespace` +
+    `name` (`mcp__server__` + `tool`, or the server's name + its raw tool name)."""
+    if call.namespace is None:
+        return index.get(call.name)
+    found = index.get(call.namespace + call.name) or index.get(f"{call.namespace}__{call.name}")
+    if found is not None:
+        return found
+    server = call.namespace.removeprefix("mcp__").removesuffix("__")
+    return next((ref for ref in index.values() if (ref.server, ref.tool) == (server, call.name)), None)
+
+
 def _parallel_safe(runtime: McpRuntime, ref: ToolRef | None) -> bool:
     if ref is None:
         return True
@@ -180,13 +192,13 @@ async def _run_calls(
     scope: TurnScope, runtime: McpRuntime, index: Mapping[str, ToolRef], calls: list[FunctionCall]
 ) -> None:
     """Run the step's calls: together when every one is read-only or allowed in parallel, else in order."""
-    if len(calls) > 1 and all(_parallel_safe(runtime, index.get(call.name)) for call in calls):
+    if len(calls) > 1 and all(_parallel_safe(runtime, tool_of(index, call)) for call in calls):
         async with anyio.create_task_group() as tg:
             for call in calls:
-                tg.start_soon(_run_call, scope, runtime, index.get(call.name), call)
+                tg.start_soon(_run_call, scope, runtime, tool_of(index, call), call)
     else:
         for call in calls:
-            await _run_call(scope, runtime, index.get(call.name), call)
+            await _run_call(scope, runtime, tool_of(index, call), call)
 
 
 async def _run_call(scope: TurnScope, runtime: McpRuntime, ref: ToolRef | None, call: FunctionCall) -> None:
