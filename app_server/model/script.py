@@ -14,9 +14,8 @@ A step has `text` (a string, streamed word by word, or a list of exact deltas), 
 both, in which case the calls come first and the text follows. `hold` stalls the step's stream
 until released: `before_response` sends nothing of the body, `after_first_output` stalls after the
 first text delta or tool call. `failures` are played one per attempt before the step is served:
-`status` answers
-that HTTP status with an OpenAI-style error body (`message`, and `Retry-After` if `retry_after`),
-`cut_after` streams that many events and then ends the stream without completing it, and
+`status` answers that HTTP status with an OpenAI-style error body (`message`, and `Retry-After` if
+`retry_after`), `cut_after` streams that many events and then ends the stream without completing it, and
 `error_code` fails the response inside the stream (`response.failed`, or a Chat error chunk) with
 that code and `message`.
 """
