@@ -49,13 +49,25 @@ def answer_initialize(params: InitializeParams, home: Path) -> tuple[ClientSessi
 
 
 def user_agent(client_name: str, client_version: str) -> str:
-    """`app-server/0.1.0 (Linux 6.8.0; x86_64) vscode/1.2.3`, in the shape Codex front-ends expect."""
+    """`app-server/0.1.0 (Linux 6.8.0; x86_64) iTerm.app/3.5 (vscode; 1.2.3)`: Codex's layout,
+    `<originator>/<version> (<os> <os version>; <arch>) <terminal> (<client name>; <client version>)`."""
     if hasattr(os, "uname"):
         system = os.uname()
         platform = f"{system.sysname} {system.release}; {system.machine}"
     else:
         platform = sys.platform
-    return f"{USER_AGENT_ORIGINATOR}/{__version__} ({platform}) {client_name}/{client_version}"
+    client = f"({client_name}; {client_version})"
+    return f"{USER_AGENT_ORIGINATOR}/{__version__} ({platform}) {terminal()} {client}"
+
+
+def terminal() -> str:
+    """The terminal the daemon runs under, as Codex names it: `TERM_PROGRAM[/version]`, else `TERM`,
+    else `unknown`."""
+    program = os.environ.get("TERM_PROGRAM", "").strip()
+    if program:
+        version = os.environ.get("TERM_PROGRAM_VERSION", "").strip()
+        return f"{program}/{version}" if version else program
+    return os.environ.get("TERM", "").strip() or "unknown"
 
 
 def platform_family() -> str:

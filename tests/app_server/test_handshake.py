@@ -54,7 +54,7 @@ def test_a_valid_initialize_is_answered_and_what_follows_it_is_kept(pipes: Pipes
     reply = json.loads(answered(pipes))
     assert reply["id"] == 7
     assert reply["result"]["codexHome"] == str(home)
-    assert reply["result"]["userAgent"].endswith(" ide/2.0")
+    assert reply["result"]["userAgent"].endswith(" (ide; 2.0)")
     assert early.session is not None and early.session.client_name == "ide"
     assert early.unread == rest
 

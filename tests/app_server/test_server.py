@@ -7,6 +7,7 @@ tests/app_server/rpc/test_connection.py.
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -184,8 +185,8 @@ async def test_initialize_reports_the_home_directory_and_platform(home: Path) ->
     assert result["codexHome"] == str(home)
     assert result["platformFamily"] in ("unix", "windows")
     assert result["platformOs"]
-    assert result["userAgent"].startswith("app-server/")
-    assert result["userAgent"].endswith(" tests/0.0.1")
+    # Codex's layout: <originator>/<version> (<os> <os version>; <arch>) <terminal> (<client>; <version>)
+    assert re.fullmatch(r"app-server/[\w.]+ \([^;()]+; [^;()]+\) \S+ \(tests; 0\.0\.1\)", result["userAgent"])
 
 
 async def _two_answers_after_closing_stdin(home: Path, *sent: dict[str, Any]) -> list[dict[str, Any]]:
