@@ -17,6 +17,9 @@ DEFAULT_APPS_MCP_PATH = "/ps/mcp"
 CredentialsStoreMode = Literal["auto", "file", "keyring"]
 
 
+ApprovalPolicy = Literal["untrusted", "on-request", "never"]
+SandboxMode = Literal["read-only", "workspace-write", "danger-full-access"]
+
 DEFAULT_STARTUP_GRACE_SEC = 1.0
 """Codex waits about a second for servers still starting before a model step."""
 
@@ -89,6 +92,10 @@ class AppConfig(_Frozen):
     plugins: dict[str, PluginSettings] = Field(default_factory=dict)
     model: str | None = None
     model_provider: str | None = None
+    approval_policy: ApprovalPolicy | None = None
+    """The approval policy of threads that do not choose one (`never`: a call that needs approval fails)."""
+    sandbox_mode: SandboxMode | None = None
+    """The sandbox mode threads report when they do not choose one (no sandbox is applied)."""
     model_providers: dict[str, ModelProviderTable] = Field(default_factory=dict)
     warnings: tuple[ConfigProblem, ...] = ()
     """Problems that did not stop loading; the daemon reports each as `configWarning`."""

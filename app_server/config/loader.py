@@ -22,11 +22,13 @@ from app_server.config.app_config import (
     DEFAULT_CHATGPT_BASE_URL,
     DEFAULT_STARTUP_GRACE_SEC,
     AppConfig,
+    ApprovalPolicy,
     ClientMetadataUrl,
     CredentialsStoreMode,
     Features,
     ModelProviderTable,
     PluginSettings,
+    SandboxMode,
 )
 from app_server.config.diagnostics import Diagnostics, Location, dotted, validate_strict
 from app_server.config.entries import Provenance, ServerEntry
@@ -45,6 +47,8 @@ class _GlobalKeys(BaseModel):
 
     model: str | None = None
     model_provider: str | None = None
+    approval_policy: ApprovalPolicy | None = None
+    sandbox_mode: SandboxMode | None = None
     mcp_oauth_credentials_store: CredentialsStoreMode = "auto"
     mcp_oauth_callback_port: int | None = Field(default=None, ge=1, le=65535)
     mcp_oauth_callback_url: str | None = None

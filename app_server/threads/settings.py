@@ -50,7 +50,8 @@ def resolve_cwd(requested: str | None) -> str:
 
 
 def start_settings(params: ThreadStartParams, config: AppConfig) -> ThreadSettings:
-    """The settings of a new thread: the client's, with config defaults for what it left out.
+    """The settings of a new thread: the client's, with config defaults (`model`, `model_provider`,
+    `approval_policy`, `sandbox_mode`) for what it left out.
 
     Raises InvalidParams for a cwd that is not an absolute directory.
     """
@@ -58,6 +59,10 @@ def start_settings(params: ThreadStartParams, config: AppConfig) -> ThreadSettin
     chosen["cwd"] = resolve_cwd(params.cwd)
     chosen["model"] = params.model or config.model or DEFAULT_MODEL
     chosen["model_provider"] = params.model_provider or config.model_provider or DEFAULT_PROVIDER
+    if params.approval_policy is None and config.approval_policy is not None:
+        chosen["approval_policy"] = config.approval_policy
+    if params.sandbox is None and config.sandbox_mode is not None:
+        chosen["sandbox"] = config.sandbox_mode
     return ThreadSettings.model_validate(chosen)
 
 

@@ -140,6 +140,26 @@ async def test_policy_never_fails_a_call_that_needs_approval_without_asking(home
 
 
 @pytest.mark.anyio
+async def test_approval_policy_never_in_config_toml_is_the_thread_default_and_fails_such_a_call(
+    home: Path,
+) -> None:
+    script: list[dict[str, Any]] = [write_note_step(text="hello"), {"text": "done"}]
+    servers = {"demo": example_server()}
+    async with turn_daemon(
+        home, script, servers, approval_policy="never", sandbox_mode="workspace-write"
+    ) as turns:
+        started = await turns.daemon.call("thread/start", {"cwd": str(turns.workdir)})
+        assert started["approvalPolicy"] == "never"
+        assert started["sandbox"]["type"] == "workspaceWrite"
+        turn_id = await turns.start_turn(started["thread"]["id"])
+        item = await turns.item_completed("call_0_0")
+        assert (item["status"], item["error"]) == ("failed", {"message": NEVER_ASK_MESSAGE})
+        assert (await turns.turn_completed(turn_id))["status"] == "completed"
+        warnings = turns.daemon.untaken()
+        assert not [m for m in warnings if m.get("method") == "configWarning"], "the keys are known"
+
+
+@pytest.mark.anyio
 async def test_a_read_only_tool_runs_without_asking(home: Path) -> None:
     script: list[dict[str, Any]] = [
         {"tool_calls": [{"name": "mcp__demo__echo", "arguments": {"text": "hi"}}]},
