@@ -139,12 +139,12 @@ def test_a_syntax_error_names_file_line_and_column(home: Path) -> None:
 
 
 def test_unknown_top_level_keys_are_warnings_with_positions(home: Path) -> None:
-    path = write_config(home, 'model = "gpt"\napproval_policy = "never"\n[profiles.fast]\nmodel = "m"\n')
+    path = write_config(home, 'model = "gpt"\nfancy_mode = "never"\n[profiles.fast]\nmodel = "m"\n')
     config = load_config(home)
     assert config.model == "gpt"
     summaries = [(w.summary, w.location and (w.location.line, w.location.column)) for w in config.warnings]
     assert summaries == [
-        ("approval_policy: unknown key; ignored", (2, 1)),
+        ("fancy_mode: unknown key; ignored", (2, 1)),
         ("profiles: unknown key; ignored", (3, 2)),
     ]
     notification = config.warnings[0].to_notification().to_wire()
