@@ -52,11 +52,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--listen",
-        metavar="ws://HOST:PORT",
-        help="serve a WebSocket instead of stdio (loopback unless a token is set)",
+        type=_listen_url,
+        metavar="stdio:// | ws://HOST:PORT",
+        help="stdio:// (the default), or serve a WebSocket instead (loopback unless a token is set)",
     )
     parser.add_argument(
         "--ws-token-file", type=Path, metavar="FILE", help="file holding the WebSocket bearer token"
+    )
+    parser.add_argument(
+        "--ws-auth",
+        choices=["capability-token"],
+        help="how WebSocket clients authenticate (Codex's flag): the token of --ws-token-file",
     )
     parser.add_argument(
         "--ws-allowed-origin",
@@ -87,7 +93,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _listen_url(value: str) -> str | None:
+    """`stdio://` means the default, stdio; anything else is a listener URL for the server."""
+    return None if value == "stdio://" else value
+
+
 def run_server(args: argparse.Namespace) -> int:
+    if args.ws_auth is not None and args.ws_token_file is None:
+        print("app-server: --ws-auth capability-token needs --ws-token-file", file=sys.stderr)
+        return EXIT_USAGE
     token = None
     if args.ws_token_file is not None:
         try:

@@ -9,7 +9,7 @@ import pytest
 
 from app_server.cli import build_parser, main, run_server
 from tests.support.config import write_config
-from tests.support.daemon import run_command
+from tests.support.daemon import Daemon, run_command
 
 
 def test_options_are_parsed_for_the_server_and_overrides_kept_in_order() -> None:
@@ -37,6 +37,33 @@ def test_an_empty_token_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFi
     token_file.write_text("\n")
     assert main(["--listen", "ws://127.0.0.1:0", "--ws-token-file", str(token_file)]) == 2
     assert "empty" in capsys.readouterr().err
+
+
+def test_codex_front_ends_flags_are_accepted(tmp_path: Path) -> None:
+    token_file = tmp_path / "token"
+    args = build_parser().parse_args(
+        [
+            "--listen",
+            "ws://127.0.0.1:4500",
+            "--ws-auth",
+            "capability-token",
+            "--ws-token-file",
+            str(token_file),
+        ]
+    )
+    assert (args.listen, args.ws_auth) == ("ws://127.0.0.1:4500", "capability-token")
+    assert build_parser().parse_args(["--listen", "stdio://"]).listen is None  # stdio, the default
+
+
+def test_ws_auth_without_a_token_file_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--listen", "ws://127.0.0.1:0", "--ws-auth", "capability-token"]) == 2
+    assert "--ws-token-file" in capsys.readouterr().err
+
+
+@pytest.mark.anyio
+async def test_the_daemon_serves_stdio_when_told_stdio_explicitly(home: Path) -> None:
+    async with Daemon.start(home, "--listen", "stdio://") as daemon:
+        assert (await daemon.initialize())["codexHome"] == str(home)
 
 
 def test_a_malformed_listen_address_is_refused(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
