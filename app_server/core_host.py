@@ -1,11 +1,10 @@
 """Builds the application core on first use and runs it in the server's task group.
 
-The core imports the mcp SDK (~0.6 s), so it is built after `initialize` has been answered: the
-client's `initialized` notification (sent once it has the reply) starts the build in the
-background, and any later request awaits it. Starting earlier would compete with writing the
-reply itself. The import runs in a worker thread so the connection keeps answering meanwhile.
-It also imports `jsonschema`, which the mcp SDK imports only when it validates its first tool
-result: on the event loop, that first call would stall every connection for tens of ms.
+The core (its light half: config, account, views, threads, ~0.1 s of imports; it builds its MCP
+half itself, in the background) is built after `initialize` has been answered: the client's
+`initialized` notification (sent once it has the reply) starts the build, and any later request
+awaits it. Starting earlier would compete with writing the reply itself. The import runs in a
+worker thread so the connection keeps answering meanwhile.
 """
 
 from __future__ import annotations
@@ -27,7 +26,6 @@ if TYPE_CHECKING:
 
 
 def _import_core() -> ModuleType:
-    importlib.import_module("jsonschema")
     return importlib.import_module("app_server.core")
 
 

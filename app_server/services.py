@@ -13,12 +13,13 @@ from app_server.rpc import dispatcher
 
 if TYPE_CHECKING:
     from app_server.core import AppCore
+    from app_server.mcp_core import McpCore
 
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    """Handlers reach config, MCP runtimes and threads through `core()`; connections use it as
-    their `rpc.connection.Host`."""
+    """Handlers reach config, account, views and threads through `core()`, MCP runtimes through
+    `mcp()`; connections use it as their `rpc.connection.Host`."""
 
     home: Path
     events: EventBus
@@ -27,6 +28,10 @@ class Services:
     async def core(self) -> AppCore:
         """The application core, built on first use (it is kept off the path to `initialize`)."""
         return await self.host.get()
+
+    async def mcp(self) -> McpCore:
+        """The core's MCP half, once it is up (it is built in the background after the core)."""
+        return await (await self.host.get()).mcp()
 
     def built_core(self) -> AppCore:
         """The core, in an immediate handler (the connection runs those once it is built)."""

@@ -27,6 +27,7 @@ from app_server.home import home_dir
 if TYPE_CHECKING:
     from app_server.config.servers import HttpServerConfig, StdioServerConfig
     from app_server.core import AppCore
+    from app_server.mcp_core import McpCore
     from protocol.views import McpServerViewEntry
 
 EXIT_OK = 0
@@ -128,8 +129,8 @@ def _unknown(name: str) -> RequestFailed:
     return RequestFailed(f"No MCP server named '{name}' found.")
 
 
-def _build_core(args: argparse.Namespace) -> AppCore:
-    """The daemon's core for this home and `-c` overrides, not yet running.
+def _build_core(args: argparse.Namespace) -> tuple[AppCore, McpCore]:
+    """The daemon's core and its MCP half for this home and `-c` overrides, not yet running.
 
     Raises ConfigError: the core itself would start with no servers rather than fail.
     """
@@ -140,7 +141,8 @@ def _build_core(args: argparse.Namespace) -> AppCore:
     home = home_dir()
     overrides: tuple[str, ...] = tuple(args.config_overrides)
     load_config(home, cli_overrides=overrides)
-    return AppCore(home, EventBus(), cli_overrides=overrides)
+    core = AppCore(home, EventBus(), cli_overrides=overrides)
+    return core, core.new_mcp_core()
 
 
 # -- list and get ----------------------------------------------------------------------------------
@@ -169,30 +171,30 @@ async def _inspect(args: argparse.Namespace, only: str | None) -> list[_Report]:
 
     from app_server.mcp.client import RuntimeContext
 
-    core = _build_core(args)
+    core, mcp = _build_core(args)
     snapshot = core.views_snapshot()
     views: dict[str, McpServerViewEntry] = {}
     for entry in [*snapshot.configured, *snapshot.effective]:
         views[entry.name] = entry  # the effective entry wins; the configured one shows what was gated out
     if only is not None and only not in views:
         raise _unknown(only)
-    scope = core.scopes.effective(core.configs.current)
+    scope = mcp.scopes.effective(core.configs.current)
     servers = {name: config for name, config in scope.servers.items() if only in (None, name)}
     auth_statuses: dict[str, str] = {}
 
     async def probe_auth(name: str, config: StdioServerConfig | HttpServerConfig) -> None:
-        auth_statuses[name] = await core.oauth.auth_status(name, config)
+        auth_statuses[name] = await mcp.oauth.auth_status(name, config)
 
     async with anyio.create_task_group() as tg:
-        await tg.start(core.manager.run)
-        cell = core.manager.open_cell(servers, RuntimeContext(), plugin_ids=scope.plugin_ids)
+        await tg.start(mcp.manager.run)
+        cell = mcp.manager.open_cell(servers, RuntimeContext(), plugin_ids=scope.plugin_ids)
         async with anyio.create_task_group() as probes:
             for name, config in servers.items():
                 if config.enabled:
                     probes.start_soon(probe_auth, name, config)
             with cell.lease() as runtime:
                 await runtime.wait_started()
-        entries = [entry.to_wire() for entry in (await core.manager.status(cell))[0]]
+        entries = [entry.to_wire() for entry in (await mcp.manager.status(cell))[0]]
         tg.cancel_scope.cancel()
     for status in entries:  # discovered now, where the daemon's listing only reads its cache
         status["authStatus"] = auth_statuses.get(status["name"], status["authStatus"])
@@ -290,14 +292,14 @@ def _print_table(headers: list[str], rows: list[list[str]]) -> None:
 # -- login and logout ------------------------------------------------------------------------------
 
 
-def _http_server(core: AppCore, name: str, action: str) -> HttpServerConfig:
+def _http_server(core: AppCore, mcp: McpCore, name: str, action: str) -> HttpServerConfig:
     """The effective HTTP config of `name`.
 
     Raises RequestFailed for an unknown server or a stdio one.
     """
     from app_server.config.servers import HttpServerConfig
 
-    config = core.scopes.effective(core.configs.current).servers.get(name)
+    config = mcp.scopes.effective(core.configs.current).servers.get(name)
     if config is None:
         raise _unknown(name)
     if not isinstance(config, HttpServerConfig):
@@ -329,8 +331,8 @@ async def _run_login(args: argparse.Namespace) -> str | None:
     from protocol.notifications import McpServerOauthLoginCompletedNotification
     from protocol.registry import method_of
 
-    core = _build_core(args)
-    config = _http_server(core, args.server_name, "login")
+    core, mcp = _build_core(args)
+    config = _http_server(core, mcp, args.server_name, "login")
     completion: dict[str, Any] = {}
     completed = anyio.Event()
 
@@ -375,9 +377,9 @@ def browser_available() -> bool:
 def _logout(args: argparse.Namespace) -> int:
     from app_server.mcp.oauth.credentials import delete_credentials, open_credential_store
 
-    core = _build_core(args)
+    core, mcp = _build_core(args)
     name: str = args.server_name
-    config = _http_server(core, name, "logout")
+    config = _http_server(core, mcp, name, "logout")
     store = open_credential_store(core.configs.current.mcp_oauth_credentials_store, core.home)
     if delete_credentials(store, name, config.url):
         print(f"Removed OAuth credentials for '{name}'.")

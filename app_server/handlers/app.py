@@ -12,8 +12,8 @@ async def app_list(ctx: RequestContext, params: AppsListParams) -> AppsListRespo
 
     Raises InvalidParams for a bad cursor or an unknown thread.
     """
-    core = await ctx.services.core()
-    with core.cell_for(params.thread_id).lease() as runtime:
+    mcp = await ctx.services.mcp()
+    with mcp.cell_for(params.thread_id).lease() as runtime:
         apps = await settled_connectors(runtime)
     data, next_cursor = page(apps, params.cursor, params.limit)
     return AppsListResponse.model_validate({"data": data, "nextCursor": next_cursor})

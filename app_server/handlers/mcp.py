@@ -19,9 +19,9 @@ from protocol.views import McpServerViewsReadParams, McpServerViewsReadResponse
 
 
 async def status_list(ctx: RequestContext, params: ListMcpServerStatusParams) -> ListMcpServerStatusResponse:
-    core = await ctx.services.core()
-    entries, next_cursor = await core.manager.status(
-        core.cell_for(params.thread_id),
+    mcp = await ctx.services.mcp()
+    entries, next_cursor = await mcp.manager.status(
+        mcp.cell_for(params.thread_id),
         cursor=params.cursor,
         limit=params.limit,
         detail=params.detail or "full",
@@ -31,33 +31,33 @@ async def status_list(ctx: RequestContext, params: ListMcpServerStatusParams) ->
 
 
 async def reload(ctx: RequestContext, _params: None) -> McpServerRefreshResponse:
-    core = await ctx.services.core()
-    await core.reload()
+    mcp = await ctx.services.mcp()
+    await mcp.reload()
     return McpServerRefreshResponse()
 
 
 async def resource_read(ctx: RequestContext, params: McpResourceReadParams) -> McpResourceReadResponse:
-    core = await ctx.services.core()
-    with core.cell_for(params.thread_id).lease() as runtime:
+    mcp = await ctx.services.mcp()
+    with mcp.cell_for(params.thread_id).lease() as runtime:
         result = await runtime.read_resource(params.server, params.uri, meta=params.meta)
     return McpResourceReadResponse.model_validate(result)
 
 
 async def tool_call(ctx: RequestContext, params: McpServerToolCallParams) -> McpServerToolCallResponse:
-    core = await ctx.services.core()
+    mcp = await ctx.services.mcp()
     if params.arguments is not None and not isinstance(params.arguments, dict):
         raise InvalidParams("Invalid params: `arguments` must be an object")
     arguments = params.arguments
-    with core.cell_for(params.thread_id).lease() as runtime:
+    with mcp.cell_for(params.thread_id).lease() as runtime:
         result = await runtime.call_tool(params.server, params.tool, arguments, meta=params.meta)
     return McpServerToolCallResponse.model_validate(result)
 
 
 async def oauth_login(ctx: RequestContext, params: McpServerOauthLoginParams) -> McpServerOauthLoginResponse:
-    core = await ctx.services.core()
-    with core.cell_for(params.thread_id).lease() as runtime:
+    mcp = await ctx.services.mcp()
+    with mcp.cell_for(params.thread_id).lease() as runtime:
         slot = runtime.slots.get(params.name)
-    started = await core.oauth.start_login(
+    started = await mcp.oauth.start_login(
         params.name,
         slot.config if slot is not None else None,
         scopes=params.scopes,

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app_server.services import RequestContext
 from app_server.threads.ids import new_id
-from app_server.threads.step import AskClient
 from protocol.notifications import ServerRequestResolvedNotification
 from protocol.registry import method_of
 from protocol.server_requests import McpServerElicitationRequestParams
 from protocol.turns import TurnInterruptParams, TurnInterruptResponse, TurnStartParams, TurnStartResponse
+
+if TYPE_CHECKING:
+    # The turn machinery comes with the MCP layer: importing it here would import the mcp SDK on
+    # the event loop at the first `turn/start`.
+    from app_server.threads.step import AskClient
 
 APPROVAL_TIMEOUT_SEC = 3600.0
 """How long a turn waits for the client to answer an approval before the call fails."""

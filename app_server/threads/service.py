@@ -1,4 +1,11 @@
-"""Loaded threads: each with its own MCP runtime cell, its config overrides and at most one running turn."""
+"""Loaded threads: each with its own MCP runtime cell, its config overrides and at most one running turn.
+
+The service runs before the MCP layer exists (importing it costs ~0.5 s): a thread started or
+resumed meanwhile is loaded without a cell, and `attach` opens the cells of all of them at once
+when the layer is up. Only a thread whose effective servers include a `required` one waits for
+it, since its start depends on that server. The turn machinery (model clients, steps) is
+imported with a thread's first turn, which needs the MCP layer anyway.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import anyio
 import anyio.abc
@@ -15,11 +22,6 @@ from app_server.config.app_config import AppConfig
 from app_server.config.reader import ConfigReader, StagedConfig
 from app_server.errors import InvalidParams, RequestFailed, quoted
 from app_server.events import EventBus
-from app_server.mcp.client import RuntimeContext
-from app_server.mcp.manager import Plan
-from app_server.mcp.runtime import RuntimeCell
-from app_server.mcp.scopes import ScopePlanner
-from app_server.model.client import ModelClient
 from app_server.threads.live import LiveThread
 from app_server.threads.records import ThreadChanges, ThreadHeader
 from app_server.threads.settings import (
@@ -30,17 +32,26 @@ from app_server.threads.settings import (
     start_settings,
     turn_changes,
 )
-from app_server.threads.step import AskClient, TurnScope
 from app_server.threads.store import ThreadStore
-from app_server.threads.turns import TurnRunner
 from protocol.notifications import ThreadStartedNotification
 from protocol.threads import Thread, ThreadResumeParams, ThreadStartParams
 from protocol.turns import Turn, TurnStartParams
 
+if TYPE_CHECKING:
+    from app_server.mcp.client import RuntimeContext
+    from app_server.mcp.manager import Plan
+    from app_server.mcp.runtime import RuntimeCell
+    from app_server.mcp.scopes import ScopePlanner
+    from app_server.model.client import ModelClient
+    from app_server.threads.step import AskClient
+    from app_server.threads.turns import TurnRunner
+
 logger = logging.getLogger(__name__)
 
-ModelClients = Callable[[ThreadHeader], ModelClient]
+ModelClients: TypeAlias = Callable[[ThreadHeader], "ModelClient"]
 """A client for the model provider a thread's settings name; raises ConfigError/InvalidParams."""
+RequiredServers: TypeAlias = Callable[[AppConfig], bool]
+"""Whether a config's effective view has an enabled `required` server (pure: no MCP layer needed)."""
 
 
 @dataclass
@@ -48,8 +59,11 @@ class LoadedThread:
     """A live thread plus what only a running daemon has: its runtime cell and its current turn."""
 
     live: LiveThread
-    cell: RuntimeCell
+    cell: RuntimeCell | None = None
+    """None until the MCP layer is up (or while its servers cannot be planned)."""
     runner: TurnRunner | None = None
+    announced: bool = False
+    """Whether clients were told of the thread (`announce`): its cell's startup states follow."""
 
     @property
     def overrides(self) -> Mapping[str, Any] | None:
@@ -58,7 +72,7 @@ class LoadedThread:
     @property
     def context(self) -> RuntimeContext:
         """What its MCP servers run in: the thread's working directory."""
-        return _context(self.live)
+        return _context(self.live.settings.cwd)
 
 
 class ThreadService:
@@ -68,15 +82,18 @@ class ThreadService:
         self,
         store: ThreadStore,
         events: EventBus,
-        scopes: ScopePlanner,
         configs: ConfigReader,
         model_clients: ModelClients,
+        required_servers: RequiredServers,
     ) -> None:
+        """The scope planner comes later, with the MCP layer (`attach`)."""
         self.store = store
         self._events = events
-        self._scopes = scopes
         self._configs = configs
         self._model_clients = model_clients
+        self._required_servers = required_servers
+        self._scopes: ScopePlanner | None = None
+        self._attached = anyio.Event()
         self._threads: dict[str, LoadedThread] = {}
         self._tg: anyio.abc.TaskGroup | None = None
 
@@ -93,20 +110,58 @@ class ThreadService:
             raise InvalidParams(f"thread not loaded: {quoted(thread_id)}")
         return thread
 
+    # ---- MCP runtime cells ---------------------------------------------------------------
+
+    def attach(self, scopes: ScopePlanner) -> None:
+        """The MCP layer is up: open the cell of every thread loaded before it, all in this one step,
+        so from here on every loaded thread gets its cell when it is loaded."""
+        self._scopes = scopes
+        for thread in self._threads.values():
+            self._open_cell(thread)
+        self._attached.set()
+
+    def cell(self, thread_id: str) -> RuntimeCell:
+        """The runtime cell of a loaded thread (only once the MCP layer is attached).
+
+        Raises InvalidParams when the thread is not loaded, or when its servers cannot be planned.
+        """
+        thread = self.get(thread_id)
+        if thread.cell is None:
+            thread.cell = self._planner().open(
+                self._configs.for_thread(thread.overrides), thread.context, thread_id=thread_id
+            )
+            if thread.announced:
+                self._planner().announce(thread.cell)
+        return thread.cell
+
     def plans(self, staged: StagedConfig) -> list[Plan]:
         """The next generation of every loaded thread under a fresh config read (nothing published).
 
+        A thread without a cell has nothing to replace: its cell opens from the adopted config.
         Raises ConfigError when a thread's overrides do not validate, InvalidParams when a plan fails.
         """
         return [
-            self._scopes.plan(thread.cell, staged.for_thread(thread.overrides), thread.context)
+            self._planner().plan(thread.cell, staged.for_thread(thread.overrides), thread.context)
             for thread in self._threads.values()
+            if thread.cell is not None
         ]
+
+    def _planner(self) -> ScopePlanner:
+        assert self._scopes is not None, "the MCP layer is not attached yet"
+        return self._scopes
+
+    def _open_cell(self, thread: LoadedThread) -> None:
+        """Open a cell for a thread loaded before the MCP layer was up; a thread whose servers cannot
+        be planned stays without one (its next use opens it, and answers the error)."""
+        try:
+            self.cell(thread.live.id)
+        except InvalidParams as exc:
+            logger.warning("MCP servers of thread %s did not start: %s", thread.live.id, exc.message)
 
     # ---- lifecycle -----------------------------------------------------------------------
 
     async def start(self, params: ThreadStartParams) -> LoadedThread:
-        """Create the thread and start its MCP servers in the background.
+        """Create the thread; its MCP servers start in the background (once the MCP layer is up).
 
         Waits only when a server is `required`: then a failed one fails the start (RequestFailed).
         Raises ConfigError when the thread's config overrides do not validate, InvalidParams for a
@@ -150,16 +205,27 @@ class ThreadService:
         `thread/started` (for a new thread) first, then its servers' startup states."""
         if started is not None:
             self._events.publish(ThreadStartedNotification(thread=started))
-        self._scopes.announce(thread.cell)
+        thread.announced = True
+        if thread.cell is not None:  # else its cell is announced when it opens
+            self._planner().announce(thread.cell)
 
     async def _load(self, live: LiveThread, config: AppConfig) -> LoadedThread:
-        thread = LoadedThread(live=live, cell=self._scopes.open(config, _context(live), thread_id=live.id))
-        if any(slot.config.required for slot in thread.cell.current.slots.values()):
-            try:
-                await thread.cell.current.check_required()
-            except RequestFailed:
-                self._scopes.close(thread.cell)
-                raise
+        """Register the thread, with its cell when the MCP layer is up.
+
+        A thread with a `required` server waits for the layer and the server: when it fails, the
+        cell is closed and the thread is not loaded (RequestFailed).
+        """
+        if self._scopes is None and self._required_servers(config):
+            await self._attached.wait()
+        thread = LoadedThread(live=live)
+        if self._scopes is not None:
+            cell = thread.cell = self._scopes.open(config, thread.context, thread_id=live.id)
+            if any(slot.config.required for slot in cell.current.slots.values()):
+                try:
+                    await cell.current.check_required()
+                except RequestFailed:
+                    self._scopes.close(cell)
+                    raise
         self._threads[live.id] = thread
         return thread
 
@@ -175,28 +241,42 @@ class ThreadService:
         if replans:
             config = self._configs.for_thread(_overrides_after(thread.live, changes))
             cwd = changes.cwd if changes.cwd is not None else thread.live.settings.cwd
-            plan = self._scopes.plan(thread.cell, config, RuntimeContext(cwd=Path(cwd)))
+            if thread.cell is not None:
+                plan = self._planner().plan(thread.cell, config, _context(cwd))
         await thread.live.update(changes)
         if plan is not None:
-            self._scopes.publish(plan)
+            self._planner().publish(plan)
+        elif replans and thread.cell is not None:
+            # The MCP layer came up while the change was recorded and opened the cell from the
+            # settings before it: open it again from the new ones.
+            self._planner().close(thread.cell)
+            thread.cell = None
+            self._open_cell(thread)
 
     # ---- turns ---------------------------------------------------------------------------
 
     async def start_turn(self, params: TurnStartParams, ask: AskClient) -> Turn:
         """Record a new turn and run it in the background; the runner announces it (`turn/started`).
 
-        The runner task is only scheduled here: it first runs once the caller yields, which the
-        request path does only after its reply is queued, so `turn/started` follows the response.
+        Waits for the MCP layer: every step leases the thread's runtime. The runner task is only
+        scheduled here: it first runs once the caller yields, which the request path does only
+        after its reply is queued, so `turn/started` follows the response.
 
-        Returns the wire Turn. Raises InvalidParams when the thread does not exist or already has a
-        running turn, ConfigError/InvalidParams when the model provider is not configured.
+        Returns the wire Turn. Raises InvalidParams when the thread does not exist, already has a
+        running turn or its servers cannot be planned, ConfigError/InvalidParams when the model
+        provider is not configured.
         """
+        from app_server.threads.step import TurnScope
+        from app_server.threads.turns import TurnRunner
+
         changes = turn_changes(params)
+        await self._attached.wait()
         thread = self._threads.get(params.thread_id) or await self._load_stored(params.thread_id)
         # A finished runner may still be closing its model client; its turn is already completed.
         if thread.runner is not None and not thread.runner.done.is_set():
             raise InvalidParams(f"thread {quoted(params.thread_id)} already has a turn in progress")
         await self._change(thread, changes)
+        cell = self.cell(params.thread_id)
         settings = thread.live.settings
         model = self._model_clients(settings)
         grace = self._configs.for_thread(settings.config).mcp_startup_grace_sec
@@ -213,7 +293,7 @@ class ThreadService:
             ask=ask,
             startup_grace=grace,
         )
-        runner = thread.runner = TurnRunner(scope, thread.cell, params.input, turn)
+        runner = thread.runner = TurnRunner(scope, cell, params.input, turn)
         assert self._tg is not None
         self._tg.start_soon(self._run_turn, thread, runner)
         return turn
@@ -234,8 +314,11 @@ class ThreadService:
         thread.runner.interrupt()
 
 
-def _context(live: LiveThread) -> RuntimeContext:
-    return RuntimeContext(cwd=Path(live.settings.cwd))
+def _context(cwd: str) -> RuntimeContext:
+    """What a thread's MCP servers run in (built only once the MCP layer, which defines it, is up)."""
+    from app_server.mcp.client import RuntimeContext
+
+    return RuntimeContext(cwd=Path(cwd))
 
 
 def _overrides_after(live: LiveThread, changes: ThreadChanges) -> Mapping[str, Any] | None:

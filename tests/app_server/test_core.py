@@ -1,13 +1,18 @@
-"""The application core over the wire: config problems reach clients; a broken config never stops it."""
+"""The application core over the wire: config problems reach clients, a broken config never stops it,
+and what needs no MCP connection is answered before the MCP layer is up."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
 
+from protocol import errors as codes
+from tests.app_server.threads.turn_harness import answering_pid, cheap_server, turn_daemon
 from tests.support.daemon import Daemon
+from tests.support.gate import ImportGate
 
 pytestmark = pytest.mark.anyio
 
@@ -35,3 +40,93 @@ async def test_a_broken_config_at_start_is_announced_and_the_daemon_serves_no_se
         assert "config.toml:" in warning["params"]["details"]
         assert str(home) not in warning["params"]["details"]
         assert status == {"data": [], "nextCursor": None}
+
+
+# ---- the first replies come before the MCP layer -----------------------------------------------
+
+STARTUP = "mcpServer/startupStatus/updated"
+
+
+def _thread_started_or_its_startup(message: Any) -> bool:
+    return isinstance(message, dict) and message.get("method") in ("thread/started", STARTUP)
+
+
+async def test_requests_that_need_no_mcp_connection_are_answered_while_the_mcp_sdk_is_held(
+    home: Path, tmp_path: Path
+) -> None:
+    script = [{"tool_calls": [{"name": "mcp__fix__whoami", "arguments": {}}]}, {"text": "done"}]
+    with ImportGate(tmp_path / "gate") as gate:
+        async with turn_daemon(home, script, {"fix": cheap_server("fix")}, env=gate.env) as turns:
+            daemon = turns.daemon
+            with anyio.fail_after(WAIT):  # every one of these is answered with `import mcp` held
+                thread_id = await turns.start_thread()
+                resumed = await daemon.call("thread/resume", {"threadId": thread_id})
+                read = await daemon.call("thread/read", {"threadId": thread_id})
+                listed = await daemon.call("thread/list", {})
+                account = await daemon.call("account/read", {})
+                views = await daemon.call("mcpServer/views/read", {"threadId": thread_id})
+            assert resumed["thread"]["id"] == read["thread"]["id"] == thread_id
+            assert [thread["id"] for thread in listed["data"]] == [thread_id]
+            assert account["account"] is None
+            assert [entry["name"] for entry in views["effective"]] == ["fix"]
+
+            gate.open()
+            with anyio.fail_after(WAIT):
+                first = await daemon.next_message(_thread_started_or_its_startup)
+                await turns.server_ready("fix", thread_id)
+                turn_id = await turns.start_turn(thread_id)
+                item = await turns.item_completed("call_0_0")
+                turn = await turns.turn_completed(turn_id)
+            assert answering_pid(item) in turns.server_pids("fix")
+    assert (first["method"], first["params"]["thread"]["id"]) == ("thread/started", thread_id)
+    assert turn["status"] == "completed"
+
+
+def _a_thread_server_is_ready(message: Any) -> bool:
+    params = message.get("params", {}) if isinstance(message, dict) else {}
+    return (
+        message.get("method") == STARTUP
+        and params.get("status") == "ready"
+        and params.get("threadId") is not None
+    )
+
+
+async def test_a_required_server_holds_thread_start_until_the_mcp_layer_has_it_ready(
+    home: Path, tmp_path: Path
+) -> None:
+    servers = {"must": cheap_server("must", required=True)}
+    with ImportGate(tmp_path / "gate") as gate:
+        async with turn_daemon(home, [], servers, env=gate.env) as turns:
+            daemon = turns.daemon
+            request_id = daemon.new_id()
+            await daemon.send({"id": request_id, "method": "thread/start", "params": {"cwd": str(home)}})
+            with anyio.fail_after(WAIT):
+                assert (await daemon.call("account/read", {}))["account"] is None  # answered meanwhile
+            gate.open()
+            with anyio.fail_after(WAIT):
+                first = await daemon.next_message(
+                    lambda m: m.get("id") == request_id or _a_thread_server_is_ready(m)
+                )
+                reply = await daemon.next_message(lambda m: m.get("id") == request_id)
+    assert first.get("method") == STARTUP, "thread/start was answered before its required server was ready"
+    assert reply["result"]["thread"]["id"] == first["params"]["threadId"]
+
+
+async def test_a_failing_required_server_fails_thread_start_and_the_thread_is_never_announced(
+    home: Path, tmp_path: Path
+) -> None:
+    must = {"command": str(tmp_path / "no-such-server"), "required": True, "startup_timeout_sec": 5}
+    with ImportGate(tmp_path / "gate") as gate:
+        async with turn_daemon(home, [], {"must": must}, env=gate.env) as turns:
+            daemon = turns.daemon
+            request_id = daemon.new_id()
+            await daemon.send({"id": request_id, "method": "thread/start", "params": {"cwd": str(home)}})
+            gate.open()
+            with anyio.fail_after(WAIT):
+                failed = await daemon.next_message(lambda m: m.get("id") == request_id)
+                # A thread without the required server starts; the first `thread/started` is its own.
+                second = await turns.start_thread(config={"mcp_servers.must.required": False})
+                started = await daemon.next_notification("thread/started")
+    assert failed["error"]["code"] == codes.REQUEST_FAILED
+    assert failed["error"]["message"].startswith("required MCP servers failed to initialize: must: ")
+    assert started["params"]["thread"]["id"] == second

@@ -255,3 +255,12 @@ def test_the_served_connection_imports_neither_pydantic_nor_mcp_nor_uvicorn() ->
     heavy = ("pydantic", "mcp", "uvicorn", "httpx2")
     imports = "app_server.server, app_server.handlers, app_server.transport.stdio"
     assert _modules_loaded_by(imports, heavy) == "[]"
+
+
+def test_the_core_and_every_handler_import_neither_the_mcp_sdk_nor_the_turn_machinery() -> None:
+    # What answers thread/start, thread/list, account/* and the views before the MCP layer is up.
+    heavy = ("mcp", "mcp_types", "httpx2", "jsonschema", "app_server.mcp_core", "app_server.threads.step")
+    handlers = ", ".join(
+        f"app_server.handlers.{module}" for module in ("thread", "turn", "account", "mcp", "app")
+    )
+    assert _modules_loaded_by(f"app_server.core, {handlers}", heavy) == "[]"

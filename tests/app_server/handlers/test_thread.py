@@ -9,6 +9,7 @@ import pytest
 from tests.app_server.handlers.servers import startup_until
 from tests.support.config import cheap_server, write_config
 from tests.support.daemon import Daemon
+from tests.support.gate import ImportGate
 from tests.support.processes import server_pids
 
 pytestmark = pytest.mark.anyio
@@ -76,3 +77,21 @@ async def test_a_relative_cwd_is_resolved_against_the_daemons_own(home: Path) ->
         assert started["cwd"] == str(Path.cwd() / "tests")
         missing = await daemon.request("thread/start", {"cwd": "no/such/dir"})
         assert missing["error"]["code"] == -32602
+
+
+async def test_a_new_cwd_set_before_the_mcp_layer_is_up_is_where_the_threads_servers_start(
+    home: Path, tmp_path: Path
+) -> None:
+    write_config(home, {"local": cheap_server("local")})
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    with ImportGate(tmp_path / "gate") as gate:
+        async with Daemon.start(home, env=gate.env) as daemon:
+            thread_id = await _started_thread(daemon, first)
+            await daemon.call("thread/resume", {"threadId": thread_id, "cwd": str(second)})
+            gate.open()
+            startup = await startup_until(daemon, {"local": "ready"}, thread_id=thread_id)
+            assert [update["status"] for update in startup["local"]] == ["starting", "ready"]
+            assert server_pids(daemon.process.pid, cwd=second)["local"]
+            assert "local" not in server_pids(daemon.process.pid, cwd=first)

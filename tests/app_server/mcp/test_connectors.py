@@ -15,7 +15,6 @@ from anyio.streams.memory import MemoryObjectReceiveStream
 from app_server.auth import AuthStore
 from app_server.config.app_config import AppConfig
 from app_server.config.servers import HttpServerConfig
-from app_server.core import StaticHeadersAuth
 from app_server.errors import InvalidParams
 from app_server.events import EventBus
 from app_server.mcp.apps import CODEX_APPS, codex_apps_auth_headers, codex_apps_config
@@ -29,6 +28,7 @@ from app_server.mcp.connectors import (
 )
 from app_server.mcp.manager import McpManager
 from app_server.mcp.runtime import RuntimeCell
+from app_server.mcp_core import StaticHeadersAuth
 from protocol.errors import INVALID_PARAMS
 from protocol.items import McpToolCallAppContext
 from tests.app_server.threads.turn_harness import turn_daemon
@@ -283,6 +283,8 @@ async def test_a_thread_lists_its_apps_and_its_codex_apps_calls_carry_their_conn
         {"text": "done"},
     ]
     async with serve_apps_fixture() as fixture, turn_daemon(home, script, {}) as turns:
+        # Signed out, the app level lists no apps: the login below is what changes that.
+        assert await turns.daemon.call("app/list", {}) == {"data": [], "nextCursor": None}
         turns.configure({}, chatgpt_base_url=fixture.base_url)
         await turns.daemon.call("account/login/start", LOGIN)
         await turns.daemon.next_notification("app/list/updated")

@@ -162,15 +162,17 @@ async def turn_daemon(
     servers: ServerTables,
     *,
     max_wait: float = DEFAULT_WAIT,
+    env: Mapping[str, str] | None = None,
     **keys: Any,
 ) -> AsyncIterator[TurnDaemon]:
     """A scripted model playing `script` (a list of steps, see app_server/model/script.py), config.toml
-    with `servers` and top-level `keys`, and an initialized daemon."""
+    with `servers` and top-level `keys`, and an initialized daemon (`env`: more of its environment)."""
     workdir = home / "work"
     workdir.mkdir(exist_ok=True)
     async with ScriptedModelServer(Script.model_validate({"steps": script})) as model:
         write_config(home, servers, model_url=model.base_url, **keys)
-        async with Daemon.start(home, env={MODEL_KEY_ENV: "scripted"}, max_wait=max_wait) as daemon:
+        environment = {MODEL_KEY_ENV: "scripted", **(env or {})}
+        async with Daemon.start(home, env=environment, max_wait=max_wait) as daemon:
             await daemon.initialize()
             yield TurnDaemon(daemon=daemon, model=model, home=home, workdir=workdir)
 
