@@ -82,15 +82,6 @@ async def test_requests_that_need_no_mcp_connection_are_answered_while_the_mcp_s
     assert turn["status"] == "completed"
 
 
-def _a_thread_server_is_ready(message: Any) -> bool:
-    params = message.get("params", {}) if isinstance(message, dict) else {}
-    return (
-        message.get("method") == STARTUP
-        and params.get("status") == "ready"
-        and params.get("threadId") is not None
-    )
-
-
 async def test_a_required_server_holds_thread_start_until_the_mcp_layer_has_it_ready(
     home: Path, tmp_path: Path
 ) -> None:
@@ -104,12 +95,15 @@ async def test_a_required_server_holds_thread_start_until_the_mcp_layer_has_it_r
                 assert (await daemon.call("account/read", {}))["account"] is None  # answered meanwhile
             gate.open()
             with anyio.fail_after(WAIT):
-                first = await daemon.next_message(
-                    lambda m: m.get("id") == request_id or _a_thread_server_is_ready(m)
-                )
                 reply = await daemon.next_message(lambda m: m.get("id") == request_id)
-    assert first.get("method") == STARTUP, "thread/start was answered before its required server was ready"
-    assert reply["result"]["thread"]["id"] == first["params"]["threadId"]
+                thread_id = reply["result"]["thread"]["id"]
+                # Announced after thread/started, with the state it had when the reply went out.
+                first = await daemon.next_message(
+                    lambda m: m.get("method") == STARTUP and m["params"]["threadId"] == thread_id
+                )
+    assert first["params"]["status"] == "ready", (
+        "thread/start was answered before its required server was ready"
+    )
 
 
 async def test_a_failing_required_server_fails_thread_start_and_the_thread_is_never_announced(
