@@ -3,8 +3,9 @@
 The supervisor enters the SDK `Client`, lists the catalog, then waits for a stop request, a
 `list_changed` notification (re-list) or the child's exit; the SDK's cancel scopes are therefore
 entered and exited in the same task. Startup (spawn or connect + initialize + first listing) is
-bounded by `startup_timeout_sec` through the deadline of the scope that encloses the whole life,
-lifted once the server is ready. Calls are made from the callers' own tasks, bounded by
+bounded by `startup_timeout_sec`: at the deadline a timer task reports `failed` and cancels the
+scope that encloses the whole life, whose teardown (the child stopped and reaped) the supervisor
+then runs; the report does not wait for it. Calls are made from the callers' own tasks, bounded by
 `tool_timeout_sec` (whose clock stops while a question is open on a call's behalf); when the
 connection stops, its in-flight calls fail (leases prevent that for a generation still in use).
 Tool calls to a stdio child are written to it directly (`direct_requests`), to HTTP servers
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
@@ -124,7 +124,6 @@ class McpConnection:
         self._wake = anyio.Event()
         self._stop_requested = False
         self._relist_requested = False
-        self._garbage_before_ready = False
         self._child: StdioChild | None = None
         self._elicitations = ElicitationRouter(self.log)
 
@@ -142,37 +141,52 @@ class McpConnection:
         self._wake.set()
 
     async def run(self) -> None:
-        """The supervisor: the only task that enters and exits this connection's SDK client."""
+        """The supervisor: the only task that enters and exits this connection's SDK client.
+
+        A startup cut short (deadline, garbage on stdout) is reported `failed` at that moment, by
+        `_abandon_startup`; the teardown that follows (the child stopped and reaped) runs here.
+        """
         try:
-            with self._life:
-                self._life.deadline = anyio.current_time() + self.config.startup_timeout_sec
-                async with self._open_client() as client:
-                    catalog = await fetch_catalog(client, self.name, self.config)
-                    self._life.deadline = math.inf
-                    self._become_ready(client, catalog)
-                    await self._serve(client)
+            async with anyio.create_task_group() as tg:
+                deadline = anyio.CancelScope()
+                tg.start_soon(self._time_out_startup, deadline)
+                try:
+                    with self._life:
+                        async with self._open_client() as client:
+                            catalog = await fetch_catalog(client, self.name, self.config)
+                            if self.state != "starting":
+                                return  # abandoned as the catalog came in: torn down on the way out
+                            deadline.cancel()
+                            self._become_ready(client, catalog)
+                            await self._serve(client)
+                finally:
+                    deadline.cancel()
         except Exception as exc:
-            self._fail(self._describe(_root_cause(exc)))
+            if self.state != "failed":  # an abandoned startup has said why already
+                self._fail(self._describe(_root_cause(exc)))
         finally:
             self._client = None
             if self.state == "starting":
-                if self._stop_requested:
-                    self._set_state("cancelled", None)
-                elif self._garbage_before_ready:
-                    self._set_state(
-                        "failed", f"MCP server `{self.name}` wrote output to stdout that is not JSON-RPC"
-                    )
-                else:
-                    timeout = self.config.startup_timeout_sec
-                    self._set_state(
-                        "failed",
-                        f"MCP client for `{self.name}` timed out after {timeout:g} seconds. Add or adjust "
-                        f"`startup_timeout_sec` in your config.toml for `[mcp_servers.{self.name}]`.",
-                    )
+                self._set_state("cancelled", None)
             self.settled.set()
             if self.state == "failed":
                 self._log_failure()
             self.closed.set()
+
+    async def _time_out_startup(self, deadline: anyio.CancelScope) -> None:
+        with deadline:
+            await anyio.sleep(self.config.startup_timeout_sec)
+            timeout = self.config.startup_timeout_sec
+            self._abandon_startup(
+                f"MCP client for `{self.name}` timed out after {timeout:g} seconds. Add or adjust "
+                f"`startup_timeout_sec` in your config.toml for `[mcp_servers.{self.name}]`."
+            )
+
+    def _abandon_startup(self, error: str) -> None:
+        """Report `failed` now (settling the waiters) and cut the startup short; `run` tears it down."""
+        if self.state == "starting" and not self._stop_requested:
+            self._set_state("failed", error)
+            self._life.cancel()
 
     @contextlib.asynccontextmanager
     async def _open_client(self) -> AsyncIterator[Client]:
@@ -285,9 +299,7 @@ class McpConnection:
         logger.warning("%s%s", self.error, written)
 
     def _on_garbage(self) -> None:
-        if self.state == "starting":
-            self._garbage_before_ready = True
-            self._life.cancel()
+        self._abandon_startup(f"MCP server `{self.name}` wrote output to stdout that is not JSON-RPC")
 
     def _set_state(self, state: ConnectionState, error: str | None) -> None:
         self.state = state

@@ -22,9 +22,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from protocol import errors as codes
+from tests.app_server.handlers.servers import startup_until
 from tests.app_server.rpc.transports import assert_well_formed
+from tests.support.config import cheap_server, fixture_server, write_config
 from tests.support.daemon import BlockingDaemon, Daemon, blocking
-from tests.support.processes import wait_until
+from tests.support.processes import alive, server_pids, wait_until
 
 MAX_MESSAGE_BYTES = 65536
 INIT = {"clientInfo": {"name": "tests", "version": "1"}}
@@ -159,6 +161,51 @@ async def test_the_daemon_exits_cleanly_on_sigterm(home: Path) -> None:
         daemon.process.send_signal(signal.SIGTERM)
         assert await daemon.wait_exit() == 0
         await daemon.wait_for_stderr("SIGTERM")
+
+
+async def _stop_daemon(daemon: Daemon, how: str) -> None:
+    if how == "stdin":
+        await daemon.close_stdin()
+    else:
+        daemon.process.send_signal(signal.SIGTERM)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("how", ["stdin", "sigterm"])
+async def test_at_exit_every_server_is_reaped_even_one_that_ignores_eof_and_sigterm(
+    home: Path, how: str
+) -> None:
+    servers = {
+        "sdk": fixture_server("sdk"),
+        "cheap": cheap_server("cheap"),
+        "stubborn": fixture_server("stubborn", "--fault", "hang-at-start", startup_timeout_sec=60),
+    }
+    write_config(home, servers, features={"apps": False})
+    async with Daemon.start(home, max_wait=30) as daemon:
+        await daemon.initialize()
+        await startup_until(daemon, {"sdk": "ready", "cheap": "ready"})
+        await wait_until(lambda: "stubborn" in server_pids(daemon.process.pid))
+        pids = [pid for pids in server_pids(daemon.process.pid).values() for pid in pids]
+        await _stop_daemon(daemon, how)
+        assert await daemon.wait_exit() == 0
+    assert len(pids) == 3 and not [pid for pid in pids if alive(pid)]
+    assert not list((home / "run").glob("mcp-children-*.json")), "the daemon reaped each child itself"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("how", ["stdin", "sigterm"])
+async def test_at_exit_servers_get_sigterm_with_their_eof_rather_than_a_grace_each(
+    home: Path, tmp_path: Path, how: str
+) -> None:
+    """The server would exit on EOF well within the stdin grace; the exiting daemon does not wait."""
+    note = tmp_path / "exit-note"
+    write_config(home, {"slow": fixture_server("slow", "--exit-note", str(note))}, features={"apps": False})
+    async with Daemon.start(home, max_wait=30) as daemon:
+        await daemon.initialize()
+        await startup_until(daemon, {"slow": "ready"})
+        await _stop_daemon(daemon, how)
+        assert await daemon.wait_exit() == 0
+    assert note.read_text() == "sigterm"
 
 
 def _catches(pid: int, signum: int) -> bool:

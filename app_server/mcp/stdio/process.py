@@ -138,33 +138,42 @@ class StdioChild:
             exited=self.exited,
             direct=requests,
         )
+        hurry = False
         try:
+            # Shielded, so that the reader goes on to EOF while the child is stopped even when the
+            # connection was cancelled; it is cancelled on its own once the drain is over.
+            stderr_reader = anyio.CancelScope(shield=True)
             stderr_read = anyio.Event()
             async with anyio.create_task_group() as tg:
-                tg.start_soon(self._read_stderr, process, stderr_read)
+                tg.start_soon(self._read_stderr, process, stderr_reader, stderr_read)
                 try:
                     yield incoming, outgoing
+                except anyio.get_cancelled_exc_class():
+                    hurry = True
+                    raise
                 finally:
                     requests.close()
                     with anyio.CancelScope(shield=True):
                         await outgoing.aclose()
                         await incoming.aclose()
-                        await self._stop(process)
+                        await self._stop(process, hurry=hurry)
                         # What the child wrote last is often why it failed: read it to the end.
                         with anyio.move_on_after(STDERR_DRAIN_SEC):
                             await stderr_read.wait()
-                    tg.cancel_scope.cancel()
+                    stderr_reader.cancel()
         finally:
             requests.close()
             with anyio.CancelScope(shield=True):
-                await self._stop(process)
+                await self._stop(process, hurry=hurry)
                 if self._registry is not None:
                     self._registry.remove(process.pid)
 
-    async def _read_stderr(self, process: anyio.abc.Process, done: anyio.Event) -> None:
+    async def _read_stderr(
+        self, process: anyio.abc.Process, scope: anyio.CancelScope, done: anyio.Event
+    ) -> None:
         assert process.stderr is not None
         partial = b""
-        with contextlib.suppress(anyio.ClosedResourceError, anyio.BrokenResourceError, OSError):
+        with scope, contextlib.suppress(anyio.ClosedResourceError, anyio.BrokenResourceError, OSError):
             async for chunk in process.stderr:
                 *lines, partial = (partial + chunk).split(b"\n")
                 for line in lines:
@@ -174,12 +183,17 @@ class StdioChild:
                 self._log.append(partial.decode(errors="replace"))
         done.set()
 
-    async def _stop(self, process: anyio.abc.Process) -> None:
-        """EOF on stdin, SIGTERM, SIGKILL to the group, each bounded; then reap. Idempotent."""
+    async def _stop(self, process: anyio.abc.Process, *, hurry: bool) -> None:
+        """EOF on stdin, SIGTERM, SIGKILL to the group, each bounded; then reap. Idempotent.
+
+        In a `hurry` (the connection was cancelled: the daemon is exiting, or its startup was cut
+        short) SIGTERM follows the EOF at once: a Python SDK server needs ~0.1 s of CPU to exit on
+        EOF, so twenty of them sharing two cores would each run out the whole stdin grace.
+        """
         if process.stdin is not None:
             with contextlib.suppress(OSError, anyio.BrokenResourceError, anyio.ClosedResourceError):
                 await process.stdin.aclose()
-        if not await _wait_exit(process, STDIN_CLOSE_GRACE_SEC):
+        if not await _wait_exit(process, 0.0 if hurry else STDIN_CLOSE_GRACE_SEC):
             kill_group(process.pid, signal.SIGTERM)
             if not await _wait_exit(process, TERM_GRACE_SEC):
                 kill_group(process.pid, signal.SIGKILL)

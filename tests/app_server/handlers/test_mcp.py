@@ -13,7 +13,7 @@ from protocol import errors as codes
 from tests.app_server.handlers.servers import STARTUP_STATUS, startup_until
 from tests.support.config import cheap_server, fixture_server, write_config
 from tests.support.daemon import Daemon
-from tests.support.processes import server_pids
+from tests.support.processes import alive, server_pids, wait_gone, wait_until
 
 pytestmark = pytest.mark.anyio
 
@@ -34,6 +34,10 @@ STATUS_FIELDS = {
 HANG_TIMEOUT = (
     "MCP client for `c_hang` timed out after 0.5 seconds. "
     "Add or adjust `startup_timeout_sec` in your config.toml for `[mcp_servers.c_hang]`."
+)
+HUNG_TIMEOUT = (
+    "MCP client for `hung` timed out after 1 seconds. "
+    "Add or adjust `startup_timeout_sec` in your config.toml for `[mcp_servers.hung]`."
 )
 # Byte order: upper case sorts before lower case.
 NAMES = ["Z_up", "a_cheap", "b_full", "c_hang", "d_off"]
@@ -99,6 +103,29 @@ async def test_startup_is_announced_starting_then_ready_or_failed_with_a_readabl
     assert all(note["threadId"] is None for notes in startup.values() for note in notes)
 
 
+async def test_a_startup_timeout_is_reported_failed_at_the_deadline_before_the_hung_child_is_reaped(
+    home: Path,
+) -> None:
+    """The child ignores SIGTERM, so it lives on for the daemon's SIGTERM grace after the deadline:
+    the status request waiting for it to settle and the `failed` notification come before that."""
+    hung = fixture_server("hung", "--fault", "hang-at-start", startup_timeout_sec=1)
+    write_config(home, {"hung": hung}, features={"apps": False})
+    async with Daemon.start(home, max_wait=30) as daemon:
+        await daemon.initialize()
+        starting = await daemon.next_notification(STARTUP_STATUS)
+        assert (starting["params"]["name"], starting["params"]["status"]) == ("hung", "starting")
+        await wait_until(lambda: "hung" in server_pids(daemon.process.pid))
+        [pid] = server_pids(daemon.process.pid)["hung"]
+        [entry] = await status(daemon)
+        assert alive(pid), "the status request waited for the hung child to be reaped"
+        failed = await daemon.next_notification(STARTUP_STATUS)
+        assert alive(pid), "`failed` waited for the hung child to be reaped"
+        assert (entry["runtimeStatus"], entry["toolsError"]) == ("failed", HUNG_TIMEOUT)
+        assert (failed["params"]["status"], failed["params"]["error"]) == ("failed", HUNG_TIMEOUT)
+        await wait_gone([pid])
+        await wait_until(lambda: not list((home / "run").glob("mcp-children-*.json")))  # reaped
+
+
 # ---- mcpServerStatus/list ------------------------------------------------------------------
 
 
@@ -138,8 +165,8 @@ async def test_a_failed_server_is_listed_with_its_error_and_a_disabled_one_is_ne
     assert entries["d_off"]["toolsError"] is None
     processes = server_pids(running.daemon.process.pid)
     assert "d_off" not in processes
-    assert "c_hang" not in processes, "the hung server was killed"
     assert len(processes["a_cheap"]) == 1
+    await wait_until(lambda: "c_hang" not in server_pids(running.daemon.process.pid))  # killed
 
 
 async def test_status_pages_by_cursor_until_the_next_cursor_is_null(running: Running) -> None:

@@ -17,6 +17,17 @@ from tests.support.processes import wait_gone
 pytestmark = pytest.mark.anyio
 
 CONTEXT = RuntimeContext()
+SAYS_BYE_ON_SIGTERM = """
+import signal, sys, time
+def bye(*_):
+    sys.stderr.write("bye\\n")
+    sys.exit(0)
+signal.signal(signal.SIGTERM, bye)
+sys.stderr.write("waiting\\n")
+sys.stderr.flush()
+time.sleep(60)
+"""
+"""A server that never answers `initialize` and writes `bye` to stderr on its way out after SIGTERM."""
 
 
 async def start_one(running: Running, config: StdioServerConfig) -> tuple[str, str | None]:
@@ -53,6 +64,20 @@ async def test_a_failure_is_logged_with_the_last_lines_the_server_wrote_to_stder
     assert [record.getMessage() for record in caplog.records] == [
         "MCP server `bad` exited during startup; the last lines it wrote:\n"
         "    fatal: fixture refuses to start"
+    ]
+
+
+async def test_a_server_cut_short_at_startup_is_logged_with_what_it_wrote_on_its_way_out(
+    running: Running, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = StdioServerConfig(
+        command=sys.executable, args=("-c", SAYS_BYE_ON_SIGTERM), startup_timeout_sec=0.5
+    )
+    with caplog.at_level(logging.WARNING, logger="app_server.mcp.client"):
+        await start_one(running, config)
+    assert [record.getMessage() for record in caplog.records] == [
+        "MCP client for `bad` timed out after 0.5 seconds. Add or adjust `startup_timeout_sec` in your "
+        "config.toml for `[mcp_servers.bad]`.; the last lines it wrote:\n    waiting\n    bye"
     ]
 
 
