@@ -52,12 +52,12 @@ class AppInfo(WireModel):
     icon_assets: dict[str, str] | None = None
     icon_dark_assets: dict[str, str] | None = None
     install_url: str | None = None
-    is_accessible: Omittable[bool] = None
-    is_enabled: Omittable[bool] = None
+    is_accessible: bool = False
+    is_enabled: bool = True
     labels: dict[str, str] | None = None
     logo_url: str | None = None
     logo_url_dark: str | None = None
-    plugin_display_names: Omittable[list[str]] = None
+    plugin_display_names: list[str] = Field(default_factory=list)
 
 
 class AppsListParams(WireModel):

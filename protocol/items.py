@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from protocol.base import WireModel
-from protocol.fields import JsonValue, MetaField, Omittable
+from protocol.fields import JsonValue, NullableMetaField, Omittable
 
 ImageDetail = Literal["auto", "low", "high", "original"]
 
@@ -50,7 +50,7 @@ class ImageInput(_RemoteMediaInput):
 class LocalImageInput(WireModel):
     type: Literal["localImage"] = "localImage"
     path: str
-    detail: ImageDetail | None = None
+    detail: Omittable[ImageDetail] = None
 
 
 class AudioInput(_RemoteMediaInput):
@@ -83,20 +83,64 @@ UserInput = Annotated[
 class _ItemTimes(WireModel):
     """Lifecycle times every item carries alongside its payload."""
 
-    started_at_ms: int | None = None
-    completed_at_ms: int | None = None
+    started_at_ms: Omittable[int] = None
+    completed_at_ms: Omittable[int] = None
 
 
 class UserMessageItem(_ItemTimes):
     type: Literal["userMessage"] = "userMessage"
     id: str
+    client_id: str | None = None
+    """The `clientUserMessageId` the client gave `turn/start` for this message, if any."""
     content: list[UserInput]
+
+
+MessagePhase = Literal["commentary", "partial_answer", "final_answer"]
+
+AgentMessageDelivery = Literal["async"]
+
+
+class AgentMessageDisplay(WireModel):
+    """A presentation instruction for the client to apply to this answer when recovering history."""
+
+    action: str
+    block_type: str | None = None
+    cyber_trusted_access: bool | None = None
+    check_trusted_contacts: bool | None = None
+
+
+class AgentMessageModeration(WireModel):
+    moderated: bool
+    display: AgentMessageDisplay | None = None
+
+
+class MemoryCitationEntry(WireModel):
+    path: str
+    line_start: int
+    line_end: int
+    note: str
+
+
+class MemoryCitation(WireModel):
+    entries: list[MemoryCitationEntry]
+    thread_ids: list[str]
+
+
+class AsyncUserInputQuestion(WireModel):
+    title: str
+    options: list[str] | None = None
 
 
 class AgentMessageItem(_ItemTimes):
     type: Literal["agentMessage"] = "agentMessage"
     id: str
     text: str
+    phase: MessagePhase | None = None
+    """Null: phase unknown (what a provider that does not classify its text gives)."""
+    moderation: AgentMessageModeration | None = None
+    memory_citation: MemoryCitation | None = None
+    delivery: AgentMessageDelivery | None = None
+    questions: list[AsyncUserInputQuestion] | None = None
 
 
 McpToolCallStatus = Literal["inProgress", "completed", "failed"]
@@ -107,7 +151,7 @@ class McpToolCallResult(WireModel):
 
     content: list[JsonValue]
     structured_content: JsonValue = None
-    meta: MetaField = None
+    meta: NullableMetaField = None
 
 
 class McpToolCallError(WireModel):
@@ -120,6 +164,20 @@ class McpToolCallAppContext(WireModel):
     connector_id: str
     link_id: str | None = None
     resource_uri: str | None = None
+    app_name: str | None = None
+    """The connector's display name."""
+    action_name: str | None = None
+    """The tool called, by its raw name."""
+
+
+McpAppDisplayMode = Literal["inline", "fullscreen"]
+
+
+class McpAppUi(WireModel):
+    """UI resource and display preference for a tool's results, captured from its descriptor."""
+
+    resource_uri: str
+    preferred_model_display_mode: McpAppDisplayMode
 
 
 class McpToolCallItem(_ItemTimes):
@@ -131,7 +189,12 @@ class McpToolCallItem(_ItemTimes):
     status: McpToolCallStatus
     arguments: JsonValue = None
     app_context: McpToolCallAppContext | None = None
+    mcp_app_resource_uri: Omittable[str] = None
+    """Legacy spelling of `mcpAppUi.resourceUri`."""
+    mcp_app_ui: McpAppUi | None = None
     plugin_id: str | None = None
+    read_only_hint: bool | None = None
+    """The tool's `readOnlyHint` annotation; null when it gave none."""
     result: McpToolCallResult | None = None
     error: McpToolCallError | None = None
     duration_ms: int | None = None

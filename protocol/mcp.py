@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from protocol.base import WireModel
-from protocol.fields import JsonObject, JsonValue, MetaField, NullableMetaField, Omittable
+from protocol.fields import JsonObject, JsonValue, MetaField, Omittable
 
 McpAuthStatus = Literal["unknown", "unsupported", "notLoggedIn", "bearerToken", "oAuth"]
 
@@ -25,9 +25,9 @@ class Tool(WireModel):
 
     name: str
     input_schema: JsonValue
-    title: str | None = None
-    description: str | None = None
-    icons: list[JsonValue] | None = None
+    title: Omittable[str] = None
+    description: Omittable[str] = None
+    icons: Omittable[list[JsonValue]] = None
     annotations: Omittable[JsonValue] = None
     output_schema: Omittable[JsonValue] = None
     meta: MetaField = None
@@ -36,11 +36,11 @@ class Tool(WireModel):
 class Resource(WireModel):
     name: str
     uri: str
-    title: str | None = None
-    description: str | None = None
-    mime_type: str | None = None
-    size: int | None = None
-    icons: list[JsonValue] | None = None
+    title: Omittable[str] = None
+    description: Omittable[str] = None
+    mime_type: Omittable[str] = None
+    size: Omittable[int] = None
+    icons: Omittable[list[JsonValue]] = None
     annotations: Omittable[JsonValue] = None
     meta: MetaField = None
 
@@ -48,25 +48,25 @@ class Resource(WireModel):
 class ResourceTemplate(WireModel):
     name: str
     uri_template: str
-    title: str | None = None
-    description: str | None = None
-    mime_type: str | None = None
+    title: Omittable[str] = None
+    description: Omittable[str] = None
+    mime_type: Omittable[str] = None
     annotations: Omittable[JsonValue] = None
 
 
 class TextResourceContent(WireModel):
     uri: str
     text: str
-    mime_type: str | None = None
-    meta: NullableMetaField = None
+    mime_type: Omittable[str] = None
+    meta: MetaField = None
 
 
 class BlobResourceContent(WireModel):
     uri: str
     blob: str
     """Base64-encoded bytes."""
-    mime_type: str | None = None
-    meta: NullableMetaField = None
+    mime_type: Omittable[str] = None
+    meta: MetaField = None
 
 
 ResourceContent = TextResourceContent | BlobResourceContent
@@ -174,7 +174,7 @@ class McpServerToolCallParams(WireModel):
 
 class McpServerToolCallResponse(WireModel):
     content: list[JsonValue]
-    is_error: bool | None = None
+    is_error: Omittable[bool] = None
     structured_content: Omittable[JsonValue] = None
     meta: MetaField = None
 
@@ -189,4 +189,4 @@ class McpServerOauthLoginParams(WireModel):
 
 class McpServerOauthLoginResponse(WireModel):
     authorization_url: str
-    login_id: str | None = None
+    login_id: Omittable[str] = None

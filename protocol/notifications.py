@@ -52,7 +52,7 @@ class ItemCompletedNotification(WireModel):
     turn_id: str
     item: ThreadItem
     completed_at_ms: int
-    content_token_count: int | None = None
+    content_token_count: Omittable[int] = None
 
 
 class AgentMessageDeltaNotification(WireModel):
@@ -81,7 +81,7 @@ class McpServerOauthLoginCompletedNotification(WireModel):
     name: str
     success: bool
     thread_id: str | None = None
-    login_id: str | None = None
+    login_id: Omittable[str] = None
     error: Omittable[str] = None
     """Left out on success (the generated bindings: `error?: string`)."""
 
@@ -117,8 +117,8 @@ class TextRange(WireModel):
 class ConfigWarningNotification(WireModel):
     summary: str
     details: str | None = None
-    path: str | None = None
-    range: TextRange | None = None
+    path: Omittable[str] = None
+    range: Omittable[TextRange] = None
 
 
 class WarningNotification(WireModel):

@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from protocol.base import WireModel
-from protocol.fields import JsonObject
 
 AbsolutePathBuf = str
 """An absolute, normalized path on the machine the thread runs on."""
@@ -26,10 +25,24 @@ ApprovalsReviewer = Literal["user", "auto_review", "guardian_subagent"]
 NetworkAccess = Literal["restricted", "enabled"]
 
 
-class GranularApproval(WireModel):
-    """`{granular: {...}}`: per-category approval settings, passed through as given."""
+class GranularApprovalConfig(WireModel):
+    """Which approval prompts may be shown; a category set to false is rejected without asking.
 
-    granular: JsonObject
+    The reference spells these keys in snake_case on the wire; `skill_approval` and
+    `request_permissions` may be left out on input (false).
+    """
+
+    sandbox_approval: bool = Field(alias="sandbox_approval")
+    rules: bool
+    skill_approval: bool = Field(default=False, alias="skill_approval")
+    request_permissions: bool = Field(default=False, alias="request_permissions")
+    mcp_elicitations: bool = Field(alias="mcp_elicitations")
+
+
+class GranularApproval(WireModel):
+    """`{granular: {...}}`: per-category approval settings."""
+
+    granular: GranularApprovalConfig
 
 
 AskForApproval = Literal["untrusted", "on-request", "never"] | GranularApproval

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from protocol.base import WireModel
 from protocol.fields import JsonObject, JsonValue, NullableMetaField, Omittable
 
-ElicitationMode = Literal["form", "openai/form", "url"]
+ElicitationMode = Literal["form", "openai/form", "openaiForm", "url"]
 
 McpServerElicitationAction = Literal["accept", "decline", "cancel"]
 
@@ -17,8 +17,9 @@ McpServerElicitationAction = Literal["accept", "decline", "cancel"]
 class McpServerElicitationRequestParams(WireModel):
     """An MCP server's `elicitation/create`, relayed to the client.
 
-    The MCP request is flattened into these params, tagged by `mode`: `form` and `openai/form`
-    carry `requestedSchema`; `url` carries `url` and `elicitationId`.
+    The MCP request is flattened into these params, tagged by `mode`: `form`, `openai/form` and
+    `openaiForm` carry `requestedSchema`; `url` carries `url` and `elicitationId` (each required for
+    its mode, as the bindings' variants have them).
     """
 
     thread_id: str
@@ -30,6 +31,18 @@ class McpServerElicitationRequestParams(WireModel):
     requested_schema: Omittable[JsonObject] = None
     url: Omittable[str] = None
     elicitation_id: Omittable[str] = None
+
+    @model_validator(mode="after")
+    def _has_what_its_mode_needs(self) -> McpServerElicitationRequestParams:
+        needed: dict[str, object] = (
+            {"url": self.url, "elicitationId": self.elicitation_id}
+            if self.mode == "url"
+            else {"requestedSchema": self.requested_schema}
+        )
+        missing = [name for name, value in needed.items() if value is None]
+        if missing:
+            raise ValueError(f"mode `{self.mode}` needs {', '.join(f'`{name}`' for name in missing)}")
+        return self
 
 
 class McpServerElicitationRequestResponse(WireModel):
@@ -48,8 +61,8 @@ class ToolRequestUserInputQuestion(WireModel):
     id: str
     header: str
     question: str
-    is_other: Omittable[bool] = None
-    is_secret: Omittable[bool] = None
+    is_other: bool = False
+    is_secret: bool = False
     options: list[ToolRequestUserInputOption] | None = None
 
 

@@ -128,7 +128,8 @@ class Thread(WireModel):
     agent_role: str | None = None
     forked_from_id: str | None = None
     git_info: GitInfo | None = None
-    history_mode: Omittable[ThreadHistoryMode] = None
+    history_mode: ThreadHistoryMode = "legacy"
+    """`legacy`: `thread/resume` and `thread/read` return whole turns, never pages."""
     model: str | None = None
     name: str | None = None
     originator: str | None = None
@@ -190,8 +191,9 @@ class _ThreadSessionState(WireModel):
     model: str
     model_provider: str
     sandbox: SandboxPolicy
-    disabled_plugin_ids: Omittable[list[str]] = None
-    instruction_sources: Omittable[list[LegacyAppPathString]] = None
+    disabled_plugin_ids: list[str] = Field(default_factory=list)
+    instruction_sources: list[LegacyAppPathString] = Field(default_factory=list)
+    """Instruction files (AGENTS.md and the like) loaded for the thread: none are read here."""
     reasoning_effort: ReasoningEffort | None = None
     service_tier: str | None = None
 

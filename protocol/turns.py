@@ -33,7 +33,7 @@ class MisalignmentSteer(WireModel):
 class MisalignmentErrorDetails(WireModel):
     detailed_explanation: str | None = None
     error_type: str | None = None
-    review_target: str | None = None
+    review_target: Omittable[str] = None
     steer: MisalignmentSteer | None = None
 
 
@@ -48,7 +48,8 @@ class Turn(WireModel):
     id: str
     items: list[ThreadItem] = Field(default_factory=list)
     status: TurnStatus
-    items_view: Omittable[TurnItemsView] = None
+    items_view: TurnItemsView = "full"
+    """`full` when `items` holds every item of the turn, `notLoaded` when they were left out."""
     error: TurnError | None = None
     started_at: int | None = None
     """Unix seconds."""

@@ -33,11 +33,19 @@ def _connector_id(definition: Mapping[str, Any]) -> str | None:
 
 
 def connector_attribution(ref: ToolRef | None) -> McpToolCallAppContext | None:
-    """The mcpToolCall item's `appContext` for a `codex_apps` tool that names its connector, else None."""
+    """The mcpToolCall item's `appContext` for a `codex_apps` tool that names its connector, else None:
+    the connector, its display name (`appName`) and the tool called (`actionName`)."""
     if ref is None or ref.server != CODEX_APPS:
         return None
     connector_id = _connector_id(ref.definition)
-    return McpToolCallAppContext(connector_id=connector_id) if connector_id else None
+    if connector_id is None:
+        return None
+    name = ref.definition["_meta"].get("connector_name")
+    return McpToolCallAppContext(
+        connector_id=connector_id,
+        app_name=name if isinstance(name, str) and name.strip() else None,
+        action_name=ref.tool,
+    )
 
 
 def connectors_of(runtime: McpRuntime) -> list[WireDict]:

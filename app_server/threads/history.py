@@ -18,10 +18,20 @@ from app_server.threads.records import (
     TurnStarted,
 )
 from protocol.items import ThreadItem
-from protocol.threads import ActiveStatus, IdleStatus, NotLoadedStatus, Thread, ThreadStatus
+from protocol.threads import (
+    ActiveStatus,
+    IdleStatus,
+    NotLoadedStatus,
+    Thread,
+    ThreadHistoryMode,
+    ThreadStatus,
+)
 from protocol.turns import Turn, TurnError, TurnStatus
 
 RESTART_INTERRUPTION = "turn was interrupted by a daemon restart"
+
+HISTORY_MODE: ThreadHistoryMode = "legacy"
+"""`thread/resume` and `thread/read` return whole turns; there is no paged history."""
 
 _ITEMS: TypeAdapter[list[ThreadItem]] = TypeAdapter(list[ThreadItem])
 
@@ -50,12 +60,14 @@ class TurnState:
         return Turn(
             id=self.id,
             items=_ITEMS.validate_python(list(self.items.values())) if include_items else [],
+            items_view="full" if include_items else "notLoaded",
             status=status,
             error=TurnError.model_validate(error) if error is not None else None,
             started_at=self.started_at_ms // 1000,
             completed_at=None if completed is None else completed // 1000,
             duration_ms=None if completed is None else completed - self.started_at_ms,
-            root_turn_id=self.root_turn_id,
+            # A turn not started on behalf of another is the root of its own chain.
+            root_turn_id=self.root_turn_id or self.id,
         )
 
 
@@ -130,6 +142,11 @@ class ThreadHistory:
                 "cli_version": header.cli_version,
                 "created_at": header.at_ms // 1000,
                 "updated_at": self.updated_at_ms // 1000,
+                # Threads are ordered by their last activity: recency is the update time.
+                "recency_at": self.updated_at_ms // 1000,
+                "history_mode": HISTORY_MODE,
+                # `path` and `originator` stay null: the journal is not a Codex rollout a client
+                # could read, and which client created the thread is not recorded.
                 "cwd": header.cwd,
                 "ephemeral": ephemeral,
                 "model_provider": header.model_provider,

@@ -5,6 +5,9 @@ reload, an OAuth login, a direct tool call, status and the other reads) is recor
 response, notification and server request must validate against the model `protocol.registry`
 names for its method and come back unchanged when that model writes it again. A key the model
 has but the message lacks, or one the message has that the model does not know, fails it.
+
+Each message is also checked, recursively, against its Codex TS type (the generated key list,
+tests/protocol/codex_wire_keys.json): every required key present, null only where allowed.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from app_server.model.scripted import ScriptedModelServer
 from protocol.registry import NOTIFICATIONS, REQUESTS, SERVER_REQUESTS
 from tests.app_server.mcp.oauth.harness import follow_authorization
 from tests.fixtures.oauth.server import FixtureAuthority, serve_oauth_server
+from tests.protocol.wire_keys import KeyList, key_list
 from tests.support.config import MODEL_KEY_ENV, fixture_server, write_config
 from tests.support.daemon import Daemon
 
@@ -87,7 +91,33 @@ def shape_problems(message: Any, sent_methods: dict[Any, str]) -> list[str]:
     return [] if written == payload else [f"{what}: sent {payload!r:.600}\n  model writes {written!r:.600}"]
 
 
-async def test_every_message_of_a_full_session_is_its_registry_models_wire_form(home: Path) -> None:
+def binding_type(message: Any, sent_methods: dict[Any, str], keys: KeyList) -> tuple[str, str, Any] | None:
+    """(what the message is, its TS type, the payload to check), or None for errors and our extensions."""
+    method = message.get("method")
+    if method is not None and "id" in message:
+        return f"server request {method}", keys.data["serverRequests"][method]["params"], message["params"]
+    if method is not None:
+        payload = message.get("params")
+        return f"notification {method}", keys.data["notifications"][method], payload
+    if "error" in message:
+        return None
+    method = sent_methods[message["id"]]
+    if method in keys.data["notInBindings"]:
+        return None
+    return f"result of {method}", keys.data["requests"][method]["result"], message["result"]
+
+
+def key_problems(message: Any, sent_methods: dict[Any, str], keys: KeyList) -> list[str]:
+    """Where `message` lacks a key its TS type requires (or holds a value the type refuses)."""
+    found = binding_type(message, sent_methods, keys)
+    if found is None:
+        return []
+    what, type_name, payload = found
+    return [f"{what} ({type_name}): {problem}" for problem in keys.problems(payload, type_name)]
+
+
+async def record_session(home: Path) -> RecordingDaemon:
+    """The scripted session, run to the end; the daemon's every message is in `received`."""
     async with (
         serve_oauth_server(FixtureAuthority()) as oauth_base,
         ScriptedModelServer(Script.model_validate({"steps": SCRIPT})) as model,
@@ -134,6 +164,12 @@ async def test_every_message_of_a_full_session_is_its_registry_models_wire_form(
             await daemon.call("app/list", {})
             await daemon.drain()
 
+    return daemon
+
+
+async def test_every_message_of_a_full_session_is_its_registry_models_wire_form(home: Path) -> None:
+    daemon = await record_session(home)
+
     methods = {m.get("method") for m in daemon.received if isinstance(m, dict)}
     assert {
         "item/mcpToolCall/progress",
@@ -143,4 +179,25 @@ async def test_every_message_of_a_full_session_is_its_registry_models_wire_form(
     problems = [
         problem for message in daemon.received for problem in shape_problems(message, daemon.sent_methods)
     ]
+    assert problems == [], "\n".join(problems)
+
+
+async def test_every_message_of_a_full_session_has_every_key_its_codex_type_requires(home: Path) -> None:
+    daemon = await record_session(home)
+    keys = key_list()
+
+    checked = {
+        found[1]
+        for message in daemon.received
+        if isinstance(message, dict) and (found := binding_type(message, daemon.sent_methods, keys))
+    }
+    problems = [
+        problem for message in daemon.received for problem in key_problems(message, daemon.sent_methods, keys)
+    ]
+
+    assert {
+        "ThreadStartResponse",
+        "ItemCompletedNotification",
+        "McpServerElicitationRequestParams",
+    } <= checked
     assert problems == [], "\n".join(problems)

@@ -13,7 +13,7 @@ USER_MESSAGE = {
     "content": [
         {"type": "text", "text": "hello @docs", "text_elements": [{"byteRange": {"start": 6, "end": 11}}]},
         {"type": "image", "url": "https://example.test/cat.png", "detail": "low"},
-        {"type": "localImage", "path": "/tmp/cat.png", "detail": None},
+        {"type": "localImage", "path": "/tmp/cat.png"},
         {"type": "audio", "fileId": "file-1"},
         {"type": "localAudio", "path": "/tmp/a.wav"},
         {"type": "skill", "name": "review", "path": "/skills/review"},
@@ -43,6 +43,36 @@ MCP_TOOL_CALL = {
     "durationMs": 12,
     "startedAtMs": 1_700_000_000_000,
     "completedAtMs": 1_700_000_000_012,
+}
+
+MODERATED_AGENT_MESSAGE = {
+    "type": "agentMessage",
+    "id": "item-3",
+    "text": "Which one?",
+    "phase": "final_answer",
+    "moderation": {
+        "moderated": True,
+        "display": {"action": "collapse", "blockType": None, "cyberTrustedAccess": False},
+    },
+    "memoryCitation": {
+        "entries": [{"path": "/m/notes.md", "lineStart": 1, "lineEnd": 3, "note": "earlier answer"}],
+        "threadIds": [THREAD_ID],
+    },
+    "delivery": "async",
+    "questions": [{"title": "Pick a branch", "options": ["main", "dev"]}],
+}
+
+APP_TOOL_CALL = {
+    "type": "mcpToolCall",
+    "id": "call-3",
+    "server": "codex_apps",
+    "tool": "lookup",
+    "status": "inProgress",
+    "arguments": {},
+    "appContext": {"connectorId": "calendar", "appName": "Calendar", "actionName": "lookup"},
+    "mcpAppResourceUri": "ui://widget/lookup.html",
+    "mcpAppUi": {"resourceUri": "ui://widget/lookup.html", "preferredModelDisplayMode": "inline"},
+    "readOnlyHint": True,
 }
 
 FAILED_MCP_TOOL_CALL = {
@@ -109,7 +139,15 @@ SANDBOX_POLICIES: list[dict[str, Any]] = [
 
 SESSION_STATE = {
     "thread": THREAD,
-    "approvalPolicy": {"granular": {"mcp": "never"}},
+    "approvalPolicy": {
+        "granular": {
+            "sandbox_approval": True,
+            "rules": False,
+            "skill_approval": False,
+            "request_permissions": True,
+            "mcp_elicitations": True,
+        }
+    },
     "approvalsReviewer": "user",
     "cwd": "/home/user/project",
     "model": "gpt-5",
@@ -124,7 +162,6 @@ TOOL = {
     "name": "search",
     "inputSchema": {"type": "object", "properties": {"query": {"type": "string"}}},
     "title": "Search",
-    "description": None,
     "annotations": {"readOnlyHint": True},
     "_meta": {"openai/outputTemplate": "ui://widget"},
 }
@@ -221,7 +258,21 @@ SAMPLES: list[tuple[str, dict[str, Any]]] = [
     ("Thread", {**THREAD, "source": {"subAgent": "review"}, "status": {"type": "notLoaded"}}),
     (
         "Thread",
-        {**THREAD, "source": {"subAgent": {"thread_spawn": {"depth": 1}}}, "status": {"type": "systemError"}},
+        {
+            **THREAD,
+            "source": {
+                "subAgent": {
+                    "thread_spawn": {
+                        "parent_thread_id": THREAD_ID,
+                        "depth": 1,
+                        "agent_path": None,
+                        "agent_nickname": "scout",
+                        "agent_role": None,
+                    }
+                }
+            },
+            "status": {"type": "systemError"},
+        },
     ),
     # turns
     (
@@ -245,6 +296,9 @@ SAMPLES: list[tuple[str, dict[str, Any]]] = [
     ("ThreadItem", AGENT_MESSAGE),
     ("ThreadItem", MCP_TOOL_CALL),
     ("ThreadItem", FAILED_MCP_TOOL_CALL),
+    ("ThreadItem", MODERATED_AGENT_MESSAGE),
+    ("ThreadItem", APP_TOOL_CALL),
+    ("ThreadItem", {**USER_MESSAGE, "clientId": "client-msg-1"}),
     *[("SandboxPolicy", policy) for policy in SANDBOX_POLICIES],
     # mcp
     (
@@ -303,8 +357,8 @@ SAMPLES: list[tuple[str, dict[str, Any]]] = [
         "McpResourceReadResponse",
         {
             "contents": [
-                {"uri": "file:///a", "text": "hi", "mimeType": "text/plain", "_meta": None},
-                {"uri": "file:///b", "blob": "aGk=", "mimeType": None, "_meta": {"k": 1}},
+                {"uri": "file:///a", "text": "hi", "mimeType": "text/plain"},
+                {"uri": "file:///b", "blob": "aGk=", "_meta": {"k": 1}},
             ],
             "originCallId": None,
         },
@@ -447,7 +501,10 @@ SAMPLES: list[tuple[str, dict[str, Any]]] = [
     ("ThreadStartedNotification", {"thread": {**THREAD, "turns": []}}),
     (
         "TurnStartedNotification",
-        {"threadId": THREAD_ID, "turn": {"id": TURN_ID, "items": [], "status": "inProgress"}},
+        {
+            "threadId": THREAD_ID,
+            "turn": {"id": TURN_ID, "items": [], "itemsView": "notLoaded", "status": "inProgress"},
+        },
     ),
     ("TurnCompletedNotification", {"threadId": THREAD_ID, "turn": TURN}),
     (

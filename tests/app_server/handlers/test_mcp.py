@@ -261,9 +261,7 @@ async def test_a_threadless_tool_call_is_answered_by_the_app_level_server(runnin
 
 async def test_a_threadless_resource_read_answers_the_contents(running: Running) -> None:
     info = await running.daemon.call("mcpServer/resource/read", {"server": "b_full", "uri": "fixture://info"})
-    assert info["contents"] == [
-        {"uri": "fixture://info", "text": "info of b_full", "mimeType": "text/plain", "_meta": None}
-    ]
+    assert info["contents"] == [{"uri": "fixture://info", "text": "info of b_full", "mimeType": "text/plain"}]
     item = await running.daemon.call(
         "mcpServer/resource/read", {"server": "b_full", "uri": "fixture://items/7"}
     )

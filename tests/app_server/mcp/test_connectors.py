@@ -64,6 +64,7 @@ def app(connector_id: str, name: str, description: str | None) -> dict[str, Any]
         "labels": None,
         "logoUrl": None,
         "logoUrlDark": None,
+        "pluginDisplayNames": [],
     }
 
 
@@ -82,8 +83,16 @@ DRIVE = app("drive", "Drive", "Files in your drive")
 
 def test_a_codex_apps_call_is_attributed_to_the_connector_its_tool_names() -> None:
     ref = ToolRef(CODEX_APPS, "drive_search", {"name": "drive_search", "_meta": {"connector_id": "drive"}})
+    named = ToolRef(
+        CODEX_APPS, "drive_search", {"_meta": {"connector_id": "drive", "connector_name": "Drive"}}
+    )
 
-    assert connector_attribution(ref) == McpToolCallAppContext(connector_id="drive")
+    assert connector_attribution(ref) == McpToolCallAppContext(
+        connector_id="drive", action_name="drive_search"
+    )
+    assert connector_attribution(named) == McpToolCallAppContext(
+        connector_id="drive", app_name="Drive", action_name="drive_search"
+    )
 
 
 def test_calls_outside_codex_apps_or_without_a_connector_are_not_attributed() -> None:
@@ -301,5 +310,11 @@ async def test_a_thread_lists_its_apps_and_its_codex_apps_calls_carry_their_conn
     assert thread_apps == {"data": [CALENDAR, DRIVE], "nextCursor": None}
     assert unknown_thread["error"]["code"] == INVALID_PARAMS
     assert item["status"] == "completed", item
-    assert item["appContext"] == {"connectorId": "drive", "linkId": None, "resourceUri": None}
+    assert item["appContext"] == {
+        "connectorId": "drive",
+        "linkId": None,
+        "resourceUri": None,
+        "appName": "Drive",
+        "actionName": "drive_search",
+    }
     assert recorded["appContext"] == item["appContext"]
