@@ -9,10 +9,8 @@ binding object is matched to the field with that wire name, and nested objects, 
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import subprocess
 import sys
-import types
 import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,22 +24,18 @@ from pydantic.fields import FieldInfo
 from protocol.initialize import wire_name
 from protocol.registry import NOTIFICATIONS, REQUESTS, SERVER_REQUEST_RESULTS, SERVER_REQUESTS
 from tests.protocol.samples import SAMPLES
-from tests.protocol.wire_keys import KEY_LIST_PATH, KeyList, Shape, is_object, key_list, tag_of
+from tests.protocol.wire_keys import (
+    KEY_LIST_PATH,
+    ROOT,
+    SCRIPT,
+    KeyList,
+    Shape,
+    is_object,
+    key_list,
+    load_generator,
+    tag_of,
+)
 from tests.protocol.wire_types import is_handshake_model, public_names
-
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "scripts" / "gen_wire_keys.py"
-
-
-def load_generator() -> types.ModuleType:
-    """scripts/ is not a package, so the generator is loaded from its file."""
-    spec = importlib.util.spec_from_file_location("gen_wire_keys", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["gen_wire_keys"] = module
-    spec.loader.exec_module(module)
-    return module
-
 
 gen = load_generator()
 

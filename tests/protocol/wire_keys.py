@@ -4,14 +4,31 @@ the binding says (null only where it allows null)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
-from collections.abc import Iterator
+import sys
+import types
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 KEY_LIST_PATH = Path(__file__).resolve().parent / "codex_wire_keys.json"
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "scripts" / "gen_wire_keys.py"
+
+
+@cache
+def load_generator() -> types.ModuleType:
+    """scripts/ is not a package, so the generator is loaded from its file (once)."""
+    spec = importlib.util.spec_from_file_location("gen_wire_keys", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["gen_wire_keys"] = module
+    spec.loader.exec_module(module)
+    return module
+
 
 Shape = Any
 """A type expression as the key list writes it (see scripts/gen_wire_keys.py)."""
@@ -88,7 +105,7 @@ class KeyList:
             name = pending.pop()
             if name not in seen:
                 seen.add(name)
-                pending.extend(names_in(self.types[name]))
+                pending.extend(load_generator().names_in(self.types[name]))
         return seen
 
     def problems(self, value: Any, type_name: str, path: str = "") -> list[Problem]:
@@ -182,19 +199,6 @@ class KeyList:
             return member
         tag = tag_of(member)
         return f"{label}[{tag[0]}={tag[1]}]" if tag else label
-
-
-def names_in(shape: Shape) -> Iterator[str]:
-    """Every type name a shape refers to (TS keywords excluded)."""
-    if isinstance(shape, str):
-        if shape not in _KINDS:
-            yield shape
-    elif isinstance(shape, list):
-        for member in shape:
-            yield from names_in(member)
-    elif isinstance(shape, dict) and "literal" not in shape:
-        for value in shape.values():
-            yield from names_in(value)
 
 
 def _at(path: str, key: str) -> str:
