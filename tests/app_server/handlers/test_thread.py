@@ -23,6 +23,14 @@ async def _started_thread(daemon: Daemon, cwd: Path) -> str:
     return str(result["thread"]["id"])
 
 
+def _two_workspaces_with_a_local_server(home: Path, tmp_path: Path) -> tuple[Path, Path]:
+    write_config(home, {"local": cheap_server("local")})
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    return first, second
+
+
 async def test_resume_overrides_apply_to_the_thread_and_stick_after_a_restart(
     home: Path, tmp_path: Path
 ) -> None:
@@ -57,10 +65,7 @@ async def test_resume_with_overrides_that_do_not_validate_changes_nothing(home: 
 async def test_resuming_a_loaded_thread_in_a_new_cwd_restarts_its_servers_there(
     home: Path, tmp_path: Path
 ) -> None:
-    write_config(home, {"local": cheap_server("local")})
-    first, second = tmp_path / "first", tmp_path / "second"
-    first.mkdir()
-    second.mkdir()
+    first, second = _two_workspaces_with_a_local_server(home, tmp_path)
     async with Daemon.start(home) as daemon:
         thread_id = await _started_thread(daemon, first)
         await startup_until(daemon, {"local": "ready"}, thread_id=thread_id)
@@ -82,10 +87,7 @@ async def test_a_relative_cwd_is_resolved_against_the_daemons_own(home: Path) ->
 async def test_a_new_cwd_set_before_the_mcp_layer_is_up_is_where_the_threads_servers_start(
     home: Path, tmp_path: Path
 ) -> None:
-    write_config(home, {"local": cheap_server("local")})
-    first, second = tmp_path / "first", tmp_path / "second"
-    first.mkdir()
-    second.mkdir()
+    first, second = _two_workspaces_with_a_local_server(home, tmp_path)
     with ImportGate(tmp_path / "gate") as gate:
         async with Daemon.start(home, env=gate.env) as daemon:
             thread_id = await _started_thread(daemon, first)
