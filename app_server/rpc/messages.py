@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from protocol import errors as codes
+from protocol.envelope import EMITTED_AT_MS
 
 RequestId = str | int
 """What a request id may be on our wire: a string or an integer (never a float, bool, object or null)."""
@@ -103,7 +104,7 @@ def request(request_id: RequestId, method: str, params: Any) -> Message:
 
 def notification(method: str, params: Any, emitted_at_ms: int) -> Message:
     """A notification; `emittedAtMs` (unix ms) stands beside `method` and `params`, as in Codex."""
-    return {"jsonrpc": "2.0", "method": method, "params": params, "emittedAtMs": emitted_at_ms}
+    return {"jsonrpc": "2.0", "method": method, "params": params, EMITTED_AT_MS: emitted_at_ms}
 
 
 def encode(message: Message | list[Message]) -> str:
