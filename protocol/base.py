@@ -21,6 +21,9 @@ class WireModel(BaseModel):
         validate_by_alias=True,
         serialize_by_alias=True,
         extra="ignore",
+        # A model's validator and serializer are built on its first use, not at import: the
+        # first replies (thread/start, account/read) build only the few models they touch.
+        defer_build=True,
     )
 
     def to_wire(self) -> dict[str, Any]:
