@@ -116,9 +116,16 @@ def run_scenario(tools: Tools, scenario: str, results: Path) -> Outcome:
     pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     done = subprocess.run(
         tools.conformance(
-            "client", "--command", command, "--scenario", scenario,
-            "--timeout", str(SUITE_TIMEOUT_MS), "--output-dir", str(results),
-        ),  # fmt: skip
+            "client",
+            "--command",
+            command,
+            "--scenario",
+            scenario,
+            "--timeout",
+            str(SUITE_TIMEOUT_MS),
+            "--output-dir",
+            str(results),
+        ),
         cwd=ROOT,
         env={**os.environ, "PATH": tools.path_env, "PYTHONPATH": pythonpath},
         capture_output=True,

@@ -24,6 +24,8 @@ STARTUP_STATUS = "mcpServer/startupStatus/updated"
 LOGIN_COMPLETED = "mcpServer/oauthLogin/completed"
 ELICITATION = "mcpServer/elicitation/request"
 SETTLED = ("ready", "failed", "cancelled")
+BROWSER_WAIT = 15.0
+"""Bound on the browser's two requests."""
 
 Answer = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 """Answers one `mcpServer/elicitation/request` (its params) with the client's result."""
@@ -57,10 +59,10 @@ async def server_status(daemon: Daemon, name: str, thread_id: str | None = None)
     raise LookupError(f"no MCP server named {name!r} is configured")
 
 
-async def follow_authorization(authorization_url: str, timeout: float) -> httpx2.Response:
+async def follow_authorization(authorization_url: str) -> httpx2.Response:
     """Act as the browser: open the authorization URL (the authorization server approves at once, as
-    test servers do) and follow its redirect to the daemon's loopback callback."""
-    with anyio.fail_after(timeout):
+    test servers do) and follow its redirect to the daemon's loopback callback; the callback's page."""
+    with anyio.fail_after(BROWSER_WAIT):
         async with httpx2.AsyncClient() as browser:
             approval = await browser.get(authorization_url)
             if not approval.is_redirect:
@@ -77,7 +79,7 @@ async def log_in(daemon: Daemon, name: str) -> dict[str, Any]:
     started = await daemon.request("mcpServer/oauth/login", {"name": name})
     if "error" in started:
         raise LoginRefused(f"mcpServer/oauth/login: {started['error']['message']}")
-    await follow_authorization(started["result"]["authorizationUrl"], daemon.max_wait)
+    await follow_authorization(started["result"]["authorizationUrl"])
     completed = await daemon.next_notification(LOGIN_COMPLETED)
     return dict(completed["params"])
 
@@ -110,7 +112,7 @@ async def call_tool(
         message = await daemon.next_message(
             lambda m: (
                 isinstance(m, dict)
-                and (m.get("id") == request_id and "method" not in m or m.get("method") == ELICITATION)
+                and ((m.get("id") == request_id and "method" not in m) or m.get("method") == ELICITATION)
             )
         )
         if message.get("method") != ELICITATION:

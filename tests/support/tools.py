@@ -1,4 +1,4 @@
-"""Third-party tools the tests run, installed once into a git-ignored `.tools/` with the machine's npm and Python.
+"""Third-party tools the tests run, installed once into the git-ignored `.tools/` by npm and Python.
 
     python3 -m tests.support.tools        # install (or check) them; what .ci/run does before the tests
     tools = install()                      # the same from a test session (the `third_party` fixture)
