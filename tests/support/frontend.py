@@ -7,7 +7,7 @@ server's questions, read its resources.
     response = await call_tool(daemon, "docs", "search", example_arguments(tool["inputSchema"]))
 
 Used by the conformance suite's front-end stand-in (tests/conformance/client.py) and by the tests
-of real third-party servers; every wait is bounded by the daemon's `max_wait`.
+of real third-party servers; every wait is bounded (the daemon's `max_wait`, `BROWSER_WAIT`).
 """
 
 from __future__ import annotations

@@ -31,6 +31,8 @@ MANIFESTS = ROOT / "tests" / "fixtures" / "third_party"
 NPM_MANIFESTS = ("package.json", "package-lock.json")
 PYPI_MANIFEST = "requirements.txt"
 DIRECTORY_ENV = "APP_SERVER_TEST_TOOLS"
+NPM_CI = ("ci", "--no-audit", "--no-fund", "--loglevel=error", "--fetch-retries=1", "--fetch-timeout=60000")
+"""Exactly the locked packages; quiet, and quick to give up where the registry cannot be reached."""
 INSTALL_TIMEOUT = 900.0
 """Bound on each install command (npm ci fetches ~150 packages, pip ~35)."""
 
@@ -95,7 +97,7 @@ def install(root: Path | None = None) -> Tools:
     stamp = tools.root / "installed.sha256"
     wanted = fingerprint()
     with _locked(tools.root / ".lock"):
-        if _read(stamp) == wanted and tools.node.exists():
+        if _read(stamp) == wanted and tools.node.exists() and tools.python_command("mcp-server-git").exists():
             return tools
         stamp.unlink(missing_ok=True)
         _install_npm(tools.root / "node")
@@ -111,7 +113,7 @@ def _install_npm(target: Path) -> None:
     target.mkdir(parents=True, exist_ok=True)
     for name in NPM_MANIFESTS:
         shutil.copyfile(MANIFESTS / name, target / name)
-    _run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error", "--fetch-retries=1"], cwd=target)
+    _run([npm, *NPM_CI], cwd=target)
 
 
 def _install_pypi(target: Path) -> None:
