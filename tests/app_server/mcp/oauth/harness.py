@@ -20,6 +20,7 @@ from app_server.events import EventBus
 from app_server.mcp.oauth.credentials import Change, FileCredentialStore, StoredCredentials
 from app_server.mcp.oauth.login import LoginSettings
 from app_server.mcp.oauth.service import LoginStarted, OAuthService
+from tests.support.frontend import follow_authorization
 
 WAIT = 15.0
 
@@ -55,15 +56,6 @@ async def running_service(home: Path, settings: LoginSettings | None = None) -> 
         await tg.start(service.run)
         yield Harness(service, store, receive, refreshed)
         tg.cancel_scope.cancel()
-
-
-async def follow_authorization(authorization_url: str) -> httpx2.Response:
-    """Act as the browser: open the authorization URL, then follow its redirect to the callback."""
-    with anyio.fail_after(WAIT):
-        async with httpx2.AsyncClient() as browser:
-            approval = await browser.get(authorization_url)
-            assert approval.status_code == 302, approval.text
-            return await browser.get(approval.headers["location"])
 
 
 async def call_whoami(service: OAuthService, name: str, config: HttpServerConfig) -> dict[str, Any]:
