@@ -242,10 +242,10 @@ def test_approving_a_second_tool_goes_after_the_first_and_replaces_a_prompt_mode
         '[mcp_servers.search.tools.a]\napproval_mode = "approve"\n\n'
         '[mcp_servers.search.tools.b]\napproval_mode = "approve"\n'
     )
-    path.write_text('[mcp_servers.docs]\ncommand = "x"\ntools = { a = { approval_mode = "prompt" } }  # mine\n')
+    path.write_text('[mcp_servers.docs]\ncommand = "x"\ntools = { a = { approval_mode = "prompt" } } # me\n')
     approve_tool(path, "docs", "a")
     assert approved_tools(path, "docs") == {"a": {"approval_mode": "approve"}}
-    assert path.read_text().endswith("# mine\n")
+    assert path.read_text().endswith("# me\n")
 
 
 def test_approving_a_tool_of_an_inline_server_edits_the_inline_table(tmp_path: Path) -> None:
