@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import stat
@@ -16,6 +17,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, unix_connect
 from websockets.exceptions import InvalidStatus
 
+from app_server.transport.unix_socket import UnixSocketSettings, unix_listener
 from tests.support.daemon import Daemon, exchange
 
 pytestmark = pytest.mark.anyio
@@ -114,3 +116,24 @@ async def test_a_configured_token_is_required_and_a_foreign_origin_refused(short
         assert await refusal_status(path, additional_headers=auth, origin="https://evil.example") == 403
         async with client(path, additional_headers=auth, origin="https://app.example") as websocket:
             await initialize(websocket)
+
+
+def test_the_listen_url_names_the_socket_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    options: dict[str, Any] = {"token": None, "allowed_origins": (), "max_message_bytes": 1}
+    home = tmp_path / "home"
+    assert UnixSocketSettings.from_listen_url("unix://", home, **options).path == home / DEFAULT_SOCKET
+    assert UnixSocketSettings.from_listen_url("unix:///run/a.sock", home, **options).path == Path(
+        "/run/a.sock"
+    )
+    assert UnixSocketSettings.from_listen_url("unix://b.sock", home, **options).path == tmp_path / "b.sock"
+
+
+def test_binding_leaves_the_process_umask_as_it_was(short_home: Path) -> None:
+    before = os.umask(0o022)
+    try:
+        unix_listener(short_home / "s.sock").close()
+        assert os.umask(0o022) == 0o022
+    finally:
+        os.umask(before)
+    assert stat.S_IMODE((short_home / "s.sock").stat().st_mode) == 0o600
