@@ -189,7 +189,8 @@ class _Session:
             self.report.line("config", f"config.toml now starts `{SERVER_NAME}` with label B")
             reloaded = await self.request("config/mcpServer/reload")
             self.report.line("reload", f"config/mcpServer/reload -> {reloaded}")
-            self.show_startup_news()
+            # Runtime B is up before step 1 goes on, so its call choosing A is pinning, not a race.
+            await self.settled_servers(thread_id)
             self.model.release(0)
             self.report.line("step 1", "model answer released: it calls whoami")
             return await self._follow_turn(thread_id)

@@ -3,8 +3,8 @@
 The request is built as Codex 0.169.0 builds it (`codex-rs/core/src/mcp_tool_call.rs`), `_meta` key
 for key and in its order, so a Codex front-end shows its approval card with the choices Codex
 offers: "Allow for this session" and "Allow and don't ask me again" come from `_meta.persist`,
-which is offered only for a tool judged by its annotations (`auto`, and our `writes`); a tool set to
-`prompt` asks every time. The client's choice comes back as `_meta.persist` of its answer.
+which is offered only for a tool in `auto` mode (a tool set to `prompt` or `writes` gets no such
+choice). The client's choice comes back as `_meta.persist` of its answer.
 """
 
 from __future__ import annotations
@@ -24,9 +24,8 @@ APPROVAL_KIND = "mcp_tool_call"
 PERSIST_SESSION = "session"
 PERSIST_ALWAYS = "always"
 NEVER_ASK_MESSAGE = "MCP tool call requires approval, but approval policy is never"
-REMEMBERING_MODES: frozenset[ApprovalMode] = frozenset({"auto", "writes"})
-"""The modes under which a choice may be remembered (Codex: `auto` only; `writes` is ours, and judged
-by annotations as `auto` is)."""
+REMEMBERING_MODES: frozenset[ApprovalMode] = frozenset({"auto"})
+"""The modes under which a choice may be remembered (Codex: `prompt` and `writes` always ask)."""
 
 Decision = Literal["accept", "session", "always", "decline", "cancel"]
 
@@ -49,18 +48,25 @@ def approval_mode(config: StdioServerConfig | HttpServerConfig, tool: str) -> Ap
 
 
 def needs_approval(mode: ApprovalMode, annotations: Mapping[str, Any] | None) -> bool:
-    """`approve` never asks and `prompt` always does. `auto` asks unless the tool says it is read-only
-    or explicitly not destructive (MCP's `destructiveHint` defaults to true, so a tool without
-    annotations is treated as destructive); `writes` asks unless the tool is read-only.
+    """`approve` never asks and `prompt` always does; `writes` asks unless the tool is read-only.
+    `auto` is Codex's rule: a destructive tool asks, a read-only one does not, and any other asks
+    unless it says it is neither destructive nor open-world (MCP's `destructiveHint` and
+    `openWorldHint` default to true).
     """
     if mode == "approve":
         return False
     if mode == "prompt":
         return True
     hints = annotations or {}
+    if mode == "auto" and hints.get("destructiveHint") is True:
+        return True
     if hints.get("readOnlyHint") is True:
         return False
-    return mode == "writes" or hints.get("destructiveHint") is not False
+    return (
+        mode == "writes"
+        or hints.get("destructiveHint") is not False
+        or hints.get("openWorldHint") is not False
+    )
 
 
 def policy_never_asks(approval_policy: object) -> bool:

@@ -49,8 +49,11 @@ def config(default: str | None = None, per_tool: str | None = None) -> StdioServ
         ("auto", {}, True),
         ("auto", DESTRUCTIVE, True),
         ("auto", READ_ONLY, False),
-        ("auto", {**DESTRUCTIVE, "readOnlyHint": True}, False),
-        ("auto", NOT_DESTRUCTIVE, False),
+        ("auto", {**DESTRUCTIVE, "readOnlyHint": True}, True),
+        ("auto", NOT_DESTRUCTIVE, True),
+        ("auto", {**NOT_DESTRUCTIVE, "openWorldHint": True}, True),
+        ("auto", {**NOT_DESTRUCTIVE, "openWorldHint": False}, False),
+        ("auto", {"openWorldHint": False}, True),
         ("writes", None, True),
         ("writes", DESTRUCTIVE, True),
         ("writes", NOT_DESTRUCTIVE, True),
@@ -118,10 +121,10 @@ def test_an_app_tools_request_names_its_connector_in_codexs_keys_and_order() -> 
     ]
 
 
-def test_a_choice_is_remembered_only_for_tools_judged_by_annotations_and_app_tools_of_a_connector() -> None:
+def test_a_choice_is_remembered_only_for_auto_tools_and_app_tools_of_a_connector() -> None:
     ref = ToolRef("demo", "write_note", {"name": "write_note"})
     assert remember_key(ref, "auto") == ApprovalKey("demo", None, "write_note")
-    assert remember_key(ref, "writes") is not None
+    assert remember_key(ref, "writes") is None
     assert remember_key(ref, "prompt") is None
     assert remember_key(ToolRef("codex_apps", "create_event", {"name": "create_event"}), "auto") is None
     # Only codex_apps may name a connector (the catalog strips the keys of other servers' tools).
