@@ -124,16 +124,16 @@ class ThreadHistory:
             turn = self.turns[record.turn_id]
             turn.status, turn.error, turn.completed_at_ms = record.status, record.error, record.at_ms
 
-    def to_model(self, *, include_turns: bool, loaded: bool, ephemeral: bool) -> Thread:
-        """The wire `Thread`. A thread not `loaded` in this daemon has no running turn."""
+    def to_model(
+        self, *, include_turns: bool, loaded: bool, ephemeral: bool, status: ThreadStatus | None = None
+    ) -> Thread:
+        """The wire `Thread`. A thread not `loaded` in this daemon has no running turn; a loaded
+        one reads as `status` (what its activity says), by default active while a turn runs."""
         header = self.header
-        status: ThreadStatus
         if not loaded:
             status = NotLoadedStatus()
-        elif self.running_turns():
-            status = ActiveStatus()
-        else:
-            status = IdleStatus()
+        elif status is None:
+            status = ActiveStatus() if self.running_turns() else IdleStatus()
         turns = [turn.to_model(running=loaded) for turn in self.turns.values()] if include_turns else []
         return Thread.model_validate(
             {

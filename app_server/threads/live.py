@@ -8,6 +8,7 @@ from typing import Any
 import anyio
 
 from app_server.errors import InvalidParams, quoted
+from app_server.threads.activity import ThreadActivity
 from app_server.threads.history import ThreadHistory
 from app_server.threads.ids import new_id
 from app_server.threads.journal import Journal
@@ -23,7 +24,7 @@ from app_server.threads.records import (
     TurnCompleted,
     TurnStarted,
 )
-from protocol.threads import Thread
+from protocol.threads import Thread, ThreadStatus
 from protocol.turns import Turn
 
 
@@ -49,6 +50,8 @@ class LiveThread:
         self._history = history
         self._journal = journal
         self._lock = anyio.Lock()
+        self.activity = ThreadActivity(history.id)
+        """What it is doing now (running, waiting on the user, errored): its wire status."""
         self.load_warnings = load_warnings
         """Lines of the journal that were skipped when this thread was loaded from disk."""
 
@@ -67,7 +70,12 @@ class LiveThread:
 
     def snapshot(self, *, include_turns: bool = True) -> Thread:
         """The wire `Thread` as it stands now."""
-        return self._history.to_model(include_turns=include_turns, loaded=True, ephemeral=self.ephemeral)
+        return self._history.to_model(
+            include_turns=include_turns, loaded=True, ephemeral=self.ephemeral, status=self.status()
+        )
+
+    def status(self) -> ThreadStatus:
+        return self.activity.status(turn_in_progress=bool(self._history.running_turns()))
 
     def recorded_items(self) -> list[dict[str, Any]]:
         """Every item of every turn, in order, as recorded (the model's view of the thread is built
@@ -75,7 +83,7 @@ class LiveThread:
         return [item for turn in self._history.turns.values() for item in turn.items.values()]
 
     def summary(self) -> ThreadSummary:
-        return ThreadSummary.of(self._history, loaded=True)
+        return ThreadSummary.of(self._history, loaded=True, status=self.status())
 
     def turn(self, turn_id: str) -> Turn:
         """The wire `Turn` with its items; raises InvalidParams for an unknown turn."""

@@ -22,6 +22,7 @@ from app_server.config.app_config import AppConfig
 from app_server.config.reader import ConfigReader, StagedConfig
 from app_server.errors import InvalidParams, RequestFailed, quoted
 from app_server.events import EventBus
+from app_server.threads.activity import waiting_while_asked
 from app_server.threads.live import LiveThread
 from app_server.threads.records import ThreadChanges, ThreadHeader
 from app_server.threads.settings import (
@@ -290,7 +291,8 @@ class ThreadService:
             instructions=settings.base_instructions or DEFAULT_INSTRUCTIONS,
             developer_instructions=settings.developer_instructions,
             approval_policy=settings.approval_policy or DEFAULT_APPROVAL_POLICY,
-            ask=ask,
+            # Approvals and MCP elicitations alike wait on the user's permission, as in Codex.
+            ask=waiting_while_asked(ask, thread.live.activity, "waitingOnApproval", self._events.publish),
             startup_grace=grace,
         )
         runner = thread.runner = TurnRunner(scope, cell, params.input, turn)

@@ -58,12 +58,14 @@ class TurnRunner:
         finally:
             with anyio.CancelScope(shield=True):
                 turn = await self.scope.thread.complete_turn(self.turn_id, status, error)
+                self.scope.thread.activity.turn_ended(self.scope.events.publish, failed=status == "failed")
                 self.scope.events.publish(
                     TurnCompletedNotification(thread_id=self.scope.thread.id, turn=turn)
                 )
             self.done.set()
 
     async def _run_steps(self) -> None:
+        self.scope.thread.activity.turn_started(self.scope.events.publish)
         self.scope.events.publish(TurnStartedNotification(thread_id=self.scope.thread.id, turn=self._turn))
         user_item = UserMessageItem(id=new_id(), content=list(self._input))
         await self.scope.start_item(user_item)
