@@ -99,11 +99,18 @@ def responses_frames(step: ScriptStep, step_index: int, model: str) -> list[Fram
         item = {**message, "content": [part]}
         emit({"type": "response.output_item.done", "output_index": index, "item": item})
         output.append(item)
-    usage = {"input_tokens": 10, "output_tokens": len(frames), "total_tokens": 10 + len(frames)}
+    usage = step.usage
+    wire_usage = {
+        "input_tokens": usage.input_tokens,
+        "input_tokens_details": {"cached_tokens": usage.cached_input_tokens},
+        "output_tokens": usage.output_tokens,
+        "output_tokens_details": {"reasoning_tokens": usage.reasoning_output_tokens},
+        "total_tokens": usage.total_tokens,
+    }
     emit(
         {
             "type": "response.completed",
-            "response": {**shell, "status": "completed", "output": output, "usage": usage},
+            "response": {**shell, "status": "completed", "output": output, "usage": wire_usage},
         }
     )
     return frames
@@ -131,7 +138,8 @@ def chat_failure_frames(code: str, message: str) -> list[Frame]:
 
 
 def chat_frames(step: ScriptStep, step_index: int, model: str) -> list[Frame]:
-    """Chat Completions chunks: role, tool calls in pieces (id and name first), text, finish, [DONE]."""
+    """Chat Completions chunks: role, tool calls in pieces (id and name first), text, finish, the usage
+    chunk (no choices, as `stream_options.include_usage` asks), [DONE]."""
     shell = {
         "id": f"chatcmpl-{step_index}",
         "object": "chat.completion.chunk",
@@ -159,5 +167,14 @@ def chat_frames(step: ScriptStep, step_index: int, model: str) -> list[Frame]:
             frames.append(Frame(chunk({"tool_calls": [piece_delta]})))
     frames.extend(Frame(chunk({"content": delta}), output=True) for delta in step.deltas)
     frames.append(Frame(chunk({}, "tool_calls" if step.tool_calls else "stop")))
+    usage = step.usage
+    wire_usage = {
+        "prompt_tokens": usage.input_tokens,
+        "prompt_tokens_details": {"cached_tokens": usage.cached_input_tokens},
+        "completion_tokens": usage.output_tokens,
+        "completion_tokens_details": {"reasoning_tokens": usage.reasoning_output_tokens},
+        "total_tokens": usage.total_tokens,
+    }
+    frames.append(Frame(_sse({**shell, "choices": [], "usage": wire_usage})))
     frames.append(Frame(_sse("[DONE]")))
     return frames

@@ -21,9 +21,11 @@ from app_server.threads.records import (
     ThreadChanges,
     ThreadHeader,
     ThreadUpdated,
+    TokensUsed,
     TurnCompleted,
     TurnStarted,
 )
+from protocol.notifications import ThreadTokenUsage, TokenUsageBreakdown
 from protocol.threads import Thread, ThreadStatus
 from protocol.turns import Turn
 
@@ -111,6 +113,21 @@ class LiveThread:
     async def complete_item(self, turn_id: str, item: dict[str, Any]) -> None:
         """Record an item's final payload (replaces the started one of that id); raises as `start_item`."""
         await self._record(ItemCompleted(at_ms=now_ms(), turn_id=turn_id, item=item))
+
+    async def record_usage(self, turn_id: str, usage: TokenUsageBreakdown) -> ThreadTokenUsage:
+        """Record the usage a model response of a running turn reported; returns the thread's new
+        tally. Raises as `start_item`."""
+        await self._record(TokensUsed(at_ms=now_ms(), turn_id=turn_id, usage=usage))
+        assert self._history.token_usage is not None
+        return self._history.token_usage
+
+    @property
+    def token_usage(self) -> tuple[str, ThreadTokenUsage] | None:
+        """The thread's tally and the turn of the latest response counted; None before any."""
+        history = self._history
+        if history.token_usage is None or history.token_usage_turn_id is None:
+            return None
+        return history.token_usage_turn_id, history.token_usage
 
     async def complete_turn(
         self, turn_id: str, status: FinalTurnStatus, error: dict[str, Any] | None = None

@@ -22,7 +22,15 @@ from app_server.mcp.catalog import ToolRef
 from app_server.mcp.connectors import connector_attribution
 from app_server.mcp.runtime import McpRuntime
 from app_server.model.client import ModelClient
-from app_server.model.step import FunctionCall, FunctionTool, MessageDone, StepRequest, TextDelta
+from app_server.model.step import (
+    Completed,
+    FunctionCall,
+    FunctionTool,
+    MessageDone,
+    StepRequest,
+    TextDelta,
+    Usage,
+)
 from app_server.threads.approvals import (
     NEVER_ASK_MESSAGE,
     approval_request,
@@ -32,6 +40,7 @@ from app_server.threads.approvals import (
 from app_server.threads.conversation import history_of
 from app_server.threads.ids import new_id
 from app_server.threads.live import LiveThread, now_ms
+from app_server.threads.usage import breakdown_of
 from protocol.items import (
     AgentMessageItem,
     McpToolCallError,
@@ -44,6 +53,7 @@ from protocol.notifications import (
     ItemCompletedNotification,
     ItemStartedNotification,
     McpToolCallProgressNotification,
+    ThreadTokenUsageUpdatedNotification,
 )
 from protocol.server_requests import McpServerElicitationRequestParams
 
@@ -91,6 +101,15 @@ class TurnScope:
         self.events.publish(
             ItemCompletedNotification(
                 thread_id=self.thread.id, turn_id=self.turn_id, item=item, completed_at_ms=completed
+            )
+        )
+
+    async def record_usage(self, usage: Usage) -> None:
+        """Record a model response's token usage durably, then announce the thread's new tally."""
+        tally = await self.thread.record_usage(self.turn_id, breakdown_of(usage))
+        self.events.publish(
+            ThreadTokenUsageUpdatedNotification(
+                thread_id=self.thread.id, turn_id=self.turn_id, token_usage=tally
             )
         )
 
@@ -161,6 +180,8 @@ async def run_step(scope: TurnScope, runtime: McpRuntime) -> bool:
                 await message.done(event.text)
             elif isinstance(event, FunctionCall):
                 calls.append(event)
+            elif isinstance(event, Completed) and event.usage is not None:
+                await scope.record_usage(event.usage)
     if calls:
         await _run_calls(scope, runtime, index, calls)
     return bool(calls)
