@@ -281,7 +281,7 @@ class ThreadService:
         settings = thread.live.settings
         model = self._model_clients(settings)
         grace = self._configs.for_thread(settings.config).mcp_startup_grace_sec
-        turn = await thread.live.start_turn()
+        turn = await thread.live.start_turn(root_turn_id=params.root_turn_id)
         scope = TurnScope(
             thread=thread.live,
             turn_id=turn.id,
@@ -295,7 +295,9 @@ class ThreadService:
             ask=waiting_while_asked(ask, thread.live.activity, "waitingOnApproval", self._events.publish),
             startup_grace=grace,
         )
-        runner = thread.runner = TurnRunner(scope, cell, params.input, turn)
+        runner = thread.runner = TurnRunner(
+            scope, cell, params.input, turn, client_id=params.client_user_message_id
+        )
         assert self._tg is not None
         self._tg.start_soon(self._run_turn, thread, runner)
         return turn

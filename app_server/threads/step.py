@@ -20,6 +20,7 @@ from app_server.errors import AppServerError, RequestFailed, quoted
 from app_server.events import EventBus
 from app_server.mcp.catalog import ToolRef
 from app_server.mcp.connectors import connector_attribution
+from app_server.mcp.presentation import app_ui, read_only_hint
 from app_server.mcp.runtime import McpRuntime
 from app_server.model.client import ModelClient
 from app_server.model.step import (
@@ -224,6 +225,7 @@ async def _run_calls(
 
 async def _run_call(scope: TurnScope, runtime: McpRuntime, ref: ToolRef | None, call: FunctionCall) -> None:
     """One mcpToolCall item: started, approved, called on THIS runtime, completed (even if interrupted)."""
+    ui = app_ui(ref)
     item = McpToolCallItem(
         id=call.call_id,
         server=ref.server if ref is not None else "",
@@ -231,6 +233,9 @@ async def _run_call(scope: TurnScope, runtime: McpRuntime, ref: ToolRef | None, 
         status="inProgress",
         arguments=_parse_arguments(call.arguments),
         app_context=connector_attribution(ref),
+        mcp_app_resource_uri=ui.resource_uri if ui is not None else None,
+        mcp_app_ui=ui,
+        read_only_hint=read_only_hint(ref),
     )
     await scope.start_item(item)
     began = time.monotonic()

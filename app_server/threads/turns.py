@@ -25,11 +25,19 @@ class TurnRunner:
     """Runs one turn of a thread. `interrupt()` cancels the model stream and in-flight MCP calls."""
 
     def __init__(
-        self, scope: TurnScope, cell: RuntimeCell, user_input: Sequence[UserInput], turn: Turn
+        self,
+        scope: TurnScope,
+        cell: RuntimeCell,
+        user_input: Sequence[UserInput],
+        turn: Turn,
+        *,
+        client_id: str | None = None,
     ) -> None:
+        """`client_id`: the `clientUserMessageId` the client gave the input, kept on its userMessage."""
         self.scope = scope
         self._cell = cell
         self._input = user_input
+        self._client_id = client_id
         self._turn = turn
         self._cancel = anyio.CancelScope()
         self.done = anyio.Event()
@@ -67,7 +75,7 @@ class TurnRunner:
     async def _run_steps(self) -> None:
         self.scope.thread.activity.turn_started(self.scope.events.publish)
         self.scope.events.publish(TurnStartedNotification(thread_id=self.scope.thread.id, turn=self._turn))
-        user_item = UserMessageItem(id=new_id(), content=list(self._input))
+        user_item = UserMessageItem(id=new_id(), client_id=self._client_id, content=list(self._input))
         await self.scope.start_item(user_item)
         await self.scope.complete_item(user_item)
         more = True

@@ -31,7 +31,13 @@ from tests.support.daemon import Daemon
 pytestmark = pytest.mark.anyio
 
 SCRIPT = [
-    {"tool_calls": [{"name": "mcp__fix__whoami"}, {"name": "mcp__fix__progress", "arguments": {"steps": 2}}]},
+    {
+        "tool_calls": [
+            {"name": "mcp__fix__whoami"},
+            {"name": "mcp__fix__progress", "arguments": {"steps": 2}},
+            {"name": "mcp__fix__widget"},
+        ]
+    },
     {"text": "done"},
 ]
 
@@ -124,7 +130,9 @@ async def record_session(home: Path) -> RecordingDaemon:
         ScriptedModelServer(Script.model_validate({"steps": SCRIPT})) as model,
     ):
         fix = fixture_server(
-            "fix", default_tools_approval_mode="prompt", tools={"progress": {"approval_mode": "approve"}}
+            "fix",
+            default_tools_approval_mode="prompt",
+            tools={"progress": {"approval_mode": "approve"}, "widget": {"approval_mode": "approve"}},
         )
         write_config(
             home,
@@ -139,7 +147,11 @@ async def record_session(home: Path) -> RecordingDaemon:
             thread_id = started["thread"]["id"]
             turn = await daemon.call(
                 "turn/start",
-                {"threadId": thread_id, "input": [{"type": "text", "text": "go", "text_elements": []}]},
+                {
+                    "threadId": thread_id,
+                    "input": [{"type": "text", "text": "go", "text_elements": []}],
+                    "clientUserMessageId": "client-1",
+                },
             )
             approval = await daemon.next_server_request("mcpServer/elicitation/request")
             await daemon.respond(approval["id"], {"action": "accept", "content": {}, "_meta": None})
