@@ -34,7 +34,7 @@ from app_server.threads.settings import (
     turn_changes,
 )
 from app_server.threads.store import ThreadStore
-from protocol.notifications import ThreadStartedNotification
+from protocol.notifications import ThreadStartedNotification, ThreadStatusChangedNotification
 from protocol.threads import Thread, ThreadResumeParams, ThreadStartParams
 from protocol.turns import Turn, TurnStartParams
 
@@ -203,9 +203,13 @@ class ThreadService:
 
     def announce(self, thread: LoadedThread, *, started: Thread | None = None) -> None:
         """Tell clients about a thread just loaded, once its start or resume has been answered:
-        `thread/started` (for a new thread) first, then its servers' startup states."""
+        `thread/started` (for a new thread) first, then its servers' startup states. A stored thread
+        loaded here goes from `notLoaded` to its status now, which is announced as Codex does."""
         if started is not None:
             self._events.publish(ThreadStartedNotification(thread=started))
+        elif not thread.announced:
+            status = thread.live.status()
+            self._events.publish(ThreadStatusChangedNotification(thread_id=thread.live.id, status=status))
         thread.announced = True
         if thread.cell is not None:  # else its cell is announced when it opens
             self._planner().announce(thread.cell)

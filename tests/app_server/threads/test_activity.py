@@ -161,3 +161,15 @@ async def test_a_failing_turn_puts_the_thread_in_system_error_and_the_next_turn_
         assert (await turns.turn_completed(second))["status"] == "completed"
         assert await take_statuses(turns, thread_id, 2) == [ACTIVE, IDLE]
         assert await read_status(turns, thread_id) == IDLE
+
+
+@pytest.mark.anyio
+async def test_a_stored_thread_loaded_by_resume_is_announced_idle_once(home: Path) -> None:
+    async with turn_daemon(home, [{"text": "hi"}], {}) as turns:
+        thread_id = await turns.start_thread()
+    async with turn_daemon(home, [{"text": "hi"}], {}) as turns:
+        await turns.daemon.call("thread/resume", {"threadId": thread_id})
+        assert await take_statuses(turns, thread_id, 1) == [IDLE]
+        await turns.daemon.call("thread/resume", {"threadId": thread_id})  # already loaded: no change
+        await turns.daemon.call("thread/read", {"threadId": thread_id})
+        assert [m for m in turns.daemon.untaken() if m.get("method") == STATUS] == []
