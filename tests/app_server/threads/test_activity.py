@@ -173,3 +173,22 @@ async def test_a_stored_thread_loaded_by_resume_is_announced_idle_once(home: Pat
         await turns.daemon.call("thread/resume", {"threadId": thread_id})  # already loaded: no change
         await turns.daemon.call("thread/read", {"threadId": thread_id})
         assert [m for m in turns.daemon.untaken() if m.get("method") == STATUS] == []
+
+
+@pytest.mark.anyio
+async def test_an_interrupted_turn_stops_waiting_and_ends_idle(home: Path) -> None:
+    script: list[dict[str, Any]] = [
+        {"tool_calls": [{"name": "mcp__demo__write_note", "arguments": {"text": "x", "name": "n"}}]},
+    ]
+    async with turn_daemon(home, script, {"demo": example_server()}) as turns:
+        thread_id = await turns.start_thread()
+        turn_id = await turns.start_turn(thread_id)
+        await turns.daemon.next_server_request("mcpServer/elicitation/request")
+        assert await take_statuses(turns, thread_id, 2) == [ACTIVE, WAITING]
+
+        assert await turns.daemon.call("turn/interrupt", {"threadId": thread_id, "turnId": turn_id}) == {}
+        assert (await turns.turn_completed(turn_id))["status"] == "interrupted"
+
+        assert await read_status(turns, thread_id) == IDLE
+        rest = [m["params"]["status"] for m in turns.daemon.untaken() if m.get("method") == STATUS]
+        assert rest[-1] == IDLE
