@@ -65,8 +65,9 @@ class TurnRunner:
             status, error = "failed", {"message": "internal error while running the turn"}
         finally:
             with anyio.CancelScope(shield=True):
-                turn = await self.scope.thread.complete_turn(self.turn_id, status, error)
+                # The status first, so that it is cleared even if the turn's end cannot be recorded.
                 self.scope.thread.activity.turn_ended(self.scope.events.publish, failed=status == "failed")
+                turn = await self.scope.thread.complete_turn(self.turn_id, status, error)
                 self.scope.events.publish(
                     TurnCompletedNotification(thread_id=self.scope.thread.id, turn=turn)
                 )
