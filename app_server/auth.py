@@ -1,7 +1,8 @@
 """The account the server talks to model providers as: none, an API key, or client-supplied ChatGPT tokens.
 
 Persisted in `<home>/auth.json`, written atomically with mode 0600 from creation. Every change is
-announced as `account/updated`. Credentials are SecretStr: they never appear in reprs or logs.
+announced as `account/updated`, a login first as `account/login/completed`. Credentials are
+SecretStr: they never appear in reprs or logs.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from protocol.account import (
     LogoutAccountResponse,
     PlanType,
 )
-from protocol.notifications import AccountUpdatedNotification
+from protocol.notifications import AccountLoginCompletedNotification, AccountUpdatedNotification
 
 AUTH_FILE_NAME = "auth.json"
 
@@ -164,6 +165,8 @@ class AuthStore:
                 temporary.unlink()
             raise
         self._auth = auth
+        # As Codex does for the logins it completes at once: no login id, completed before updated.
+        self._events.publish(AccountLoginCompletedNotification(success=True))
         self._publish()
 
     def _publish(self) -> None:

@@ -9,7 +9,7 @@ from protocol.apps import AppInfo
 from protocol.base import WireModel
 from protocol.fields import Omittable
 from protocol.items import ThreadItem
-from protocol.threads import Thread
+from protocol.threads import Thread, ThreadStatus
 from protocol.turns import Turn, TurnError
 
 McpServerStartupState = Literal["starting", "ready", "failed", "cancelled"]
@@ -28,6 +28,34 @@ class ErrorNotification(WireModel):
 
 class ThreadStartedNotification(WireModel):
     thread: Thread
+
+
+class ThreadStatusChangedNotification(WireModel):
+    thread_id: str
+    status: ThreadStatus
+
+
+class TokenUsageBreakdown(WireModel):
+    total_tokens: int = 0
+    input_tokens: int = 0
+    cached_input_tokens: int = 0
+    cache_write_input_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_output_tokens: int = 0
+
+
+class ThreadTokenUsage(WireModel):
+    total: TokenUsageBreakdown
+    """Summed over every model response of the thread."""
+    last: TokenUsageBreakdown
+    """The latest model response."""
+    model_context_window: int | None = None
+
+
+class ThreadTokenUsageUpdatedNotification(WireModel):
+    thread_id: str
+    turn_id: str
+    token_usage: ThreadTokenUsage
 
 
 class TurnStartedNotification(WireModel):
@@ -88,6 +116,16 @@ class McpServerOauthLoginCompletedNotification(WireModel):
 
 class AppListUpdatedNotification(WireModel):
     data: list[AppInfo]
+
+
+DesktopOnboardingEntrypoint = Literal["life_sciences"]
+
+
+class AccountLoginCompletedNotification(WireModel):
+    login_id: str | None = None
+    success: bool
+    error: str | None = None
+    onboarding_entrypoint: DesktopOnboardingEntrypoint | None = None
 
 
 class AccountUpdatedNotification(WireModel):

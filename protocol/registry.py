@@ -138,6 +138,8 @@ NOTIFICATIONS = ModelTable(
     {
         "error": "notifications:ErrorNotification",
         "thread/started": "notifications:ThreadStartedNotification",
+        "thread/status/changed": "notifications:ThreadStatusChangedNotification",
+        "thread/tokenUsage/updated": "notifications:ThreadTokenUsageUpdatedNotification",
         "turn/started": "notifications:TurnStartedNotification",
         "turn/completed": "notifications:TurnCompletedNotification",
         "item/started": "notifications:ItemStartedNotification",
@@ -148,6 +150,7 @@ NOTIFICATIONS = ModelTable(
         "mcpServer/oauthLogin/completed": "notifications:McpServerOauthLoginCompletedNotification",
         "app/list/updated": "notifications:AppListUpdatedNotification",
         "account/updated": "notifications:AccountUpdatedNotification",
+        "account/login/completed": "notifications:AccountLoginCompletedNotification",
         "serverRequest/resolved": "notifications:ServerRequestResolvedNotification",
         "configWarning": "notifications:ConfigWarningNotification",
         "warning": "notifications:WarningNotification",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from app_server.services import RequestContext
 from app_server.threads.listing import SortKey
 from app_server.threads.settings import session_state
+from protocol.notifications import ThreadTokenUsageUpdatedNotification
+from protocol.registry import method_of
 from protocol.threads import (
     ThreadListParams,
     ThreadListResponse,
@@ -31,6 +33,16 @@ async def thread_resume(ctx: RequestContext, params: ThreadResumeParams) -> Thre
     thread = await core.threads.resume(params)
     live = thread.live
     ctx.after_reply.append(lambda: core.threads.announce(thread))
+    usage = live.token_usage
+    if usage is not None:
+        turn_id, tally = usage
+        replay = ThreadTokenUsageUpdatedNotification(thread_id=live.id, turn_id=turn_id, token_usage=tally)
+
+        def replay_usage() -> None:
+            """As Codex does, the resuming client (only) is told the thread's usage so far."""
+            ctx.connection.notify(method_of(replay), replay)
+
+        ctx.after_reply.append(replay_usage)
     snapshot = live.snapshot(include_turns=not params.exclude_turns)
     return ThreadResumeResponse(thread=snapshot, **session_state(live.settings))
 

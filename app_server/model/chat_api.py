@@ -50,7 +50,13 @@ def request_body(request: StepRequest) -> dict[str, Any]:
                     messages.append({"role": "assistant", "content": None, "tool_calls": [call]})
             case FunctionCallOutput(call_id=call_id, output=output):
                 messages.append({"role": "tool", "tool_call_id": call_id, "content": output})
-    body: dict[str, Any] = {"model": request.model, "messages": messages, "stream": True}
+    # Without `include_usage` the stream reports no token usage.
+    body: dict[str, Any] = {
+        "model": request.model,
+        "messages": messages,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
     if request.tools:
         # Servers reject `parallel_tool_calls` and `tool_choice` when no tools are sent.
         body["tools"] = [

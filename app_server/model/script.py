@@ -6,7 +6,8 @@ File format (JSON), e.g.::
       {"tool_calls": [{"name": "mcp__fixture__whoami", "arguments": {"tag": "a"}}],
        "hold": "before_response"},
       {"text": "The answer is 42.",
-       "failures": [{"status": 500}, {"status": 429, "retry_after": 0}, {"cut_after": 3}]}
+       "failures": [{"status": 500}, {"status": 429, "retry_after": 0}, {"cut_after": 3}],
+       "usage": {"input_tokens": 120, "cached_input_tokens": 100, "output_tokens": 8}}
     ]}
 
 A step has `text` (a string, streamed word by word, or a list of exact deltas), `tool_calls` (each
@@ -18,6 +19,9 @@ first text delta or tool call. `failures` are played one per attempt before the 
 `retry_after`), `cut_after` streams that many events and then ends the stream without completing it, and
 `error_code` fails the response inside the stream (`response.failed`, or a Chat error chunk) with
 that code and `message`.
+`usage` is the token usage the step's response reports (`response.completed` usage, or the Chat
+Completions usage chunk): `input_tokens`, `cached_input_tokens`, `output_tokens` and
+`reasoning_output_tokens`, each 0 when left out; a step without it reports `DEFAULT_USAGE`.
 """
 
 from __future__ import annotations
@@ -68,6 +72,24 @@ class ScriptedFailure(BaseModel):
         return self
 
 
+class ScriptedUsage(BaseModel):
+    """The token counts a step's response reports; the total is input + output, as providers count."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    input_tokens: int = Field(default=0, ge=0)
+    cached_input_tokens: int = Field(default=0, ge=0)
+    output_tokens: int = Field(default=0, ge=0)
+    reasoning_output_tokens: int = Field(default=0, ge=0)
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+DEFAULT_USAGE = ScriptedUsage(input_tokens=10, output_tokens=5)
+
+
 class ScriptStep(BaseModel):
     """What the model answers to one request."""
 
@@ -77,6 +99,7 @@ class ScriptStep(BaseModel):
     tool_calls: list[ScriptedToolCall] = Field(default_factory=list)
     hold: Literal["before_response", "after_first_output"] | None = None
     failures: list[ScriptedFailure] = Field(default_factory=list)
+    usage: ScriptedUsage = DEFAULT_USAGE
 
     @model_validator(mode="after")
     def _says_something(self) -> ScriptStep:

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from app_server.model.script import ScriptStep
+from app_server.model.script import ScriptedUsage, ScriptStep
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +22,18 @@ def _sse(data: dict[str, Any] | str, event: str | None = None) -> bytes:
     payload = data if isinstance(data, str) else json.dumps(data)
     head = f"event: {event}\n" if event else ""
     return f"{head}data: {payload}\n\n".encode()
+
+
+def _usage(usage: ScriptedUsage, *, sent: str, received: str) -> dict[str, Any]:
+    """A usage object as providers write it, its counts named `<sent>_tokens` / `<received>_tokens`
+    (input/output in the Responses API, prompt/completion in Chat Completions)."""
+    return {
+        f"{sent}_tokens": usage.input_tokens,
+        f"{sent}_tokens_details": {"cached_tokens": usage.cached_input_tokens},
+        f"{received}_tokens": usage.output_tokens,
+        f"{received}_tokens_details": {"reasoning_tokens": usage.reasoning_output_tokens},
+        "total_tokens": usage.total_tokens,
+    }
 
 
 def call_id_of(step_index: int, call_index: int, explicit: str | None) -> str:
@@ -99,11 +111,11 @@ def responses_frames(step: ScriptStep, step_index: int, model: str) -> list[Fram
         item = {**message, "content": [part]}
         emit({"type": "response.output_item.done", "output_index": index, "item": item})
         output.append(item)
-    usage = {"input_tokens": 10, "output_tokens": len(frames), "total_tokens": 10 + len(frames)}
+    wire_usage = _usage(step.usage, sent="input", received="output")
     emit(
         {
             "type": "response.completed",
-            "response": {**shell, "status": "completed", "output": output, "usage": usage},
+            "response": {**shell, "status": "completed", "output": output, "usage": wire_usage},
         }
     )
     return frames
@@ -131,7 +143,8 @@ def chat_failure_frames(code: str, message: str) -> list[Frame]:
 
 
 def chat_frames(step: ScriptStep, step_index: int, model: str) -> list[Frame]:
-    """Chat Completions chunks: role, tool calls in pieces (id and name first), text, finish, [DONE]."""
+    """Chat Completions chunks: role, tool calls in pieces (id and name first), text, finish, the usage
+    chunk (no choices, as `stream_options.include_usage` asks), [DONE]."""
     shell = {
         "id": f"chatcmpl-{step_index}",
         "object": "chat.completion.chunk",
@@ -159,5 +172,7 @@ def chat_frames(step: ScriptStep, step_index: int, model: str) -> list[Frame]:
             frames.append(Frame(chunk({"tool_calls": [piece_delta]})))
     frames.extend(Frame(chunk({"content": delta}), output=True) for delta in step.deltas)
     frames.append(Frame(chunk({}, "tool_calls" if step.tool_calls else "stop")))
+    usage = _usage(step.usage, sent="prompt", received="completion")
+    frames.append(Frame(_sse({**shell, "choices": [], "usage": usage})))
     frames.append(Frame(_sse("[DONE]")))
     return frames

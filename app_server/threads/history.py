@@ -14,10 +14,13 @@ from app_server.threads.records import (
     ThreadChanges,
     ThreadHeader,
     ThreadUpdated,
+    TokensUsed,
     TurnCompleted,
     TurnStarted,
 )
+from app_server.threads.usage import added
 from protocol.items import ThreadItem
+from protocol.notifications import ThreadTokenUsage
 from protocol.threads import (
     ActiveStatus,
     IdleStatus,
@@ -82,6 +85,10 @@ class ThreadHistory:
         self.header = header
         self.turns: dict[str, TurnState] = {}
         self.updated_at_ms = header.at_ms
+        self.token_usage: ThreadTokenUsage | None = None
+        """Every model response's usage summed, and the latest; None until one reported any."""
+        self.token_usage_turn_id: str | None = None
+        """The turn of the latest response that reported usage."""
 
     @property
     def id(self) -> str:
@@ -120,20 +127,23 @@ class ThreadHistory:
             self.turns[record.turn_id].items[record.item["id"]] = record.item
             if not self.header.preview:
                 self.header = self.header.model_copy(update={"preview": _preview_of(record.item)})
+        elif isinstance(record, TokensUsed):
+            self.token_usage = added(self.token_usage, record.usage)
+            self.token_usage_turn_id = record.turn_id
         elif isinstance(record, TurnCompleted):
             turn = self.turns[record.turn_id]
             turn.status, turn.error, turn.completed_at_ms = record.status, record.error, record.at_ms
 
-    def to_model(self, *, include_turns: bool, loaded: bool, ephemeral: bool) -> Thread:
-        """The wire `Thread`. A thread not `loaded` in this daemon has no running turn."""
+    def to_model(
+        self, *, include_turns: bool, loaded: bool, ephemeral: bool, status: ThreadStatus | None = None
+    ) -> Thread:
+        """The wire `Thread`. A thread not `loaded` in this daemon has no running turn; a loaded
+        one reads as `status` (what its activity says), by default active while a turn runs."""
         header = self.header
-        status: ThreadStatus
         if not loaded:
             status = NotLoadedStatus()
-        elif self.running_turns():
-            status = ActiveStatus()
-        else:
-            status = IdleStatus()
+        elif status is None:
+            status = ActiveStatus() if self.running_turns() else IdleStatus()
         turns = [turn.to_model(running=loaded) for turn in self.turns.values()] if include_turns else []
         return Thread.model_validate(
             {

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from app_server.errors import InvalidParams, quoted
 from app_server.threads.history import ThreadHistory
+from protocol.threads import ThreadStatus
 
 SortKey = Literal["created_at", "updated_at"]
 SortDirection = Literal["asc", "desc"]
@@ -28,9 +29,10 @@ class ThreadSummary:
     archived: bool
 
     @classmethod
-    def of(cls, history: ThreadHistory, *, loaded: bool) -> ThreadSummary:
+    def of(cls, history: ThreadHistory, *, loaded: bool, status: ThreadStatus | None = None) -> ThreadSummary:
+        thread = history.to_model(include_turns=False, loaded=loaded, ephemeral=False, status=status)
         return cls(
-            thread=history.to_model(include_turns=False, loaded=loaded, ephemeral=False).to_wire(),
+            thread=thread.to_wire(),
             created_at_ms=history.header.at_ms,
             updated_at_ms=history.updated_at_ms,
             archived=history.header.archived,

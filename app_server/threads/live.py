@@ -8,6 +8,7 @@ from typing import Any
 import anyio
 
 from app_server.errors import InvalidParams, quoted
+from app_server.threads.activity import ThreadActivity
 from app_server.threads.history import ThreadHistory
 from app_server.threads.ids import new_id
 from app_server.threads.journal import Journal
@@ -20,10 +21,12 @@ from app_server.threads.records import (
     ThreadChanges,
     ThreadHeader,
     ThreadUpdated,
+    TokensUsed,
     TurnCompleted,
     TurnStarted,
 )
-from protocol.threads import Thread
+from protocol.notifications import ThreadTokenUsage, TokenUsageBreakdown
+from protocol.threads import Thread, ThreadStatus
 from protocol.turns import Turn
 
 
@@ -49,6 +52,8 @@ class LiveThread:
         self._history = history
         self._journal = journal
         self._lock = anyio.Lock()
+        self.activity = ThreadActivity(history.id)
+        """What it is doing now (running, waiting on the user, errored): its wire status."""
         self.load_warnings = load_warnings
         """Lines of the journal that were skipped when this thread was loaded from disk."""
 
@@ -67,7 +72,12 @@ class LiveThread:
 
     def snapshot(self, *, include_turns: bool = True) -> Thread:
         """The wire `Thread` as it stands now."""
-        return self._history.to_model(include_turns=include_turns, loaded=True, ephemeral=self.ephemeral)
+        return self._history.to_model(
+            include_turns=include_turns, loaded=True, ephemeral=self.ephemeral, status=self.status()
+        )
+
+    def status(self) -> ThreadStatus:
+        return self.activity.status(turn_in_progress=bool(self._history.running_turns()))
 
     def recorded_items(self) -> list[dict[str, Any]]:
         """Every item of every turn, in order, as recorded (the model's view of the thread is built
@@ -75,7 +85,7 @@ class LiveThread:
         return [item for turn in self._history.turns.values() for item in turn.items.values()]
 
     def summary(self) -> ThreadSummary:
-        return ThreadSummary.of(self._history, loaded=True)
+        return ThreadSummary.of(self._history, loaded=True, status=self.status())
 
     def turn(self, turn_id: str) -> Turn:
         """The wire `Turn` with its items; raises InvalidParams for an unknown turn."""
@@ -103,6 +113,21 @@ class LiveThread:
     async def complete_item(self, turn_id: str, item: dict[str, Any]) -> None:
         """Record an item's final payload (replaces the started one of that id); raises as `start_item`."""
         await self._record(ItemCompleted(at_ms=now_ms(), turn_id=turn_id, item=item))
+
+    async def record_usage(self, turn_id: str, usage: TokenUsageBreakdown) -> ThreadTokenUsage:
+        """Record the usage a model response of a running turn reported; returns the thread's new
+        tally. Raises as `start_item`."""
+        await self._record(TokensUsed(at_ms=now_ms(), turn_id=turn_id, usage=usage))
+        assert self._history.token_usage is not None
+        return self._history.token_usage
+
+    @property
+    def token_usage(self) -> tuple[str, ThreadTokenUsage] | None:
+        """The thread's tally and the turn of the latest response counted; None before any."""
+        history = self._history
+        if history.token_usage is None or history.token_usage_turn_id is None:
+            return None
+        return history.token_usage_turn_id, history.token_usage
 
     async def complete_turn(
         self, turn_id: str, status: FinalTurnStatus, error: dict[str, Any] | None = None

@@ -1,7 +1,7 @@
 """The typed records a thread journal is made of: one JSON object per line, tagged by `type`.
 
 A journal starts with one `thread` header, then holds, in the order they happened:
-`turnStarted`, `itemStarted`, `itemCompleted`, `turnCompleted` and `threadUpdated`.
+`turnStarted`, `itemStarted`, `itemCompleted`, `tokensUsed`, `turnCompleted` and `threadUpdated`.
 Every record carries `atMs`, the Unix time in milliseconds when it was written.
 Items are stored as the wire dicts announced to clients, so replaying a journal gives back
 exactly what was announced. Unknown fields are ignored when read, so newer writers stay readable.
@@ -16,6 +16,7 @@ from pydantic import Field, TypeAdapter
 
 from protocol.base import WireModel
 from protocol.fields import JsonObject, JsonValue
+from protocol.notifications import TokenUsageBreakdown
 
 JOURNAL_VERSION = 1
 
@@ -95,6 +96,15 @@ class ItemCompleted(WireModel):
     item: JsonObject
 
 
+class TokensUsed(WireModel):
+    """The token usage one model response of a running turn reported."""
+
+    type: Literal["tokensUsed"] = "tokensUsed"
+    at_ms: int
+    turn_id: str
+    usage: TokenUsageBreakdown
+
+
 class TurnCompleted(WireModel):
     type: Literal["turnCompleted"] = "turnCompleted"
     at_ms: int
@@ -111,7 +121,7 @@ class ThreadUpdated(ThreadChanges):
 
 
 Record = Annotated[
-    ThreadHeader | TurnStarted | ItemStarted | ItemCompleted | TurnCompleted | ThreadUpdated,
+    ThreadHeader | TurnStarted | ItemStarted | ItemCompleted | TokensUsed | TurnCompleted | ThreadUpdated,
     Field(discriminator="type"),
 ]
 

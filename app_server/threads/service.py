@@ -22,6 +22,7 @@ from app_server.config.app_config import AppConfig
 from app_server.config.reader import ConfigReader, StagedConfig
 from app_server.errors import InvalidParams, RequestFailed, quoted
 from app_server.events import EventBus
+from app_server.threads.activity import waiting_while_asked
 from app_server.threads.approval_memory import ApprovalMemory, PersistApproval
 from app_server.threads.live import LiveThread
 from app_server.threads.records import ThreadChanges, ThreadHeader
@@ -34,7 +35,7 @@ from app_server.threads.settings import (
     turn_changes,
 )
 from app_server.threads.store import ThreadStore
-from protocol.notifications import ThreadStartedNotification
+from protocol.notifications import ThreadStartedNotification, ThreadStatusChangedNotification
 from protocol.threads import Thread, ThreadResumeParams, ThreadStartParams
 from protocol.turns import Turn, TurnStartParams
 
@@ -209,9 +210,13 @@ class ThreadService:
 
     def announce(self, thread: LoadedThread, *, started: Thread | None = None) -> None:
         """Tell clients about a thread just loaded, once its start or resume has been answered:
-        `thread/started` (for a new thread) first, then its servers' startup states."""
+        `thread/started` (for a new thread) first, then its servers' startup states. A stored thread
+        loaded here goes from `notLoaded` to its status now, which is announced as Codex does."""
         if started is not None:
             self._events.publish(ThreadStartedNotification(thread=started))
+        elif not thread.announced:
+            status = thread.live.status()
+            self._events.publish(ThreadStatusChangedNotification(thread_id=thread.live.id, status=status))
         thread.announced = True
         if thread.cell is not None:  # else its cell is announced when it opens
             self._planner().announce(thread.cell)
@@ -287,7 +292,7 @@ class ThreadService:
         settings = thread.live.settings
         model = self._model_clients(settings)
         grace = self._configs.for_thread(settings.config).mcp_startup_grace_sec
-        turn = await thread.live.start_turn()
+        turn = await thread.live.start_turn(root_turn_id=params.root_turn_id)
         scope = TurnScope(
             thread=thread.live,
             turn_id=turn.id,
@@ -297,11 +302,14 @@ class ThreadService:
             instructions=settings.base_instructions or DEFAULT_INSTRUCTIONS,
             developer_instructions=settings.developer_instructions,
             approval_policy=settings.approval_policy or DEFAULT_APPROVAL_POLICY,
-            ask=ask,
+            # Approvals and MCP elicitations alike wait on the user's permission, as in Codex.
+            ask=waiting_while_asked(ask, thread.live.activity, "waitingOnApproval", self._events.publish),
             approvals=thread.approvals,
             startup_grace=grace,
         )
-        runner = thread.runner = TurnRunner(scope, cell, params.input, turn)
+        runner = thread.runner = TurnRunner(
+            scope, cell, params.input, turn, client_id=params.client_user_message_id
+        )
         assert self._tg is not None
         self._tg.start_soon(self._run_turn, thread, runner)
         return turn

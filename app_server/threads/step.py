@@ -21,9 +21,18 @@ from app_server.errors import AppServerError, RequestFailed, quoted
 from app_server.events import EventBus
 from app_server.mcp.catalog import ToolRef
 from app_server.mcp.connectors import connector_attribution
+from app_server.mcp.presentation import app_ui, read_only_hint
 from app_server.mcp.runtime import McpRuntime
 from app_server.model.client import ModelClient
-from app_server.model.step import FunctionCall, FunctionTool, MessageDone, StepRequest, TextDelta
+from app_server.model.step import (
+    Completed,
+    FunctionCall,
+    FunctionTool,
+    MessageDone,
+    StepRequest,
+    TextDelta,
+    Usage,
+)
 from app_server.threads.approval_memory import ApprovalMemory
 from app_server.threads.approvals import (
     NEVER_ASK_MESSAGE,
@@ -37,6 +46,7 @@ from app_server.threads.approvals import (
 from app_server.threads.conversation import history_of
 from app_server.threads.ids import new_id
 from app_server.threads.live import LiveThread, now_ms
+from app_server.threads.usage import breakdown_of
 from protocol.items import (
     AgentMessageItem,
     McpToolCallError,
@@ -49,6 +59,7 @@ from protocol.notifications import (
     ItemCompletedNotification,
     ItemStartedNotification,
     McpToolCallProgressNotification,
+    ThreadTokenUsageUpdatedNotification,
 )
 from protocol.server_requests import McpServerElicitationRequestParams
 
@@ -98,6 +109,15 @@ class TurnScope:
         self.events.publish(
             ItemCompletedNotification(
                 thread_id=self.thread.id, turn_id=self.turn_id, item=item, completed_at_ms=completed
+            )
+        )
+
+    async def record_usage(self, usage: Usage) -> None:
+        """Record a model response's token usage durably, then announce the thread's new tally."""
+        tally = await self.thread.record_usage(self.turn_id, breakdown_of(usage))
+        self.events.publish(
+            ThreadTokenUsageUpdatedNotification(
+                thread_id=self.thread.id, turn_id=self.turn_id, token_usage=tally
             )
         )
 
@@ -168,6 +188,8 @@ async def run_step(scope: TurnScope, runtime: McpRuntime) -> bool:
                 await message.done(event.text)
             elif isinstance(event, FunctionCall):
                 calls.append(event)
+            elif isinstance(event, Completed) and event.usage is not None:
+                await scope.record_usage(event.usage)
     if calls:
         await _run_calls(scope, runtime, index, calls)
     return bool(calls)
@@ -210,6 +232,7 @@ async def _run_calls(
 
 async def _run_call(scope: TurnScope, runtime: McpRuntime, ref: ToolRef | None, call: FunctionCall) -> None:
     """One mcpToolCall item: started, approved, called on THIS runtime, completed (even if interrupted)."""
+    ui = app_ui(ref)
     item = McpToolCallItem(
         id=call.call_id,
         server=ref.server if ref is not None else "",
@@ -217,6 +240,9 @@ async def _run_call(scope: TurnScope, runtime: McpRuntime, ref: ToolRef | None, 
         status="inProgress",
         arguments=_parse_arguments(call.arguments),
         app_context=connector_attribution(ref),
+        mcp_app_resource_uri=ui.resource_uri if ui is not None else None,
+        mcp_app_ui=ui,
+        read_only_hint=read_only_hint(ref),
     )
     await scope.start_item(item)
     began = time.monotonic()

@@ -25,11 +25,19 @@ class TurnRunner:
     """Runs one turn of a thread. `interrupt()` cancels the model stream and in-flight MCP calls."""
 
     def __init__(
-        self, scope: TurnScope, cell: RuntimeCell, user_input: Sequence[UserInput], turn: Turn
+        self,
+        scope: TurnScope,
+        cell: RuntimeCell,
+        user_input: Sequence[UserInput],
+        turn: Turn,
+        *,
+        client_id: str | None = None,
     ) -> None:
+        """`client_id`: the `clientUserMessageId` the client gave the input, kept on its userMessage."""
         self.scope = scope
         self._cell = cell
         self._input = user_input
+        self._client_id = client_id
         self._turn = turn
         self._cancel = anyio.CancelScope()
         self.done = anyio.Event()
@@ -57,6 +65,8 @@ class TurnRunner:
             status, error = "failed", {"message": "internal error while running the turn"}
         finally:
             with anyio.CancelScope(shield=True):
+                # The status first, so that it is cleared even if the turn's end cannot be recorded.
+                self.scope.thread.activity.turn_ended(self.scope.events.publish, failed=status == "failed")
                 turn = await self.scope.thread.complete_turn(self.turn_id, status, error)
                 self.scope.events.publish(
                     TurnCompletedNotification(thread_id=self.scope.thread.id, turn=turn)
@@ -64,8 +74,9 @@ class TurnRunner:
             self.done.set()
 
     async def _run_steps(self) -> None:
+        self.scope.thread.activity.turn_started(self.scope.events.publish)
         self.scope.events.publish(TurnStartedNotification(thread_id=self.scope.thread.id, turn=self._turn))
-        user_item = UserMessageItem(id=new_id(), content=list(self._input))
+        user_item = UserMessageItem(id=new_id(), client_id=self._client_id, content=list(self._input))
         await self.scope.start_item(user_item)
         await self.scope.complete_item(user_item)
         more = True

@@ -30,6 +30,12 @@ def test_a_new_home_is_signed_out(home: Path) -> None:
     assert store.read().to_wire() == {"account": None, "requiresOpenaiAuth": True, "userId": None}
 
 
+LOGIN_COMPLETED = (
+    "account/login/completed",
+    {"loginId": None, "success": True, "error": None, "onboardingEntrypoint": None},
+)
+
+
 def test_api_key_login_persists_with_mode_0600_and_is_announced(home: Path, events: Any) -> None:
     bus, received = events
     store = AuthStore(home, bus)
@@ -39,7 +45,7 @@ def test_api_key_login_persists_with_mode_0600_and_is_announced(home: Path, even
     assert store.kind == "apiKey"
     assert store.api_key() == "sk-123"
     assert store.read().to_wire()["account"] == {"type": "apiKey"}
-    assert received == [("account/updated", {"authMode": "apikey", "planType": None})]
+    assert received == [LOGIN_COMPLETED, ("account/updated", {"authMode": "apikey", "planType": None})]
     assert AuthStore(home, EventBus()).api_key() == "sk-123"
     assert list(home.iterdir()) == [path]
 
@@ -62,7 +68,10 @@ def test_chatgpt_tokens_login_reports_the_plan(
         "planType": wire_plan,
         "workspaceName": None,
     }
-    assert received == [("account/updated", {"authMode": "chatgptAuthTokens", "planType": wire_plan})]
+    assert received == [
+        LOGIN_COMPLETED,
+        ("account/updated", {"authMode": "chatgptAuthTokens", "planType": wire_plan}),
+    ]
     reloaded = AuthStore(home, EventBus())
     assert (reloaded.kind, reloaded.chatgpt_access_token()) == ("chatgpt", "at-1")
 
@@ -77,7 +86,7 @@ def test_logout_forgets_credentials_and_is_announced(home: Path, events: Any) ->
     assert received[-1] == ("account/updated", {"authMode": None, "planType": None})
     assert AuthStore(home, EventBus()).kind == "none"
     store.logout()
-    assert len(received) == 3
+    assert len(received) == 4  # the login's two, and one update per logout
 
 
 @pytest.mark.parametrize(

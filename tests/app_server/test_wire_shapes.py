@@ -1,10 +1,11 @@
 """Every message the real daemon writes is exactly the wire form of its registry model.
 
 A scripted session (thread start, a turn whose MCP call needs approval and reports progress, a
-reload, an OAuth login, a direct tool call, status and the other reads) is recorded whole; each
-response, notification and server request must validate against the model `protocol.registry`
-names for its method and come back unchanged when that model writes it again. A key the model
-has but the message lacks, or one the message has that the model does not know, fails it.
+reload, an OAuth login, a direct tool call, status and the other reads, an account login) is
+recorded whole; each response, notification and server request must validate against the model
+`protocol.registry` names for its method and come back unchanged when that model writes it again.
+A key the model has but the message lacks, or one the message has that the model does not know,
+fails it.
 
 Each message is also checked, recursively, against its Codex TS type (the generated key list,
 tests/protocol/codex_wire_keys.json): every required key present, null only where allowed.
@@ -30,7 +31,13 @@ from tests.support.daemon import Daemon
 pytestmark = pytest.mark.anyio
 
 SCRIPT = [
-    {"tool_calls": [{"name": "mcp__fix__whoami"}, {"name": "mcp__fix__progress", "arguments": {"steps": 2}}]},
+    {
+        "tool_calls": [
+            {"name": "mcp__fix__whoami"},
+            {"name": "mcp__fix__progress", "arguments": {"steps": 2}},
+            {"name": "mcp__fix__widget"},
+        ]
+    },
     {"text": "done"},
 ]
 
@@ -123,7 +130,9 @@ async def record_session(home: Path) -> RecordingDaemon:
         ScriptedModelServer(Script.model_validate({"steps": SCRIPT})) as model,
     ):
         fix = fixture_server(
-            "fix", default_tools_approval_mode="prompt", tools={"progress": {"approval_mode": "approve"}}
+            "fix",
+            default_tools_approval_mode="prompt",
+            tools={"progress": {"approval_mode": "approve"}, "widget": {"approval_mode": "approve"}},
         )
         write_config(
             home,
@@ -138,7 +147,11 @@ async def record_session(home: Path) -> RecordingDaemon:
             thread_id = started["thread"]["id"]
             turn = await daemon.call(
                 "turn/start",
-                {"threadId": thread_id, "input": [{"type": "text", "text": "go", "text_elements": []}]},
+                {
+                    "threadId": thread_id,
+                    "input": [{"type": "text", "text": "go", "text_elements": []}],
+                    "clientUserMessageId": "client-1",
+                },
             )
             approval = await daemon.next_server_request("mcpServer/elicitation/request")
             await daemon.respond(approval["id"], {"action": "accept", "content": {}, "_meta": None})
@@ -160,6 +173,8 @@ async def record_session(home: Path) -> RecordingDaemon:
             await daemon.call("thread/list", {})
             await daemon.call("thread/resume", {"threadId": thread_id})
             await daemon.call("account/read", {})
+            await daemon.call("account/login/start", {"type": "apiKey", "apiKey": "sk-wire-shapes"})
+            await daemon.next_notification("account/login/completed")
             await daemon.call("mcpServer/views/read", {})
             await daemon.call("app/list", {})
             await daemon.drain()
@@ -175,6 +190,9 @@ async def test_every_message_of_a_full_session_is_its_registry_models_wire_form(
         "item/mcpToolCall/progress",
         "serverRequest/resolved",
         "mcpServer/startupStatus/updated",
+        "thread/status/changed",
+        "thread/tokenUsage/updated",
+        "account/login/completed",
     } <= methods
     problems = [
         problem for message in daemon.received for problem in shape_problems(message, daemon.sent_methods)
@@ -199,5 +217,8 @@ async def test_every_message_of_a_full_session_has_every_key_its_codex_type_requ
         "ThreadStartResponse",
         "ItemCompletedNotification",
         "McpServerElicitationRequestParams",
+        "ThreadStatusChangedNotification",
+        "ThreadTokenUsageUpdatedNotification",
+        "AccountLoginCompletedNotification",
     } <= checked
     assert problems == [], "\n".join(problems)

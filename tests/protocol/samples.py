@@ -500,6 +500,37 @@ SAMPLES: list[tuple[str, dict[str, Any]]] = [
     ),
     ("ThreadStartedNotification", {"thread": {**THREAD, "turns": []}}),
     (
+        "ThreadStatusChangedNotification",
+        {"threadId": THREAD_ID, "status": {"type": "active", "activeFlags": ["waitingOnApproval"]}},
+    ),
+    ("ThreadStatusChangedNotification", {"threadId": THREAD_ID, "status": {"type": "systemError"}}),
+    (
+        "ThreadTokenUsageUpdatedNotification",
+        {
+            "threadId": THREAD_ID,
+            "turnId": TURN_ID,
+            "tokenUsage": {
+                "total": {
+                    "totalTokens": 30,
+                    "inputTokens": 20,
+                    "cachedInputTokens": 4,
+                    "cacheWriteInputTokens": 0,
+                    "outputTokens": 10,
+                    "reasoningOutputTokens": 2,
+                },
+                "last": {
+                    "totalTokens": 15,
+                    "inputTokens": 10,
+                    "cachedInputTokens": 2,
+                    "cacheWriteInputTokens": 0,
+                    "outputTokens": 5,
+                    "reasoningOutputTokens": 1,
+                },
+                "modelContextWindow": None,
+            },
+        },
+    ),
+    (
         "TurnStartedNotification",
         {
             "threadId": THREAD_ID,
@@ -549,6 +580,10 @@ SAMPLES: list[tuple[str, dict[str, Any]]] = [
         {"name": "docs", "success": False, "loginId": "l1", "error": "login timed out"},
     ),
     ("AppListUpdatedNotification", {"data": [APP]}),
+    (
+        "AccountLoginCompletedNotification",
+        {"loginId": None, "success": True, "error": None, "onboardingEntrypoint": None},
+    ),
     ("AccountUpdatedNotification", {"authMode": "chatgpt", "planType": "pro"}),
     ("AccountUpdatedNotification", {"authMode": None, "planType": None}),
     ("ServerRequestResolvedNotification", {"threadId": THREAD_ID, "requestId": 7}),

@@ -17,6 +17,7 @@ from protocol.mcp import McpServerToolCallParams
 from protocol.registry import NOTIFICATIONS, REQUESTS, SERVER_REQUEST_RESULTS, SERVER_REQUESTS
 from protocol.threads import ThreadListParams
 from tests.protocol.reference import reference_methods
+from tests.protocol.wire_keys import key_list
 
 
 def _type_name(reference: str | None) -> str | None:
@@ -51,9 +52,20 @@ def test_only_documented_extensions_are_beyond_the_reference() -> None:
 
 def test_notifications_cover_every_reference_notification() -> None:
     expected = {m.name: m.params for m in reference_methods("Server → client notifications")}
+    registered = {name: model.__name__ for name, model in NOTIFICATIONS.items()}
 
     assert len(expected) == 15
-    assert {name: model.__name__ for name, model in NOTIFICATIONS.items()} == expected
+    assert {name: registered.get(name) for name in expected} == expected
+
+
+def test_notifications_beyond_the_reference_are_codex_notifications_with_their_binding_types() -> None:
+    documented = {m.name for m in reference_methods("Server → client notifications")}
+    bindings = key_list().data["notifications"]
+
+    extra = {name: model.__name__ for name, model in NOTIFICATIONS.items() if name not in documented}
+
+    assert extra == {name: bindings[name] for name in extra}
+    assert {"thread/status/changed", "thread/tokenUsage/updated", "account/login/completed"} <= set(extra)
 
 
 def test_server_requests_cover_the_reference_and_each_has_a_result_model() -> None:

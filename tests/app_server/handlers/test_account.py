@@ -34,10 +34,15 @@ async def daemon(daemon_home: Path) -> AsyncIterator[Daemon]:
         yield running
 
 
+LOGIN_COMPLETED = "account/login/completed"
+
+
 async def signed_out(daemon: Daemon) -> None:
     """Start from no account (tests share the daemon), taking the `account/updated` it causes."""
     assert await daemon.call("account/logout") == {}
     assert (await daemon.next_notification("account/updated"))["params"]["authMode"] is None
+    for _ in [m for m in daemon.untaken() if m.get("method") == LOGIN_COMPLETED]:
+        await daemon.next_notification(LOGIN_COMPLETED)  # earlier tests' logins
 
 
 async def updated(daemon: Daemon) -> dict[str, Any]:
@@ -61,6 +66,25 @@ async def test_an_api_key_login_is_announced_read_back_and_stored_private(
     auth_file = daemon_home / "auth.json"
     assert stat.S_IMODE(auth_file.stat().st_mode) == 0o600
     assert API_KEY in auth_file.read_text()
+
+
+@pytest.mark.parametrize(
+    "login",
+    [
+        {"type": "apiKey", "apiKey": API_KEY},
+        {"type": "chatgptAuthTokens", "accessToken": ACCESS_TOKEN, "chatgptAccountId": "account-1"},
+    ],
+)
+async def test_a_login_is_completed_with_codex_keys_before_the_account_is_updated(
+    daemon: Daemon, login: dict[str, Any]
+) -> None:
+    await signed_out(daemon)
+    await daemon.call("account/login/start", login)
+
+    first = await daemon.next_message(lambda m: m.get("method") in {LOGIN_COMPLETED, "account/updated"})
+    assert first["method"] == LOGIN_COMPLETED
+    assert first["params"] == {"loginId": None, "success": True, "error": None, "onboardingEntrypoint": None}
+    assert (await updated(daemon))["authMode"] is not None
 
 
 async def test_chatgpt_tokens_login_reports_the_plan_and_logout_forgets_it(
@@ -103,6 +127,7 @@ async def test_a_login_the_server_cannot_complete_is_invalid_params_and_changes_
     response = await daemon.request("account/login/start", login)
     assert response["error"] == {"code": codes.INVALID_PARAMS, "message": message}
     assert await daemon.call("account/read", {}) == NO_ACCOUNT
+    assert [m for m in daemon.untaken() if m.get("method") == LOGIN_COMPLETED] == []
 
 
 async def test_no_credential_ever_reaches_the_daemon_stderr(daemon: Daemon) -> None:

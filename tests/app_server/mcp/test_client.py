@@ -79,6 +79,7 @@ async def test_every_tools_page_is_followed(running: Running) -> None:
             "huge",
             "fail",
             "mislabeled",
+            "widget",
             "add_tool",
         ]
     )

@@ -24,10 +24,11 @@ from app_server.model import (
     StepEvent,
     StepRequest,
     TextDelta,
+    Usage,
     UserMessage,
 )
 from app_server.model.backoff import Backoff
-from app_server.model.script import ScriptedFailure, ScriptedToolCall, ScriptStep
+from app_server.model.script import ScriptedFailure, ScriptedToolCall, ScriptedUsage, ScriptStep
 from app_server.model.scripted import ScriptedModelServer
 
 pytestmark = pytest.mark.anyio
@@ -86,13 +87,32 @@ async def test_text_answer_streams_its_deltas_in_order_then_the_whole_message(wi
     ]
 
 
-async def test_responses_completion_carries_the_response_id_and_usage() -> None:
+async def test_responses_completion_carries_the_response_id() -> None:
     async with scripted([ScriptStep(text="ok")], "responses") as (_, client):
         events = await collect(client, ask())
     completed = events[-1]
     assert isinstance(completed, Completed)
     assert completed.response_id == "resp_0"
-    assert completed.usage is not None and completed.usage.input_tokens == 10
+
+
+@pytest.mark.parametrize("wire_api", WIRE_APIS)
+async def test_completion_carries_the_usage_the_provider_reported(wire_api: str) -> None:
+    usage = ScriptedUsage(
+        input_tokens=120, cached_input_tokens=100, output_tokens=8, reasoning_output_tokens=3
+    )
+    async with scripted([ScriptStep(text="ok", usage=usage)], wire_api) as (server, client):
+        events = await collect(client, ask())
+    completed = events[-1]
+    assert isinstance(completed, Completed)
+    assert completed.usage == Usage(
+        input_tokens=120,
+        output_tokens=8,
+        total_tokens=128,
+        cached_input_tokens=100,
+        reasoning_output_tokens=3,
+    )
+    if wire_api == "chat":
+        assert server.requests[0].body["stream_options"] == {"include_usage": True}
 
 
 @pytest.mark.parametrize("wire_api", WIRE_APIS)
