@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import anyio
@@ -72,22 +73,26 @@ class TurnScope:
     ask: AskClient
     startup_grace: float
     """How long a step waits for servers still starting (`mcp_startup_grace_sec`)."""
+    tool_output_max_chars: int
+    """The cap of one tool result sent to the model, for servers that set none of their own."""
 
-    async def start_item(self, item: TurnItem) -> None:
-        """Stamp the item's start, record it durably, then announce it."""
+    async def start_item(self, item: TurnItem, recorded: Mapping[str, Any] | None = None) -> None:
+        """Stamp the item's start, record it durably (with `recorded`'s keys over its wire form:
+        what the model needs that the wire does not carry), then announce it."""
         started = item.started_at_ms = now_ms()
-        await self.thread.start_item(self.turn_id, item.to_wire())
+        await self.thread.start_item(self.turn_id, {**item.to_wire(), **(recorded or {})})
         self.events.publish(
             ItemStartedNotification(
                 thread_id=self.thread.id, turn_id=self.turn_id, item=item, started_at_ms=started
             )
         )
 
-    async def complete_item(self, item: TurnItem) -> None:
-        """Record the finished item durably, then announce it (finishes even when interrupted)."""
+    async def complete_item(self, item: TurnItem, recorded: Mapping[str, Any] | None = None) -> None:
+        """Record the finished item durably (as `start_item`), then announce it (finishes even when
+        interrupted)."""
         completed = item.completed_at_ms = now_ms()
         with anyio.CancelScope(shield=True):
-            await self.thread.complete_item(self.turn_id, item.to_wire())
+            await self.thread.complete_item(self.turn_id, {**item.to_wire(), **(recorded or {})})
         self.events.publish(
             ItemCompletedNotification(
                 thread_id=self.thread.id, turn_id=self.turn_id, item=item, completed_at_ms=completed
@@ -148,7 +153,7 @@ async def run_step(scope: TurnScope, runtime: McpRuntime) -> bool:
         model=scope.model_name,
         instructions=scope.instructions,
         developer_instructions=scope.developer_instructions,
-        history=history_of(scope.thread.recorded_items()),
+        history=history_of(scope.thread.recorded_items(), partial(_output_cap, scope, runtime)),
         tools=advertised_tools(index),
     )
     message = _AgentMessage(scope)
@@ -164,6 +169,13 @@ async def run_step(scope: TurnScope, runtime: McpRuntime) -> bool:
     if calls:
         await _run_calls(scope, runtime, index, calls)
     return bool(calls)
+
+
+def _output_cap(scope: TurnScope, runtime: McpRuntime, server: str) -> int:
+    """The server's own `tool_output_max_chars` in this step's runtime, else the thread's."""
+    slot = runtime.slots.get(server)
+    own = slot.config.tool_output_max_chars if slot is not None else None
+    return own or scope.tool_output_max_chars
 
 
 def tool_of(index: Mapping[str, ToolRef], call: FunctionCall) -> ToolRef | None:

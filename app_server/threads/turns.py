@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 import anyio
 
@@ -25,11 +26,18 @@ class TurnRunner:
     """Runs one turn of a thread. `interrupt()` cancels the model stream and in-flight MCP calls."""
 
     def __init__(
-        self, scope: TurnScope, cell: RuntimeCell, user_input: Sequence[UserInput], turn: Turn
+        self,
+        scope: TurnScope,
+        cell: RuntimeCell,
+        user_input: Sequence[UserInput],
+        recorded_input: list[dict[str, Any]],
+        turn: Turn,
     ) -> None:
+        """`recorded_input` is `user_input` as `user_input.recorded_content` gives it."""
         self.scope = scope
         self._cell = cell
         self._input = user_input
+        self._recorded_input = recorded_input
         self._turn = turn
         self._cancel = anyio.CancelScope()
         self.done = anyio.Event()
@@ -66,8 +74,9 @@ class TurnRunner:
     async def _run_steps(self) -> None:
         self.scope.events.publish(TurnStartedNotification(thread_id=self.scope.thread.id, turn=self._turn))
         user_item = UserMessageItem(id=new_id(), content=list(self._input))
-        await self.scope.start_item(user_item)
-        await self.scope.complete_item(user_item)
+        recorded = {"content": self._recorded_input}
+        await self.scope.start_item(user_item, recorded)
+        await self.scope.complete_item(user_item, recorded)
         more = True
         while more:
             # The whole step, its calls included, runs on the runtime leased here.

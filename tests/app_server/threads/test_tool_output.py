@@ -1,0 +1,106 @@
+"""What the model is sent for each kind of MCP tool content, and the cap on one result, through the
+real daemon with a scripted Responses model that records each request."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from app_server.threads.tool_output import IMAGE_BUDGET_CHARS
+from tests.app_server.threads.turn_harness import DEFAULT_WAIT, TurnDaemon, content_server, turn_daemon
+from tests.fixtures.mcp_servers.content_server import PNG
+
+pytestmark = pytest.mark.anyio
+
+KINDS = ("text", "image", "audio", "resource_text", "resource_blob", "resource_link", "structured")
+
+
+def function_outputs(body: dict[str, Any]) -> dict[str, Any]:
+    """`function_call_output` items of a Responses request body by call id: their `output`."""
+    return {
+        item["call_id"]: item["output"] for item in body["input"] if item["type"] == "function_call_output"
+    }
+
+
+async def run_calls(turns: TurnDaemon, calls: int) -> dict[str, Any]:
+    """Start a turn whose first step makes `calls` calls; the outputs the second request carried."""
+    thread_id = await turns.start_thread()
+    await turns.server_ready("content", thread_id)
+    turn_id = await turns.start_turn(thread_id)
+    with anyio.fail_after(DEFAULT_WAIT):
+        turn = await turns.turn_completed(turn_id)
+    assert turn["status"] == "completed", turn
+    assert len(turns.model.requests) == 2
+    outputs = function_outputs(turns.model.requests[1].body)
+    assert len(outputs) == calls
+    return outputs
+
+
+async def test_each_kind_of_content_reaches_the_model_as_what_it_is(home: Path) -> None:
+    script = [
+        {"tool_calls": [{"name": f"mcp__content__{kind}"} for kind in KINDS]},
+        {"text": "done"},
+    ]
+    async with turn_daemon(home, script, {"content": content_server()}) as turns:
+        outputs = await run_calls(turns, len(KINDS))
+    by_kind = dict(zip(KINDS, (outputs[f"call_0_{index}"] for index in range(len(KINDS))), strict=True))
+    assert by_kind["text"] == "plain text"
+    assert by_kind["image"] == [
+        {"type": "input_text", "text": "a chart"},
+        {"type": "input_image", "image_url": f"data:image/png;base64,{PNG}", "detail": "auto"},
+    ]
+    assert by_kind["audio"] == "[audio: audio/wav, 100 bytes, not shown to the model]"
+    assert by_kind["resource_text"] == "the notes"
+    assert by_kind["resource_blob"] == (
+        "[embedded resource file:///data.bin (application/octet-stream), 64 bytes of binary data not shown]"
+    )
+    assert by_kind["resource_link"] == "[resource link: report <file:///report.pdf> (application/pdf)]"
+    assert by_kind["structured"] == '{"answer": 42}'
+
+
+async def test_a_result_over_the_cap_is_cut_with_a_notice_and_kept_whole_in_the_thread(home: Path) -> None:
+    script = [
+        {"tool_calls": [{"name": "mcp__content__big", "arguments": {"chars": 300_000}}]},
+        {"text": "done"},
+    ]
+    async with turn_daemon(home, script, {"content": content_server()}, tool_output_max_chars=1_000) as turns:
+        outputs = await run_calls(turns, 1)
+        item = await turns.item_completed("call_0_0")
+    output = outputs["call_0_0"]
+    assert output.startswith("x" * 1_000 + "\n\n[This tool result was cut to 1,000 characters")
+    assert "299,000 of its 300,000 characters were left out" in output
+    assert "call the tool again asking for less" in output
+    assert len(item["result"]["content"][0]["text"]) == 300_000
+
+
+async def test_a_server_s_own_cap_wins_over_the_global_one(home: Path) -> None:
+    script = [
+        {"tool_calls": [{"name": "mcp__content__big", "arguments": {"chars": 5_000}}]},
+        {"text": "done"},
+    ]
+    servers = {"content": content_server(tool_output_max_chars=2_000)}
+    async with turn_daemon(home, script, servers, tool_output_max_chars=1_000_000) as turns:
+        outputs = await run_calls(turns, 1)
+    assert outputs["call_0_0"].startswith("x" * 2_000 + "\n\n[This tool result was cut to 2,000")
+
+
+async def test_images_count_by_a_fixed_budget_not_their_base64_length(home: Path) -> None:
+    script = [{"tool_calls": [{"name": "mcp__content__image"}]}, {"text": "done"}]
+    # Room for the text and exactly one image's budget: the image is kept whatever its size.
+    cap = len("a chart") + IMAGE_BUDGET_CHARS
+    async with turn_daemon(home, script, {"content": content_server()}, tool_output_max_chars=cap) as turns:
+        outputs = await run_calls(turns, 1)
+    assert [part["type"] for part in outputs["call_0_0"]] == ["input_text", "input_image"]
+
+
+async def test_an_image_past_the_cap_is_left_out_and_named_in_the_notice(home: Path) -> None:
+    script = [{"tool_calls": [{"name": "mcp__content__image"}]}, {"text": "done"}]
+    async with turn_daemon(home, script, {"content": content_server()}, tool_output_max_chars=100) as turns:
+        outputs = await run_calls(turns, 1)
+        item = await turns.item_completed("call_0_0")
+    assert isinstance(outputs["call_0_0"], str)
+    assert "1 of its 1 images were left out" in outputs["call_0_0"]
+    assert item["result"]["content"][1]["data"] == PNG
