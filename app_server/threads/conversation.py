@@ -31,4 +31,9 @@ def history_of(items: Iterable[Mapping[str, Any]], cap: OutputCap) -> tuple[Hist
             output = model_output(item, cap(identity[0]))
             history.append(FunctionCall(call_id=item["id"], name=name, arguments=arguments))
             history.append(FunctionCallOutput(call_id=item["id"], output=output.text, images=output.images))
+        elif kind == "dynamicToolCall" and item.get("status") != "inProgress":
+            arguments = json.dumps(item.get("arguments") or {}, ensure_ascii=False)
+            texts = [str(part.get("text", "")) for part in item.get("contentItems") or [] if "text" in part]
+            history.append(FunctionCall(call_id=item["id"], name=str(item["tool"]), arguments=arguments))
+            history.append(FunctionCallOutput(call_id=item["id"], output="\n".join(texts)))
     return tuple(history)

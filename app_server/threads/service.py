@@ -296,6 +296,7 @@ class ThreadService:
             ask=ask,
             startup_grace=config.mcp_startup_grace_sec,
             tool_output_max_chars=config.tool_output_max_chars,
+            tool_search_threshold=config.tool_search_threshold,
         )
         runner = thread.runner = TurnRunner(scope, cell, params.input, recorded_input, turn)
         assert self._tg is not None

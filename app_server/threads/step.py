@@ -11,7 +11,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -23,7 +23,7 @@ from app_server.mcp.catalog import ToolRef
 from app_server.mcp.connectors import connector_attribution
 from app_server.mcp.runtime import McpRuntime
 from app_server.model.client import ModelClient
-from app_server.model.step import FunctionCall, FunctionTool, MessageDone, StepRequest, TextDelta
+from app_server.model.step import FunctionCall, MessageDone, StepRequest, TextDelta
 from app_server.threads.approvals import (
     NEVER_ASK_MESSAGE,
     approval_request,
@@ -33,8 +33,11 @@ from app_server.threads.approvals import (
 from app_server.threads.conversation import history_of
 from app_server.threads.ids import new_id
 from app_server.threads.live import LiveThread, now_ms
+from app_server.threads.tool_search import advertised, found_text, is_search, search
 from protocol.items import (
     AgentMessageItem,
+    DynamicToolCallInputText,
+    DynamicToolCallItem,
     McpToolCallError,
     McpToolCallItem,
     McpToolCallResult,
@@ -53,7 +56,7 @@ logger = logging.getLogger(__name__)
 AskClient = Callable[[McpServerElicitationRequestParams], Awaitable[Any]]
 """Asks this turn's client (a server->client request) and returns its answer as the client sent it."""
 
-TurnItem = UserMessageItem | AgentMessageItem | McpToolCallItem
+TurnItem = UserMessageItem | AgentMessageItem | McpToolCallItem | DynamicToolCallItem
 
 INTERRUPTED = "interrupted"
 
@@ -75,6 +78,10 @@ class TurnScope:
     """How long a step waits for servers still starting (`mcp_startup_grace_sec`)."""
     tool_output_max_chars: int
     """The cap of one tool result sent to the model, for servers that set none of their own."""
+    tool_search_threshold: int
+    """With more tools than this, a step advertises the tool search instead of its catalog."""
+    found_tools: set[str] = field(default_factory=set)
+    """Model-facing names the turn's tool searches found, advertised from the next step on."""
 
     async def start_item(self, item: TurnItem, recorded: Mapping[str, Any] | None = None) -> None:
         """Stamp the item's start, record it durably (with `recorded`'s keys over its wire form:
@@ -129,18 +136,6 @@ class _AgentMessage:
         return self._item
 
 
-def advertised_tools(index: Mapping[str, ToolRef]) -> tuple[FunctionTool, ...]:
-    """The runtime's tools as flat function tools under their model-facing names."""
-    return tuple(
-        FunctionTool(
-            name=name,
-            description=str(ref.definition.get("description") or ref.definition.get("title") or ""),
-            parameters=ref.definition.get("inputSchema") or {"type": "object", "properties": {}},
-        )
-        for name, ref in index.items()
-    )
-
-
 async def run_step(scope: TurnScope, runtime: McpRuntime) -> bool:
     """Run one step on `runtime`; True when the model called tools (so another step follows).
 
@@ -154,7 +149,7 @@ async def run_step(scope: TurnScope, runtime: McpRuntime) -> bool:
         instructions=scope.instructions,
         developer_instructions=scope.developer_instructions,
         history=history_of(scope.thread.recorded_items(), partial(_output_cap, scope, runtime)),
-        tools=advertised_tools(index),
+        tools=advertised(index, scope.tool_search_threshold, scope.found_tools),
     )
     message = _AgentMessage(scope)
     calls: list[FunctionCall] = []
@@ -166,9 +161,28 @@ async def run_step(scope: TurnScope, runtime: McpRuntime) -> bool:
                 await message.done(event.text)
             elif isinstance(event, FunctionCall):
                 calls.append(event)
-    if calls:
-        await _run_calls(scope, runtime, index, calls)
+    for call in calls:
+        if is_search(call):
+            await _run_search(scope, index, call)
+    tool_calls = [call for call in calls if not is_search(call)]
+    if tool_calls:
+        await _run_calls(scope, runtime, index, tool_calls)
     return bool(calls)
+
+
+async def _run_search(scope: TurnScope, index: Mapping[str, ToolRef], call: FunctionCall) -> None:
+    """A tool search over THIS step's catalog, recorded as a dynamicToolCall item; the tools found
+    are advertised from the next step of the turn."""
+    item = DynamicToolCallItem(
+        id=call.call_id, tool=call.name, status="inProgress", arguments=_parse_arguments(call.arguments)
+    )
+    await scope.start_item(item)
+    found = search(index, item.arguments)
+    scope.found_tools.update(found)
+    item.status, item.success = "completed", True
+    item.content_items = [DynamicToolCallInputText(text=found_text(index, found))]
+    item.duration_ms = 0
+    await scope.complete_item(item)
 
 
 def _output_cap(scope: TurnScope, runtime: McpRuntime, server: str) -> int:
