@@ -9,7 +9,7 @@ from typing import Any
 import anyio
 import pytest
 
-from app_server.threads.tool_output import IMAGE_BUDGET_CHARS
+from app_server.threads.tool_output import IMAGE_BUDGET_CHARS, ModelOutput, model_output
 from tests.app_server.threads.turn_harness import DEFAULT_WAIT, TurnDaemon, content_server, turn_daemon
 from tests.fixtures.mcp_servers.content_server import PNG
 
@@ -104,3 +104,41 @@ async def test_an_image_past_the_cap_is_left_out_and_named_in_the_notice(home: P
     assert isinstance(outputs["call_0_0"], str)
     assert "1 of its 1 images were left out" in outputs["call_0_0"]
     assert item["result"]["content"][1]["data"] == PNG
+
+
+def finished(*content: dict[str, Any], structured: Any = None) -> dict[str, Any]:
+    """A completed mcpToolCall item as recorded, with this content."""
+    result: dict[str, Any] = {"content": list(content)}
+    if structured is not None:
+        result["structuredContent"] = structured
+    return {"type": "mcpToolCall", "status": "completed", "result": result}
+
+
+def image(data: str = "AAAA") -> dict[str, Any]:
+    return {"type": "image", "data": data, "mimeType": "image/jpeg"}
+
+
+def test_images_are_kept_in_order_while_the_budget_lasts() -> None:
+    output = model_output(finished(image("1"), image("2"), image("3")), 2 * IMAGE_BUDGET_CHARS)
+    assert [picture.url for picture in output.images] == [
+        "data:image/jpeg;base64,1",
+        "data:image/jpeg;base64,2",
+    ]
+    assert "1 of its 3 images were left out" in output.text
+
+
+def test_text_takes_precedence_over_structured_content_which_fills_in_when_there_is_none() -> None:
+    text = {"type": "text", "text": "hello"}
+    assert model_output(finished(text, structured={"a": 1}), 100).text == "hello"
+    assert model_output(finished(image(), structured={"a": 1}), 100_000).text == '{"a": 1}'
+    assert model_output(finished(), 100).text == "[]"
+
+
+def test_a_failed_call_tells_the_model_its_error() -> None:
+    item = {"type": "mcpToolCall", "status": "failed", "error": {"message": "boom"}}
+    assert model_output(item, 100) == ModelOutput("error: boom")
+
+
+def test_a_result_within_the_cap_is_left_as_it_is() -> None:
+    exact = finished({"type": "text", "text": "y" * 100})
+    assert model_output(exact, 100).text == "y" * 100
