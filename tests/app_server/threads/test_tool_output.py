@@ -12,6 +12,7 @@ import pytest
 from app_server.threads.tool_output import IMAGE_BUDGET_CHARS, ModelOutput, model_output
 from tests.app_server.threads.turn_harness import DEFAULT_WAIT, TurnDaemon, content_server, turn_daemon
 from tests.fixtures.mcp_servers.content_server import PNG
+from tests.support.config import MODEL_KEY_ENV
 
 pytestmark = pytest.mark.anyio
 
@@ -25,14 +26,19 @@ def function_outputs(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def run_calls(turns: TurnDaemon, calls: int) -> dict[str, Any]:
-    """Start a turn whose first step makes `calls` calls; the outputs the second request carried."""
+async def run_turn(turns: TurnDaemon) -> None:
+    """A thread and one turn on it, run to completion."""
     thread_id = await turns.start_thread()
     await turns.server_ready("content", thread_id)
     turn_id = await turns.start_turn(thread_id)
     with anyio.fail_after(DEFAULT_WAIT):
         turn = await turns.turn_completed(turn_id)
     assert turn["status"] == "completed", turn
+
+
+async def run_calls(turns: TurnDaemon, calls: int) -> dict[str, Any]:
+    """Run a turn whose first step makes `calls` calls; the outputs the second request carried."""
+    await run_turn(turns)
     assert len(turns.model.requests) == 2
     outputs = function_outputs(turns.model.requests[1].body)
     assert len(outputs) == calls
@@ -142,3 +148,22 @@ def test_a_failed_call_tells_the_model_its_error() -> None:
 def test_a_result_within_the_cap_is_left_as_it_is() -> None:
     exact = finished({"type": "text", "text": "y" * 100})
     assert model_output(exact, 100).text == "y" * 100
+
+
+async def test_on_the_chat_completions_wire_a_tool_image_follows_the_tool_message_as_a_user_message(
+    home: Path,
+) -> None:
+    script = [{"tool_calls": [{"name": "mcp__content__image"}]}, {"text": "done"}]
+    async with turn_daemon(home, script, {"content": content_server()}) as turns:
+        chat = {"base_url": turns.model.base_url, "wire_api": "chat", "env_key": MODEL_KEY_ENV}
+        turns.configure({"content": content_server()}, model_providers={"scripted": chat})
+        await turns.reload()
+        await run_turn(turns)
+    assert [request.api for request in turns.model.requests] == ["chat", "chat"]
+    messages = turns.model.requests[1].body["messages"]
+    assert [message["role"] for message in messages[-3:]] == ["assistant", "tool", "user"]
+    assert messages[-2]["content"] == "a chart"
+    assert messages[-1]["content"][1] == {
+        "type": "image_url",
+        "image_url": {"url": f"data:image/png;base64,{PNG}"},
+    }

@@ -10,6 +10,9 @@ from typing import Any
 import anyio
 import pytest
 
+from app_server.errors import InvalidParams
+from app_server.threads.user_input import recorded_content
+from protocol.items import LocalImageInput
 from tests.app_server.threads.turn_harness import DEFAULT_WAIT, TurnDaemon, turn_daemon
 
 pytestmark = pytest.mark.anyio
@@ -72,3 +75,17 @@ async def test_a_missing_local_image_is_a_clear_error_and_nothing_is_sent(home: 
     assert response["error"]["message"] == "local image `/nowhere/shot.png` does not exist"
     assert turns.model.requests == []
     assert thread["thread"]["turns"] == []
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [("folder.png", "cannot be read"), ("notes.txt", "is not a PNG, JPEG, GIF or WebP file")],
+)
+async def test_a_local_image_that_cannot_be_read_as_an_image_is_refused(
+    tmp_path: Path, name: str, problem: str
+) -> None:
+    (tmp_path / "folder.png").mkdir()
+    (tmp_path / "notes.txt").write_text("not a picture")
+    with pytest.raises(InvalidParams) as raised:
+        await recorded_content([LocalImageInput(path=name)], str(tmp_path))
+    assert raised.value.message == f"local image `{tmp_path / name}` {problem}"
