@@ -30,10 +30,11 @@ from app_server.threads.approvals import (
     needs_approval,
     policy_never_asks,
 )
-from app_server.threads.conversation import history_of
+from app_server.threads.conversation import model_view
 from app_server.threads.ids import new_id
 from app_server.threads.live import LiveThread, now_ms
-from app_server.threads.tool_search import advertised, found_text, is_search, search
+from app_server.threads.tool_output import READ_TOOL_OUTPUT, read_on, read_tool
+from app_server.threads.tool_search import TOOL_SEARCH, advertised, found_text, search
 from protocol.items import (
     AgentMessageItem,
     DynamicToolCallInputText,
@@ -144,12 +145,15 @@ async def run_step(scope: TurnScope, runtime: McpRuntime) -> bool:
     """
     await runtime.wait_started(within=scope.startup_grace)
     index = runtime.tool_index()
+    cap = partial(_output_cap, scope, runtime)
+    view = model_view(scope.thread.recorded_items(), cap)
+    tools = advertised(index, scope.tool_search_threshold, scope.found_tools)
     request = StepRequest(
         model=scope.model_name,
         instructions=scope.instructions,
         developer_instructions=scope.developer_instructions,
-        history=history_of(scope.thread.recorded_items(), partial(_output_cap, scope, runtime)),
-        tools=advertised(index, scope.tool_search_threshold, scope.found_tools),
+        history=view.history,
+        tools=(*tools, read_tool()) if view.has_cut_results else tools,
     )
     message = _AgentMessage(scope)
     calls: list[FunctionCall] = []
@@ -161,27 +165,50 @@ async def run_step(scope: TurnScope, runtime: McpRuntime) -> bool:
                 await message.done(event.text)
             elif isinstance(event, FunctionCall):
                 calls.append(event)
+    tool_calls = []
     for call in calls:
-        if is_search(call):
-            await _run_search(scope, index, call)
-    tool_calls = [call for call in calls if not is_search(call)]
+        answer = _host_tool(scope, index, cap, call)
+        if answer is None:
+            tool_calls.append(call)
+        else:
+            await _run_host_call(scope, call, answer)
     if tool_calls:
         await _run_calls(scope, runtime, index, tool_calls)
     return bool(calls)
 
 
-async def _run_search(scope: TurnScope, index: Mapping[str, ToolRef], call: FunctionCall) -> None:
-    """A tool search over THIS step's catalog, recorded as a dynamicToolCall item; the tools found
-    are advertised from the next step of the turn."""
+HostTool = Callable[[Any], str]
+"""A tool the daemon answers itself: the call's parsed arguments -> the text the model gets."""
+
+
+def _host_tool(
+    scope: TurnScope, index: Mapping[str, ToolRef], cap: Callable[[str], int], call: FunctionCall
+) -> HostTool | None:
+    """The daemon's own tool a call names (the tool search over THIS step's catalog, or reading on
+    in a cut result), or None for an MCP tool."""
+    if call.namespace is not None or call.name in index:
+        return None
+    if call.name == TOOL_SEARCH:
+
+        def answer_search(arguments: Any) -> str:
+            found = search(index, arguments)
+            scope.found_tools.update(found)
+            return found_text(index, found)
+
+        return answer_search
+    if call.name == READ_TOOL_OUTPUT:
+        return lambda arguments: read_on(scope.thread.recorded_items(), arguments, cap)
+    return None
+
+
+async def _run_host_call(scope: TurnScope, call: FunctionCall, answer: HostTool) -> None:
+    """One dynamicToolCall item, answered by the daemon."""
     item = DynamicToolCallItem(
         id=call.call_id, tool=call.name, status="inProgress", arguments=_parse_arguments(call.arguments)
     )
     await scope.start_item(item)
-    found = search(index, item.arguments)
-    scope.found_tools.update(found)
-    item.status, item.success = "completed", True
-    item.content_items = [DynamicToolCallInputText(text=found_text(index, found))]
-    item.duration_ms = 0
+    item.content_items = [DynamicToolCallInputText(text=answer(item.arguments))]
+    item.status, item.success, item.duration_ms = "completed", True, 0
     await scope.complete_item(item)
 
 

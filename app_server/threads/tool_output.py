@@ -3,32 +3,44 @@
 Text stays text and images become image inputs. What a model cannot take from a function call
 (audio, binary blobs) is named in a short placeholder instead of being sent as base64 text.
 One result may cost at most `max_chars` characters: a longer one is cut, with a notice of how much
-was left out and how to get it. The thread item keeps the whole result; only the model's view is
-cut, the same way every step and after a resume (it is computed from the item each time).
+was left out and how to get it (the `read_tool_output` tool, offered while the thread has a cut
+result, or asking the tool for less). The thread item keeps the whole result; only the model's
+view is cut, the same way every step and after a resume (it is computed from the item each time).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from app_server.model.step import InputImage
+from app_server.model.step import FunctionTool, InputImage
 
 IMAGE_BUDGET_CHARS = 4_000
 """What one image counts against the cap, whatever its base64 length: about the 1 000 tokens a
 detailed image costs a vision model."""
 
 
+READ_TOOL_OUTPUT = "read_tool_output"
+
+
 @dataclass(frozen=True, slots=True)
 class ModelOutput:
     text: str
     images: tuple[InputImage, ...] = ()
+    cut: bool = False
+    """Part of the result was left out for the cap."""
 
 
 def model_output(item: Mapping[str, Any], max_chars: int) -> ModelOutput:
     """The model's view of a finished mcpToolCall item: its error, or its content capped at `max_chars`."""
+    whole = whole_output(item)
+    return _capped(whole.text, whole.images, max_chars, str(item.get("id", "")))
+
+
+def whole_output(item: Mapping[str, Any]) -> ModelOutput:
+    """A finished mcpToolCall item's error, or all of its content, as model inputs."""
     error = item.get("error")
     if error:
         return ModelOutput(f"error: {error.get('message', 'tool call failed')}")
@@ -49,7 +61,7 @@ def model_output(item: Mapping[str, Any], max_chars: int) -> ModelOutput:
         texts.insert(0, json.dumps(result["structuredContent"], ensure_ascii=False))
     elif not content:
         texts.append(json.dumps(result.get("content") or [], ensure_ascii=False))
-    return _capped("\n".join(texts), images, max_chars)
+    return ModelOutput("\n".join(texts), tuple(images))
 
 
 def _text_of(part: Mapping[str, Any]) -> str:
@@ -89,7 +101,7 @@ def _decoded_size(data: object) -> int:
     return len(data) * 3 // 4 - data[-2:].count("=")
 
 
-def _capped(text: str, images: list[InputImage], max_chars: int) -> ModelOutput:
+def _capped(text: str, images: tuple[InputImage, ...], max_chars: int, call_id: str) -> ModelOutput:
     """Text first, then as many images as the rest of the budget holds; a notice says what was cut."""
     kept_text = text[:max_chars]
     room = (max_chars - len(kept_text)) // IMAGE_BUDGET_CHARS
@@ -102,10 +114,51 @@ def _capped(text: str, images: list[InputImage], max_chars: int) -> ModelOutput:
         left_out.append(f"{cut_chars:,} of its {len(text):,} characters")
     if cut_images:
         left_out.append(f"{cut_images} of its {len(images)} images")
+    read_on = (
+        f"call `{READ_TOOL_OUTPUT}` with call_id {json.dumps(call_id)} and offset {len(kept_text)}"
+        if cut_chars
+        else "call the tool again"
+    )
     notice = (
         f"\n\n[This tool result was cut to {max_chars:,} characters (images count "
         f"{IMAGE_BUDGET_CHARS:,} each): {' and '.join(left_out)} were left out. The user sees the "
-        "whole result. To read the rest, call the tool again asking for less at a time (a narrower "
-        "query, a range, a page or an offset), if it takes such arguments.]"
+        f"whole result. To read on, {read_on}, or ask the tool for less at a time (a narrower query, "
+        "a range, a page), if it takes such arguments.]"
     )
-    return ModelOutput(kept_text + notice, kept_images)
+    return ModelOutput(kept_text + notice, kept_images, cut=True)
+
+
+def read_tool() -> FunctionTool:
+    """The tool that reads on in a result the cap cut, offered while the thread has one."""
+    return FunctionTool(
+        name=READ_TOOL_OUTPUT,
+        description="Read more of a tool result that was cut to fit, from an offset in its text.",
+        parameters={
+            "type": "object",
+            "properties": {
+                "call_id": {"type": "string", "description": "The call whose result was cut."},
+                "offset": {"type": "integer", "minimum": 0, "description": "Where to read from."},
+            },
+            "required": ["call_id", "offset"],
+        },
+    )
+
+
+def read_on(items: Iterable[Mapping[str, Any]], arguments: Any, cap: Callable[[str], int]) -> str:
+    """The next part of a recorded result's text, from `arguments["offset"]`, at most its server's
+    cap, with a notice when more remains."""
+    call_id = arguments.get("call_id") if isinstance(arguments, dict) else None
+    offset = arguments.get("offset") if isinstance(arguments, dict) else None
+    item = next((i for i in items if i.get("type") == "mcpToolCall" and i.get("id") == call_id), None)
+    if item is None or item.get("status") == "inProgress":
+        return "There is no finished tool call with that call_id in this thread."
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        return "offset must be a whole number of characters, 0 or more."
+    text = whole_output(item).text
+    part = text[offset : offset + cap(str(item.get("server", "")))]
+    rest = len(text) - offset - len(part)
+    if rest <= 0:
+        return part
+    return (
+        f"{part}\n\n[{rest:,} more characters: call `{READ_TOOL_OUTPUT}` with offset {offset + len(part)}.]"
+    )

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Set
 from typing import Any
 
 from app_server.mcp.catalog import ToolRef
-from app_server.model.step import FunctionCall, FunctionTool
+from app_server.model.step import FunctionTool
 
 TOOL_SEARCH = "tool_search"
 DEFAULT_LIMIT = 8
@@ -37,10 +37,6 @@ def search_tool(catalog_size: int) -> FunctionTool:
             "required": ["query"],
         },
     )
-
-
-def is_search(call: FunctionCall) -> bool:
-    return call.namespace is None and call.name == TOOL_SEARCH
 
 
 def _description(ref: ToolRef) -> str:

@@ -9,7 +9,13 @@ from typing import Any
 import anyio
 import pytest
 
-from app_server.threads.tool_output import IMAGE_BUDGET_CHARS, ModelOutput, model_output
+from app_server.threads.tool_output import (
+    IMAGE_BUDGET_CHARS,
+    READ_TOOL_OUTPUT,
+    ModelOutput,
+    model_output,
+    read_on,
+)
 from tests.app_server.threads.turn_harness import DEFAULT_WAIT, TurnDaemon, content_server, turn_daemon
 from tests.fixtures.mcp_servers.content_server import PNG
 from tests.support.config import MODEL_KEY_ENV
@@ -78,8 +84,28 @@ async def test_a_result_over_the_cap_is_cut_with_a_notice_and_kept_whole_in_the_
     output = outputs["call_0_0"]
     assert output.startswith("x" * 1_000 + "\n\n[This tool result was cut to 1,000 characters")
     assert "299,000 of its 300,000 characters were left out" in output
-    assert "call the tool again asking for less" in output
+    assert 'To read on, call `read_tool_output` with call_id "call_0_0" and offset 1000' in output
     assert len(item["result"]["content"][0]["text"]) == 300_000
+
+
+async def test_the_model_reads_on_in_a_cut_result_with_read_tool_output(home: Path) -> None:
+    script = [
+        {"tool_calls": [{"name": "mcp__content__big", "arguments": {"chars": 5_000}}]},
+        {"tool_calls": [{"name": READ_TOOL_OUTPUT, "arguments": {"call_id": "call_0_0", "offset": 2_000}}]},
+        {"text": "done"},
+    ]
+    async with turn_daemon(home, script, {"content": content_server()}, tool_output_max_chars=2_000) as turns:
+        await run_turn(turns)
+        item = await turns.item_completed("call_1_0")
+    first, second, third = turns.model.requests
+    assert READ_TOOL_OUTPUT not in first.tool_names and READ_TOOL_OUTPUT in second.tool_names
+    expected = "x" * 2_000 + f"\n\n[1,000 more characters: call `{READ_TOOL_OUTPUT}` with offset 4000.]"
+    assert function_outputs(third.body)["call_1_0"] == expected
+    assert (item["type"], item["status"], item["contentItems"]) == (
+        "dynamicToolCall",
+        "completed",
+        [{"type": "inputText", "text": expected}],
+    )
 
 
 async def test_a_server_s_own_cap_wins_over_the_global_one(home: Path) -> None:
@@ -167,3 +193,19 @@ async def test_on_the_chat_completions_wire_a_tool_image_follows_the_tool_messag
         "type": "image_url",
         "image_url": {"url": f"data:image/png;base64,{PNG}"},
     }
+
+
+@pytest.mark.parametrize(
+    ("arguments", "answer"),
+    [
+        (
+            {"call_id": "other", "offset": 0},
+            "There is no finished tool call with that call_id in this thread.",
+        ),
+        ({"call_id": "c1", "offset": -1}, "offset must be a whole number of characters, 0 or more."),
+        ({"call_id": "c1", "offset": 3}, "lo"),
+    ],
+)
+def test_reading_on_answers_a_wrong_call_or_offset_in_words(arguments: dict[str, Any], answer: str) -> None:
+    item = {**finished({"type": "text", "text": "hello"}), "id": "c1", "server": "s"}
+    assert read_on([item], arguments, lambda _server: 10) == answer
