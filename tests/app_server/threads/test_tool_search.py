@@ -61,3 +61,32 @@ async def test_a_catalog_within_the_threshold_is_advertised_whole(home: Path) ->
             await turns.turn_completed(turn_id)
     (request,) = turns.model.requests
     assert len(request.tool_names) == 508 and TOOL_SEARCH not in request.tool_names
+
+
+async def test_a_search_runs_over_its_own_step_s_runtime_and_a_tool_gone_since_is_not_offered(
+    home: Path,
+) -> None:
+    script = [
+        {
+            "tool_calls": [{"name": TOOL_SEARCH, "arguments": {"query": "weather variant 8"}}],
+            "hold": "before_response",
+        },
+        {"text": "done"},
+    ]
+    extra = ("--extra-tools", "500")
+    async with turn_daemon(home, script, {"content": content_server(*extra)}) as turns:
+        thread_id = await turns.start_thread()
+        await turns.server_ready("content", thread_id)
+        turn_id = await turns.start_turn(thread_id)
+        with anyio.fail_after(DEFAULT_WAIT):
+            await turns.model.wait_held(0)
+        # The held step keeps the runtime it leased; the reload swaps `content` for `other`.
+        turns.configure({"other": content_server(*extra)})
+        await turns.reload()
+        turns.model.release(0)
+        with anyio.fail_after(DEFAULT_WAIT):
+            await turns.turn_completed(turn_id)
+        items = await turns.read_items(thread_id)
+    answer = items["call_0_0"]["contentItems"][0]["text"]
+    assert f"- {FOUND}:" in answer and "mcp__other__" not in answer
+    assert turns.model.requests[1].tool_names == [TOOL_SEARCH]
