@@ -1,4 +1,4 @@
-"""The `app-server` command: serves stdio by default, or a loopback WebSocket with `--listen`.
+"""The `app-server` command: serves stdio by default, or a loopback WebSocket or Unix socket with `--listen`.
 
 Subcommands (`demo`, `mcp ...`) plug into `build_parser`'s subparsers, each setting its own
 `func(args) -> exit code` default. Logging goes to stderr before anything else: stdout belongs
@@ -54,8 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--listen",
         type=_listen_url,
-        metavar="stdio:// | ws://HOST:PORT",
-        help="stdio:// (the default), or serve a WebSocket instead (loopback unless a token is set)",
+        metavar="stdio:// | ws://HOST:PORT | unix://[PATH]",
+        help=(
+            "stdio:// (the default), or serve a WebSocket instead (loopback unless a token is set), "
+            "or WebSocket over a Unix socket private to the user (default PATH: "
+            "<home>/app-server-control/app-server-control.sock)"
+        ),
     )
     parser.add_argument(
         "--ws-token-file", type=Path, metavar="FILE", help="file holding the WebSocket bearer token"

@@ -65,6 +65,7 @@ class AppCore:
             self.configs,
             self._model_client,
             self._has_required_servers,
+            persist_approval=self._approve_tool,
         )
         self._mcp: McpCore | None = None
         self._mcp_up = anyio.Event()
@@ -123,6 +124,10 @@ class AppCore:
 
     async def _reload_when_up(self) -> None:
         await (await self.mcp()).reload_logged()
+
+    async def _approve_tool(self, server: str, tool: str) -> None:
+        """A tool approved "always" during a turn (which needs the MCP half, so it is up)."""
+        await (await self.mcp()).approve_tool(server, tool)
 
     def _has_required_servers(self, config: AppConfig) -> bool:
         """Whether `config`'s effective view has an enabled `required` server (a thread then waits for it)."""

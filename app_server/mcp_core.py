@@ -15,9 +15,11 @@ from pathlib import Path
 
 import anyio
 import anyio.abc
+import anyio.to_thread
 import httpx2
 
 from app_server.auth import AuthStore
+from app_server.config.loader import CONFIG_FILE_NAME
 from app_server.config.reader import ConfigReader
 from app_server.config.servers import HttpServerConfig
 from app_server.errors import ConfigError
@@ -70,6 +72,7 @@ class McpCore:
         self.scopes = ScopePlanner(self.manager, auth, environ)
         self._app_cell: RuntimeCell | None = None
         self._reload_lock = anyio.Lock()
+        self._edit_lock = anyio.Lock()
 
     async def run(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         """Start the manager, the app-level servers and those of the threads loaded so far; serve
@@ -114,6 +117,19 @@ class McpCore:
             self.manager.refresh(plans)
             self._configs.adopt(staged)
             self.oauth.settings = LoginSettings.from_config(staged.config)
+
+    async def approve_tool(self, server: str, tool: str) -> None:
+        """Write "always approve" for the tool into config.toml and reload (servers whose config
+        changed only in `tools` keep running, see `pool.py`).
+
+        Raises RequestFailed when config.toml does not declare the server or cannot be edited
+        cleanly, ConfigError when it does not load any more (the edit is kept, nothing else changes).
+        """
+        from app_server.config.editing.edits import approve_tool
+
+        async with self._edit_lock:
+            await anyio.to_thread.run_sync(approve_tool, self._configs.home / CONFIG_FILE_NAME, server, tool)
+        await self.reload()
 
     async def reload_logged(self) -> None:
         """`reload` in the background (the account or a login changed): a config that does not load

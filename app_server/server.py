@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -27,7 +28,7 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class ServerOptions:
     listen: str | None = None
-    """`ws://HOST:PORT` to serve WebSocket; None serves stdio."""
+    """`ws://HOST:PORT` to serve WebSocket, `unix://PATH` the same over a Unix socket; None serves stdio."""
     ws_token: str | None = None
     ws_allowed_origins: tuple[str, ...] = ()
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
@@ -59,6 +60,8 @@ async def serve(
         if options.listen is None:
             await serve_stdio(options, services, methods, early)
             task_group.cancel_scope.cancel()
+        elif options.listen.startswith("unix://"):
+            await _start_unix_socket(task_group, options, services, methods)
         else:
             await _start_websocket(task_group, options, services, methods)
 
@@ -92,6 +95,17 @@ async def serve_connection(
     await connection.run()
 
 
+def _handler(
+    options: ServerOptions, services: Services, methods: MethodTable[Services]
+) -> Callable[[MessageStream], Awaitable[None]]:
+    """Serves each connection a listener accepts."""
+
+    async def on_connection(stream: MessageStream) -> None:
+        await serve_connection(stream, options, services, methods)
+
+    return on_connection
+
+
 async def _start_websocket(
     task_group: anyio.abc.TaskGroup,
     options: ServerOptions,
@@ -108,12 +122,30 @@ async def _start_websocket(
         max_message_bytes=options.max_message_bytes,
     )
 
-    async def on_connection(stream: MessageStream) -> None:
-        await serve_connection(stream, options, services, methods)
-
-    port = await task_group.start(serve_websocket, settings, on_connection)
+    port = await task_group.start(serve_websocket, settings, _handler(options, services, methods))
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     logger.info("listening on ws://%s:%d", host, port)
+
+
+async def _start_unix_socket(
+    task_group: anyio.abc.TaskGroup,
+    options: ServerOptions,
+    services: Services,
+    methods: MethodTable[Services],
+) -> None:
+    from app_server.transport.unix_socket import UnixSocketSettings, serve_unix_socket
+
+    assert options.listen is not None
+    settings = UnixSocketSettings.from_listen_url(
+        options.listen,
+        services.home,
+        token=options.ws_token,
+        allowed_origins=options.ws_allowed_origins,
+        max_message_bytes=options.max_message_bytes,
+    )
+
+    path = await task_group.start(serve_unix_socket, settings, _handler(options, services, methods))
+    logger.info("listening on unix://%s", path)
 
 
 async def _stop_on_signal(scope: anyio.CancelScope, early: EarlySignals | None) -> None:

@@ -150,12 +150,18 @@ class McpManager:
         )
 
     def publish(self, plan: Plan, *, announced: bool = True) -> RuntimeCell:
-        """Publish the planned generation in one step and start its new connections in the background.
+        """Publish the planned generation in one step, start its new connections in the background
+        and announce its servers.
 
         Each server takes the pool's connection for its identity as it is now (one started by an
         earlier plan of the same refresh included), else a new one. Returns the cell (a new one,
         announced only when `announced`, when the plan was made for `cell=None`).
         """
+        cell = self._publish(plan, announced=announced)
+        self._announce_cell(cell)
+        return cell
+
+    def _publish(self, plan: Plan, *, announced: bool) -> RuntimeCell:
         if self._tg is None:
             raise RequestFailed("the MCP manager is not running")
         slots: dict[str, ServerSlot] = {}
@@ -179,7 +185,6 @@ class McpManager:
             cell.publish(runtime)
         for key, connection in started:
             self._start(key, connection)
-        self._announce_cell(cell)
         return cell
 
     def announce(self, cell: RuntimeCell) -> None:
@@ -203,9 +208,19 @@ class McpManager:
         return self.publish(plan, announced=announced)
 
     def refresh(self, plans: Sequence[Plan]) -> None:
-        """Publish plans made beforehand: make all first, so a failing `plan` leaves every cell as it was."""
-        for plan in plans:
-            self.publish(plan)
+        """Publish plans made beforehand: make all first, so a failing `plan` leaves every cell as it was.
+
+        The cells are announced by a task queued after the new connections' own, so a changed
+        server's process is spawned first and boots while every scope hears its carried servers.
+        """
+        assert self._tg is not None
+        cells = [self._publish(plan, announced=True) for plan in plans]
+        self._tg.start_soon(self._announce_cells, cells)
+
+    async def _announce_cells(self, cells: Sequence[RuntimeCell]) -> None:
+        for cell in cells:
+            if not cell.is_closed:
+                self._announce_cell(cell)
 
     def close_cell(self, cell: RuntimeCell) -> None:
         """Retire a cell's generation for good; its servers stop when its last lease goes."""

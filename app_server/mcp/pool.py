@@ -1,9 +1,12 @@
 """The daemon-wide connection pool: one live connection per server identity, shared by every generation.
 
 Two processes are interchangeable when they run the same exact server config in the same context:
-for a stdio server its effective working directory, for any server the credentials it uses, and
-for a server isolated per scope (`isolation = "thread"`) the scope itself. Every generation of
-every cell (the app level, each thread) that needs a server with that identity holds the pool's one
+for a stdio server its effective working directory, for any server the credentials it uses, and for
+a server isolated per scope (`isolation = "thread"`) the scope itself. The approval settings
+(`tools`, `default_tools_approval_mode`) and the model's cap on its results
+(`tool_output_max_chars`) are not part of it: the host reads them, the server never sees them, so
+approving a tool "always" (a config edit and a reload) keeps the process. Every generation of every
+cell (the app level, each thread) that needs a server with that identity holds the pool's one
 connection (`McpConnection.holders` counts them); the connection stops when the last one lets go,
 and a failed or stopping one is never handed out again, so the next plan starts a fresh process.
 """
@@ -17,6 +20,9 @@ from pathlib import Path
 from app_server.config.servers import StdioServerConfig
 from app_server.mcp.client import McpConnection, RuntimeContext, ServerConfig
 
+HOST_ONLY_KEYS = frozenset({"tools", "default_tools_approval_mode", "tool_output_max_chars"})
+"""Server settings only the host acts on: changing them needs no new process."""
+
 
 @dataclass(frozen=True, slots=True)
 class ConnectionKey:
@@ -24,7 +30,8 @@ class ConnectionKey:
 
     name: str
     config: str
-    """The exact config, as canonical JSON (configs hold dicts, so they are not hashable)."""
+    """The exact config but its approval settings, as canonical JSON (configs hold dicts, so they
+    are not hashable)."""
     cwd: Path | None
     """The effective working directory of a stdio server; None for HTTP servers, which have none."""
     auth_fingerprint: str
@@ -37,7 +44,8 @@ def connection_key(
 ) -> ConnectionKey:
     cwd = (config.cwd or context.cwd or Path.home()) if isinstance(config, StdioServerConfig) else None
     scope = thread_id if config.isolation == "thread" else None
-    return ConnectionKey(name, config.model_dump_json(), cwd, context.auth_fingerprint, scope)
+    identity = config.model_dump_json(exclude=set(HOST_ONLY_KEYS))
+    return ConnectionKey(name, identity, cwd, context.auth_fingerprint, scope)
 
 
 class ConnectionPool:

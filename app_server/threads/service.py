@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -22,6 +22,7 @@ from app_server.config.app_config import AppConfig
 from app_server.config.reader import ConfigReader, StagedConfig
 from app_server.errors import InvalidParams, RequestFailed, quoted
 from app_server.events import EventBus
+from app_server.threads.approval_memory import ApprovalMemory, PersistApproval
 from app_server.threads.live import LiveThread
 from app_server.threads.records import ThreadChanges, ThreadHeader
 from app_server.threads.settings import (
@@ -64,6 +65,8 @@ class LoadedThread:
     runner: TurnRunner | None = None
     announced: bool = False
     """Whether clients were told of the thread (`announce`): its cell's startup states follow."""
+    approvals: ApprovalMemory = field(default_factory=lambda: ApprovalMemory(None))
+    """The tool approvals it remembers while loaded."""
 
     @property
     def overrides(self) -> Mapping[str, Any] | None:
@@ -85,13 +88,17 @@ class ThreadService:
         configs: ConfigReader,
         model_clients: ModelClients,
         required_servers: RequiredServers,
+        *,
+        persist_approval: PersistApproval | None = None,
     ) -> None:
-        """The scope planner comes later, with the MCP layer (`attach`)."""
+        """The scope planner comes later, with the MCP layer (`attach`). `persist_approval` saves a
+        tool approved "always" (without it such a choice holds for the thread only)."""
         self.store = store
         self._events = events
         self._configs = configs
         self._model_clients = model_clients
         self._required_servers = required_servers
+        self._persist_approval = persist_approval
         self._scopes: ScopePlanner | None = None
         self._attached = anyio.Event()
         self._threads: dict[str, LoadedThread] = {}
@@ -217,7 +224,7 @@ class ThreadService:
         """
         if self._scopes is None and self._required_servers(config):
             await self._attached.wait()
-        thread = LoadedThread(live=live)
+        thread = LoadedThread(live=live, approvals=ApprovalMemory(self._persist_approval))
         if self._scopes is not None:
             cell = thread.cell = self._scopes.open(config, thread.context, thread_id=live.id)
             if any(slot.config.required for slot in cell.current.slots.values()):
@@ -294,6 +301,7 @@ class ThreadService:
             developer_instructions=settings.developer_instructions,
             approval_policy=settings.approval_policy or DEFAULT_APPROVAL_POLICY,
             ask=ask,
+            approvals=thread.approvals,
             startup_grace=config.mcp_startup_grace_sec,
             tool_output_max_chars=config.tool_output_max_chars,
             tool_search_threshold=config.tool_search_threshold,

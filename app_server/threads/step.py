@@ -17,6 +17,7 @@ from typing import Any
 
 import anyio
 
+from app_server.config.servers import ApprovalMode
 from app_server.errors import AppServerError, RequestFailed, quoted
 from app_server.events import EventBus
 from app_server.mcp.catalog import ToolRef
@@ -24,11 +25,15 @@ from app_server.mcp.connectors import connector_attribution
 from app_server.mcp.runtime import McpRuntime
 from app_server.model.client import ModelClient
 from app_server.model.step import FunctionCall, MessageDone, StepRequest, TextDelta
+from app_server.threads.approval_memory import ApprovalMemory
 from app_server.threads.approvals import (
     NEVER_ASK_MESSAGE,
+    approval_mode,
     approval_request,
+    decision_of,
     needs_approval,
     policy_never_asks,
+    remember_key,
 )
 from app_server.threads.conversation import model_view
 from app_server.threads.ids import new_id
@@ -75,6 +80,8 @@ class TurnScope:
     developer_instructions: str | None
     approval_policy: object
     ask: AskClient
+    approvals: ApprovalMemory
+    """The thread's remembered tool approvals."""
     startup_grace: float
     """How long a step waits for servers still starting (`mcp_startup_grace_sec`)."""
     tool_output_max_chars: int
@@ -290,9 +297,9 @@ async def _call(
         raise RequestFailed(f"unsupported call: the model asked for an unknown tool '{quoted(call.name)}'")
     if not isinstance(arguments, dict):
         raise RequestFailed(f"the model sent arguments for '{call.name}' that are not a JSON object")
-    config = runtime.slots[ref.server].config
-    if needs_approval(config, ref.tool, ref.definition.get("annotations")):
-        await _approve(scope, ref, arguments)
+    mode = approval_mode(runtime.slots[ref.server].config, ref.tool)
+    if needs_approval(mode, ref.definition.get("annotations")):
+        await _approve(scope, ref, arguments, mode)
 
     async def report(progress: float, total: float | None, message: str | None) -> None:
         text = message or (f"{progress:g}/{total:g}" if total else f"{progress:g}")
@@ -314,25 +321,30 @@ async def _call(
     )
 
 
-async def _approve(scope: TurnScope, ref: ToolRef, arguments: dict[str, Any]) -> None:
-    """Ask the client; raises RequestFailed unless it accepts (or when the policy forbids asking)."""
+async def _approve(scope: TurnScope, ref: ToolRef, arguments: dict[str, Any], mode: ApprovalMode) -> None:
+    """Ask the client unless the thread remembers approving this tool; raises RequestFailed unless
+    the client accepts (or when the policy forbids asking). A choice to remember is kept."""
+    key = remember_key(ref, mode)
+    if key is not None and scope.approvals.remembers(key):
+        return
     if policy_never_asks(scope.approval_policy):
         raise RequestFailed(NEVER_ASK_MESSAGE)
     params = approval_request(
         thread_id=scope.thread.id,
         turn_id=scope.turn_id,
-        server=ref.server,
-        tool=ref.tool,
+        ref=ref,
         arguments=arguments,
-        description=ref.definition.get("description"),
+        rememberable=key is not None,
     )
-    answer = await scope.ask(params)
-    action = answer.get("action") if isinstance(answer, dict) else None
-    if action == "accept":
-        return
-    if action == "cancel":
+    decision = decision_of(await scope.ask(params))
+    if decision == "cancel":
         raise RequestFailed("user cancelled MCP tool call")
-    raise RequestFailed("user rejected MCP tool call")
+    if decision == "decline":
+        raise RequestFailed("user rejected MCP tool call")
+    if key is not None and decision == "session":
+        scope.approvals.remember(key)
+    elif key is not None and decision == "always":
+        await scope.approvals.persist(key)
 
 
 def _parse_arguments(text: str) -> Any:

@@ -4,7 +4,7 @@ Runs as ASGI middleware, so a refused WebSocket handshake gets a real HTTP statu
 WebSocket denial-response extension) instead of being accepted and closed:
 - 421 when `Host` does not name this listener (DNS rebinding: a browser page on evil.example that
   resolves to 127.0.0.1 still sends `Host: evil.example`); skipped on wildcard binds, which
-  require a token anyway;
+  require a token anyway, and on a Unix socket, which no browser can reach by a name;
 - 403 when an `Origin` header is present and not on the allow-list (default: no Origin allowed,
   so no web page can reach the socket);
 - 401 when a token is configured and `Authorization: Bearer <token>` does not match
@@ -29,15 +29,15 @@ class ListenerGuard:
         self,
         app: ASGIApp,
         *,
-        bind_host: str,
-        port: int,
+        bind_host: str | None,
+        port: int | None,
         token: str | None,
         allowed_origins: Iterable[str],
     ) -> None:
         self._app = app
         self._token = token.encode() if token is not None else None
         self._allowed_origins = frozenset(origin.rstrip("/").lower() for origin in allowed_origins)
-        if bind_host in WILDCARD_HOSTS:
+        if bind_host is None or bind_host in WILDCARD_HOSTS:
             self._allowed_hosts: frozenset[str] | None = None
         else:
             named = f"[{bind_host}]" if ":" in bind_host else bind_host

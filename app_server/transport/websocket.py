@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import logging
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -60,7 +61,10 @@ class WebSocketSettings:
             port = None
         if parts.scheme != "ws" or not parts.hostname or port is None or parts.path not in ("", "/"):
             raise ConfigError(
-                [f"--listen expects ws://HOST:PORT (for example ws://127.0.0.1:4500), got {url!r}"]
+                [
+                    "--listen expects stdio://, ws://HOST:PORT (for example ws://127.0.0.1:4500) "
+                    f"or unix://PATH, got {url!r}"
+                ]
             )
         host = parts.hostname
         if token is None and not _is_loopback(host):
@@ -104,26 +108,42 @@ class WebSocketStream:
             await self._websocket.close()
 
 
-def build_app(settings: WebSocketSettings, port: int, on_connection: ConnectionHandler) -> ListenerGuard:
-    """The ASGI app: `/` upgrades to the JSON-RPC WebSocket, `/healthz` and `/readyz` answer 200."""
+MAX_MESSAGE_BYTES_HEADER = b"x-codex-websocket-max-unfragmented-message-bytes"
+"""Codex's upgrade header naming the largest message taken in one frame (a client can refuse to send
+a bigger one instead of seeing the connection closed)."""
+
+
+def build_app(
+    on_connection: ConnectionHandler,
+    *,
+    bind_host: str | None,
+    port: int | None,
+    token: str | None,
+    allowed_origins: tuple[str, ...],
+    max_message_bytes: int,
+    any_path: bool = False,
+) -> ListenerGuard:
+    """The ASGI app: `/` (every path but the health checks when `any_path`) upgrades to the JSON-RPC
+    WebSocket, `/healthz` and `/readyz` answer 200. `bind_host` None: no network name (a Unix
+    socket), so no Host check."""
 
     async def health(_request: Request) -> PlainTextResponse:
         return PlainTextResponse("ok\n")
 
+    limit = (MAX_MESSAGE_BYTES_HEADER, str(max_message_bytes).encode())
+
     async def rpc(websocket: WebSocket) -> None:
-        await websocket.accept()
+        await websocket.accept(headers=[limit])
         await on_connection(WebSocketStream(websocket))
 
     app = Starlette(
-        routes=[Route("/healthz", health), Route("/readyz", health), WebSocketRoute("/", rpc)],
+        routes=[
+            Route("/healthz", health),
+            Route("/readyz", health),
+            WebSocketRoute("/{path:path}" if any_path else "/", rpc),
+        ],
     )
-    return ListenerGuard(
-        app,
-        bind_host=settings.host,
-        port=port,
-        token=settings.token,
-        allowed_origins=settings.allowed_origins,
-    )
+    return ListenerGuard(app, bind_host=bind_host, port=port, token=token, allowed_origins=allowed_origins)
 
 
 async def serve_websocket(
@@ -138,10 +158,25 @@ async def serve_websocket(
     except OSError as exc:
         raise ConfigError([f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}"]) from None
     port = int(sock.getsockname()[1])
+    app = build_app(
+        on_connection,
+        bind_host=settings.host,
+        port=port,
+        token=settings.token,
+        allowed_origins=settings.allowed_origins,
+        max_message_bytes=settings.max_message_bytes,
+    )
+    await serve_app(sock, app, settings.max_message_bytes, lambda: task_status.started(port))
+
+
+async def serve_app(
+    sock: socket.socket, app: ListenerGuard, max_message_bytes: int, started: Callable[[], None]
+) -> None:
+    """Serve `app` on the bound socket `sock` until cancelled; `started` once it accepts connections."""
     config = uvicorn.Config(
-        build_app(settings, port, on_connection),
+        app,
         ws="websockets-sansio",
-        ws_max_size=settings.max_message_bytes,
+        ws_max_size=max_message_bytes,
         lifespan="off",
         log_config=None,
         access_log=False,
@@ -153,7 +188,7 @@ async def serve_websocket(
     # serve() sets up the lifespan handler (a no-op with lifespan="off") the same way first.
     server.lifespan = config.lifespan_class(config)
     await server.startup(sockets=[sock])
-    task_status.started(port)
+    started()
     try:
         await server.main_loop()
     finally:

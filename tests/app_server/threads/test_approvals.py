@@ -8,7 +8,16 @@ from typing import Any
 import pytest
 
 from app_server.config.servers import StdioServerConfig
-from app_server.threads.approvals import NEVER_ASK_MESSAGE, needs_approval
+from app_server.mcp.catalog import ToolRef
+from app_server.threads.approvals import (
+    NEVER_ASK_MESSAGE,
+    ApprovalKey,
+    approval_mode,
+    approval_request,
+    decision_of,
+    needs_approval,
+    remember_key,
+)
 from tests.app_server.threads.turn_harness import TurnDaemon, turn_daemon
 from tests.support.config import elicit_server, example_server
 
@@ -51,19 +60,100 @@ def config(default: str | None = None, per_tool: str | None = None) -> StdioServ
 def test_approval_mode_and_annotations_decide_whether_a_call_asks(
     mode: str, annotations: dict[str, Any] | None, asks: bool
 ) -> None:
-    assert needs_approval(config(default=mode), "write_note", annotations) is asks
+    assert needs_approval(approval_mode(config(default=mode), "write_note"), annotations) is asks
 
 
 def test_without_any_mode_a_tool_is_judged_by_auto() -> None:
-    assert needs_approval(config(), "write_note", DESTRUCTIVE) is True
-    assert needs_approval(config(), "write_note", READ_ONLY) is False
+    assert approval_mode(config(), "write_note") == "auto"
 
 
 def test_a_per_tool_mode_overrides_the_server_default_for_that_tool_only() -> None:
     server = config(default="prompt", per_tool="approve")
-    assert needs_approval(server, "write_note", DESTRUCTIVE) is False
-    assert needs_approval(server, "echo", READ_ONLY) is True
-    assert needs_approval(config(default="approve", per_tool="prompt"), "write_note", READ_ONLY) is True
+    assert approval_mode(server, "write_note") == "approve"
+    assert approval_mode(server, "echo") == "prompt"
+    assert approval_mode(config(default="approve", per_tool="prompt"), "write_note") == "prompt"
+
+
+# ---- the request and the answer, as Codex builds and reads them --------------------------------
+
+
+CALENDAR_TOOL = {
+    "name": "create_event",
+    "title": "Create Event",
+    "description": "Create a calendar event.",
+    "inputSchema": {"type": "object"},
+    "_meta": {
+        "connector_id": "calendar",
+        "connector_name": "Calendar",
+        "connector_description": "Manage events and schedules.",
+    },
+}
+
+
+def test_an_app_tools_request_names_its_connector_in_codexs_keys_and_order() -> None:
+    ref = ToolRef("codex_apps", "create_event", CALENDAR_TOOL)
+    key = remember_key(ref, "auto")
+    assert key is not None
+    params = approval_request(
+        thread_id="t", turn_id="u", ref=ref, arguments={"title": "Roadmap", "at": 1}, rememberable=True
+    )
+    assert params.message == 'Allow Calendar to run tool "create_event"?'
+    assert list(params.to_wire()["_meta"].items()) == [
+        ("codex_approval_kind", "mcp_tool_call"),
+        ("persist", ["session", "always"]),
+        ("tool_title", "Create Event"),
+        ("tool_description", "Create a calendar event."),
+        ("source", "connector"),
+        ("connector_id", "calendar"),
+        ("connector_name", "Calendar"),
+        ("connector_description", "Manage events and schedules."),
+        ("tool_params", {"title": "Roadmap", "at": 1}),
+        (
+            "tool_params_display",
+            [
+                {"name": "at", "value": 1, "display_name": "at"},
+                {"name": "title", "value": "Roadmap", "display_name": "title"},
+            ],
+        ),
+    ]
+
+
+def test_a_choice_is_remembered_only_for_tools_judged_by_annotations_and_app_tools_of_a_connector() -> None:
+    ref = ToolRef("demo", "write_note", {"name": "write_note"})
+    assert remember_key(ref, "auto") == ApprovalKey("demo", None, "write_note")
+    assert remember_key(ref, "writes") is not None
+    assert remember_key(ref, "prompt") is None
+    assert remember_key(ToolRef("codex_apps", "create_event", {"name": "create_event"}), "auto") is None
+    # Only codex_apps may name a connector (the catalog strips the keys of other servers' tools).
+    assert (
+        "source"
+        not in (
+            approval_request(
+                thread_id="t",
+                turn_id="u",
+                ref=ToolRef("demo", "x", CALENDAR_TOOL),
+                arguments={},
+                rememberable=False,
+            ).to_wire()["_meta"]
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "decision"),
+    [
+        ({"action": "accept"}, "accept"),
+        ({"action": "accept", "content": {}, "_meta": {"persist": "session"}}, "session"),
+        ({"action": "accept", "_meta": {"persist": "always"}}, "always"),
+        ({"action": "accept", "_meta": {"persist": "forever"}}, "accept"),
+        ({"action": "decline", "_meta": {"persist": "always"}}, "decline"),
+        ({"action": "cancel"}, "cancel"),
+        ({"action": "maybe"}, "decline"),
+        (None, "decline"),
+    ],
+)
+def test_the_clients_answer_says_whether_and_how_long_to_allow(answer: Any, decision: str) -> None:
+    assert decision_of(answer) == decision
 
 
 # ---- approvals through the daemon --------------------------------------------------------------
@@ -88,6 +178,10 @@ async def answer(turns: TurnDaemon, request: dict[str, Any], result: dict[str, A
     assert resolved["params"]["threadId"] == request["params"]["threadId"]
 
 
+WRITE_NOTE_DESCRIPTION = (
+    "Write the note `name`, replacing any note already there; it is readable as a resource."
+)
+
 ANSWERS = [
     ("accept", "completed", None),
     ("decline", "failed", {"message": "user rejected MCP tool call"}),
@@ -110,9 +204,20 @@ async def test_a_destructive_tool_runs_only_as_the_client_answers_its_approval(h
             assert params["turnId"] == turn_id
             assert params["serverName"] == "demo"
             assert params["mode"] == "form"
-            assert params["_meta"]["codex_approval_kind"] == "mcp_tool_call"
-            assert params["_meta"]["tool_name"] == "write_note"
-            assert params["_meta"]["tool_params"] == {"text": "hello", "name": f"n{index}"}
+            assert params["message"] == 'Allow the demo MCP server to run tool "write_note"?'
+            assert list(params["_meta"].items()) == [
+                ("codex_approval_kind", "mcp_tool_call"),
+                ("persist", ["session", "always"]),
+                ("tool_description", WRITE_NOTE_DESCRIPTION),
+                ("tool_params", {"text": "hello", "name": f"n{index}"}),
+                (
+                    "tool_params_display",
+                    [
+                        {"name": "name", "value": f"n{index}", "display_name": "name"},
+                        {"name": "text", "value": "hello", "display_name": "text"},
+                    ],
+                ),
+            ]
             await answer(turns, request, {"action": action, "content": None})
 
             item = await turns.item_completed(f"call_{2 * index}_0")
@@ -195,7 +300,8 @@ async def test_a_per_tool_mode_overrides_the_server_default_through_the_daemon(h
         turn_id = await turns.start_turn(thread_id)
 
         request = await elicitation_for(turns, thread_id)
-        assert request["params"]["_meta"]["tool_name"] == "echo"
+        assert request["params"]["message"] == 'Allow the demo MCP server to run tool "echo"?'
+        assert "persist" not in request["params"]["_meta"], "a tool set to prompt asks every time"
         assert (await turns.item_completed("call_0_0"))["status"] == "completed"
         await answer(turns, request, {"action": "accept"})
         assert (await turns.item_completed("call_0_1"))["status"] == "completed"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from app_server.config.editing.edits import add_servers, configured_servers, remove_server
+from app_server.config.editing.edits import add_servers, approve_tool, configured_servers, remove_server
 from app_server.config.servers import HttpServerConfig, McpServerConfig, StdioServerConfig, ToolConfig
 from app_server.errors import InvalidParams, RequestFailed
 
@@ -210,3 +210,55 @@ def test_a_file_that_is_not_valid_toml_is_not_edited(tmp_path: Path) -> None:
         add_servers(path, {"fetch": STDIO})
 
     assert path.read_text() == "model = \n"
+
+
+# ---- approving a tool ("always allow") ---------------------------------------------------------
+
+
+def approved_tools(path: Path, server: str) -> dict[str, Any]:
+    tools: dict[str, Any] = tomllib.loads(path.read_text())["mcp_servers"][server].get("tools", {})
+    return tools
+
+
+def test_approving_a_tool_adds_its_table_after_its_servers_tables_and_keeps_every_other_byte(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(HAND_WRITTEN)
+    approve_tool(path, "docs", "write.note")
+    section = '[mcp_servers.docs.tools."write.note"]\napproval_mode = "approve"\n'
+    expected = HAND_WRITTEN.replace('DOCS_MODE = "offline"\n', f'DOCS_MODE = "offline"\n\n{section}')
+    assert path.read_text() == expected
+    approve_tool(path, "docs", "write.note")  # already approved: nothing changes
+    assert path.read_text() == expected
+
+
+def test_approving_a_second_tool_goes_after_the_first_and_replaces_a_prompt_mode(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(HAND_WRITTEN)
+    approve_tool(path, "search", "a")
+    approve_tool(path, "search", "b")
+    assert path.read_text().endswith(
+        '[mcp_servers.search.tools.a]\napproval_mode = "approve"\n\n'
+        '[mcp_servers.search.tools.b]\napproval_mode = "approve"\n'
+    )
+    path.write_text('[mcp_servers.docs]\ncommand = "x"\ntools = { a = { approval_mode = "prompt" } } # me\n')
+    approve_tool(path, "docs", "a")
+    assert approved_tools(path, "docs") == {"a": {"approval_mode": "approve"}}
+    assert path.read_text().endswith("# me\n")
+
+
+def test_approving_a_tool_of_an_inline_server_edits_the_inline_table(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('# servers\n[mcp_servers]\ndocs = { command = "x" }\n')
+    approve_tool(path, "docs", "t")
+    assert approved_tools(path, "docs") == {"t": {"approval_mode": "approve"}}
+    assert path.read_text().startswith("# servers\n[mcp_servers]\ndocs = {")
+
+
+def test_approving_a_tool_of_a_server_config_toml_does_not_declare_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(HAND_WRITTEN)
+    with pytest.raises(RequestFailed, match="not configured"):
+        approve_tool(path, "elsewhere", "t")
+    assert path.read_text() == HAND_WRITTEN
