@@ -200,4 +200,44 @@ class McpToolCallItem(_ItemTimes):
     duration_ms: int | None = None
 
 
-ThreadItem = Annotated[UserMessageItem | AgentMessageItem | McpToolCallItem, Field(discriminator="type")]
+DynamicToolCallStatus = Literal["inProgress", "completed", "failed"]
+
+
+class DynamicToolCallInputText(WireModel):
+    type: Literal["inputText"] = "inputText"
+    text: str
+
+
+class DynamicToolCallInputImage(WireModel):
+    type: Literal["inputImage"] = "inputImage"
+    image_url: str
+
+
+class DynamicToolCallInputAudio(WireModel):
+    type: Literal["inputAudio"] = "inputAudio"
+    audio_url: str
+
+
+DynamicToolCallOutputContentItem = Annotated[
+    DynamicToolCallInputText | DynamicToolCallInputImage | DynamicToolCallInputAudio,
+    Field(discriminator="type"),
+]
+
+
+class DynamicToolCallItem(_ItemTimes):
+    """A call of a tool the host itself provides (not an MCP server's), such as the tool search."""
+
+    type: Literal["dynamicToolCall"] = "dynamicToolCall"
+    id: str
+    namespace: str | None = None
+    tool: str
+    arguments: JsonValue = None
+    status: DynamicToolCallStatus
+    content_items: list[DynamicToolCallOutputContentItem] | None = None
+    success: bool | None = None
+    duration_ms: int | None = None
+
+
+ThreadItem = Annotated[
+    UserMessageItem | AgentMessageItem | McpToolCallItem | DynamicToolCallItem, Field(discriminator="type")
+]

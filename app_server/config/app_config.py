@@ -23,6 +23,13 @@ SandboxMode = Literal["read-only", "workspace-write", "danger-full-access"]
 DEFAULT_STARTUP_GRACE_SEC = 1.0
 """Codex waits about a second for servers still starting before a model step."""
 
+DEFAULT_TOOL_OUTPUT_MAX_CHARS = 100_000
+"""About 25 000 tokens: a tenth of today's larger context windows (Claude Code caps MCP results there)."""
+
+DEFAULT_TOOL_SEARCH_THRESHOLD = 100
+"""Past about a hundred tools, advertising them all costs more than tens of thousands of tokens a
+step, and models pick worse among them."""
+
 
 def _https_url_with_path(value: str) -> str:
     parts = urlsplit(value)
@@ -88,6 +95,10 @@ class AppConfig(_Frozen):
     mcp_startup_grace_sec: float = Field(default=DEFAULT_STARTUP_GRACE_SEC, ge=0)
     """How long a model step waits for MCP servers still starting before it runs with the ready
     ones (their tools join from the next step)."""
+    tool_output_max_chars: int = Field(default=DEFAULT_TOOL_OUTPUT_MAX_CHARS, gt=0)
+    """The most characters of one tool result sent to the model (a server may set its own)."""
+    tool_search_threshold: int = Field(default=DEFAULT_TOOL_SEARCH_THRESHOLD, ge=0)
+    """With more tools than this in a step's catalog, the model is given a tool search instead."""
     features: Features = Features()
     plugins: dict[str, PluginSettings] = Field(default_factory=dict)
     model: str | None = None

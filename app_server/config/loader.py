@@ -21,6 +21,8 @@ from app_server.config.app_config import (
     DEFAULT_APPS_MCP_PATH,
     DEFAULT_CHATGPT_BASE_URL,
     DEFAULT_STARTUP_GRACE_SEC,
+    DEFAULT_TOOL_OUTPUT_MAX_CHARS,
+    DEFAULT_TOOL_SEARCH_THRESHOLD,
     AppConfig,
     ApprovalPolicy,
     ClientMetadataUrl,
@@ -56,6 +58,8 @@ class _GlobalKeys(BaseModel):
     chatgpt_base_url: str = Field(default=DEFAULT_CHATGPT_BASE_URL, pattern=r"^https?://[^/\s]+")
     apps_mcp_product_sku: str | None = None
     mcp_startup_grace_sec: float = Field(default=DEFAULT_STARTUP_GRACE_SEC, ge=0)
+    tool_output_max_chars: int = Field(default=DEFAULT_TOOL_OUTPUT_MAX_CHARS, gt=0)
+    tool_search_threshold: int = Field(default=DEFAULT_TOOL_SEARCH_THRESHOLD, ge=0)
 
 
 _GLOBALS = TypeAdapter(_GlobalKeys)

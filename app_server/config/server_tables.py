@@ -37,6 +37,7 @@ COMMON_KEYS = frozenset(
         "default_tools_approval_mode",
         "tools",
         "supports_parallel_tool_calls",
+        "tool_output_max_chars",
         "isolation",
     }
 )

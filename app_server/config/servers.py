@@ -46,6 +46,9 @@ class _ServerCommon(BaseModel):
     default_tools_approval_mode: ApprovalMode | None = None
     tools: dict[str, ToolConfig] = Field(default_factory=dict)
     supports_parallel_tool_calls: bool = False
+    tool_output_max_chars: int | None = Field(default=None, gt=0)
+    """The most characters of one of this server's tool results sent to the model (None: the
+    top-level `tool_output_max_chars`)."""
     isolation: Isolation = "shared"
     """`shared`: one process serves every scope (app level, threads) with the same config and
     context; `thread`: one process per scope, for servers that keep per-conversation state."""

@@ -1,11 +1,12 @@
 """The daemon-wide connection pool: one live connection per server identity, shared by every generation.
 
 Two processes are interchangeable when they run the same exact server config in the same context:
-for a stdio server its effective working directory, for any server the credentials it uses, and
-for a server isolated per scope (`isolation = "thread"`) the scope itself. The approval settings
-(`tools`, `default_tools_approval_mode`) are not part of it: the host reads them, the server never
-sees them, so approving a tool "always" (a config edit and a reload) keeps the process. Every generation of
-every cell (the app level, each thread) that needs a server with that identity holds the pool's one
+for a stdio server its effective working directory, for any server the credentials it uses, and for
+a server isolated per scope (`isolation = "thread"`) the scope itself. The approval settings
+(`tools`, `default_tools_approval_mode`) and the model's cap on its results
+(`tool_output_max_chars`) are not part of it: the host reads them, the server never sees them, so
+approving a tool "always" (a config edit and a reload) keeps the process. Every generation of every
+cell (the app level, each thread) that needs a server with that identity holds the pool's one
 connection (`McpConnection.holders` counts them); the connection stops when the last one lets go,
 and a failed or stopping one is never handed out again, so the next plan starts a fresh process.
 """
@@ -19,7 +20,7 @@ from pathlib import Path
 from app_server.config.servers import StdioServerConfig
 from app_server.mcp.client import McpConnection, RuntimeContext, ServerConfig
 
-HOST_ONLY_KEYS = frozenset({"tools", "default_tools_approval_mode"})
+HOST_ONLY_KEYS = frozenset({"tools", "default_tools_approval_mode", "tool_output_max_chars"})
 """Server settings only the host acts on: changing them needs no new process."""
 
 

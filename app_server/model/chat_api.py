@@ -11,6 +11,7 @@ from app_server.model.step import (
     Completed,
     FunctionCall,
     FunctionCallOutput,
+    InputImage,
     MessageDone,
     StepEvent,
     StepRequest,
@@ -30,15 +31,23 @@ def request_body(request: StepRequest) -> dict[str, Any]:
 
     Developer instructions travel as a second system message: many Chat Completions servers reject the
     `developer` role. Consecutive function calls become one assistant message with `tool_calls`, which
-    is the only shape the API accepts for parallel calls.
+    is the only shape the API accepts for parallel calls. A `tool` message takes text only, so the
+    images a call returned follow its run of tool messages as one user message (as other hosts do).
     """
     messages: list[dict[str, Any]] = [{"role": "system", "content": request.instructions}]
     if request.developer_instructions:
         messages.append({"role": "system", "content": request.developer_instructions})
+    tool_images: list[dict[str, Any]] = []
     for item in request.history:
+        if tool_images and not isinstance(item, FunctionCallOutput):
+            messages.append({"role": "user", "content": tool_images})
+            tool_images = []
         match item:
-            case UserMessage(text=text):
+            case UserMessage(text=text, images=()):
                 messages.append({"role": "user", "content": text})
+            case UserMessage(text=text, images=images):
+                parts = [{"type": "text", "text": text}] if text else []
+                messages.append({"role": "user", "content": parts + [_image(image) for image in images]})
             case AssistantMessage(text=text):
                 messages.append({"role": "assistant", "content": text})
             case FunctionCall(call_id=call_id, name=name, arguments=arguments):
@@ -48,8 +57,13 @@ def request_body(request: StepRequest) -> dict[str, Any]:
                     previous["tool_calls"].append(call)
                 else:
                     messages.append({"role": "assistant", "content": None, "tool_calls": [call]})
-            case FunctionCallOutput(call_id=call_id, output=output):
+            case FunctionCallOutput(call_id=call_id, output=output, images=images):
                 messages.append({"role": "tool", "tool_call_id": call_id, "content": output})
+                if images:
+                    tool_images.append({"type": "text", "text": f"Images returned by tool call {call_id}:"})
+                    tool_images.extend(_image(image) for image in images)
+    if tool_images:
+        messages.append({"role": "user", "content": tool_images})
     # Without `include_usage` the stream reports no token usage.
     body: dict[str, Any] = {
         "model": request.model,
@@ -73,6 +87,13 @@ def request_body(request: StepRequest) -> dict[str, Any]:
         body["tool_choice"] = "auto"
         body["parallel_tool_calls"] = request.parallel_tool_calls
     return body
+
+
+def _image(image: InputImage) -> dict[str, Any]:
+    url: dict[str, Any] = {"url": image.url}
+    if image.detail is not None:
+        url["detail"] = image.detail
+    return {"type": "image_url", "image_url": url}
 
 
 @dataclass

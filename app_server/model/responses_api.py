@@ -11,6 +11,7 @@ from app_server.model.step import (
     FunctionCall,
     FunctionCallOutput,
     HistoryItem,
+    InputImage,
     MessageDone,
     StepEvent,
     StepRequest,
@@ -59,14 +60,27 @@ def _message(role: str, content_type: str, text: str) -> dict[str, Any]:
 
 def _input_item(item: HistoryItem) -> dict[str, Any]:
     match item:
-        case UserMessage(text=text):
+        case UserMessage(text=text, images=()):
             return _message("user", "input_text", text)
+        case UserMessage(text=text, images=images):
+            return {"type": "message", "role": "user", "content": _parts(text, images)}
         case AssistantMessage(text=text):
             return _message("assistant", "output_text", text)
         case FunctionCall(call_id=call_id, name=name, arguments=arguments):
             return {"type": "function_call", "call_id": call_id, "name": name, "arguments": arguments}
-        case FunctionCallOutput(call_id=call_id, output=output):
-            return {"type": "function_call_output", "call_id": call_id, "output": output}
+        case FunctionCallOutput(call_id=call_id, output=output, images=images):
+            # A plain string where there is no image: the shape every provider takes.
+            body: str | list[dict[str, Any]] = _parts(output, images) if images else output
+            return {"type": "function_call_output", "call_id": call_id, "output": body}
+
+
+def _parts(text: str, images: tuple[InputImage, ...]) -> list[dict[str, Any]]:
+    """`input_text` (when there is text) then one `input_image` per image."""
+    parts: list[dict[str, Any]] = [{"type": "input_text", "text": text}] if text else []
+    parts.extend(
+        {"type": "input_image", "image_url": image.url, "detail": image.detail or "auto"} for image in images
+    )
+    return parts
 
 
 class ResponsesDecoder:

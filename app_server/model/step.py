@@ -8,8 +8,19 @@ from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
+class InputImage:
+    """An image the model is shown: an http(s) URL it fetches, or a `data:` URL carrying the image."""
+
+    url: str
+    detail: str | None = None
+    """`auto` | `low` | `high` (| `original`); None leaves it to the provider."""
+
+
+@dataclass(frozen=True, slots=True)
 class UserMessage:
     text: str
+    images: tuple[InputImage, ...] = ()
+    """Images attached to the message, shown after its text."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,10 +43,12 @@ class FunctionCall:
 
 @dataclass(frozen=True, slots=True)
 class FunctionCallOutput:
-    """What a tool call returned, sent back to the model under the call's id."""
+    """What a tool call returned, sent back to the model under the call's id: its text, and the
+    images it returned (which each wire carries as real image inputs, not as text)."""
 
     call_id: str
     output: str
+    images: tuple[InputImage, ...] = ()
 
 
 HistoryItem = UserMessage | AssistantMessage | FunctionCall | FunctionCallOutput

@@ -280,6 +280,7 @@ class ThreadService:
         """
         from app_server.threads.step import TurnScope
         from app_server.threads.turns import TurnRunner
+        from app_server.threads.user_input import recorded_content
 
         changes = turn_changes(params)
         await self._attached.wait()
@@ -287,11 +288,13 @@ class ThreadService:
         # A finished runner may still be closing its model client; its turn is already completed.
         if thread.runner is not None and not thread.runner.done.is_set():
             raise InvalidParams(f"thread {quoted(params.thread_id)} already has a turn in progress")
+        cwd = changes.cwd if changes.cwd is not None else thread.live.settings.cwd
+        recorded_input = await recorded_content(params.input, cwd)
         await self._change(thread, changes)
         cell = self.cell(params.thread_id)
         settings = thread.live.settings
         model = self._model_clients(settings)
-        grace = self._configs.for_thread(settings.config).mcp_startup_grace_sec
+        config = self._configs.for_thread(settings.config)
         turn = await thread.live.start_turn(root_turn_id=params.root_turn_id)
         scope = TurnScope(
             thread=thread.live,
@@ -305,10 +308,12 @@ class ThreadService:
             # Approvals and MCP elicitations alike wait on the user's permission, as in Codex.
             ask=waiting_while_asked(ask, thread.live.activity, "waitingOnApproval", self._events.publish),
             approvals=thread.approvals,
-            startup_grace=grace,
+            startup_grace=config.mcp_startup_grace_sec,
+            tool_output_max_chars=config.tool_output_max_chars,
+            tool_search_threshold=config.tool_search_threshold,
         )
         runner = thread.runner = TurnRunner(
-            scope, cell, params.input, turn, client_id=params.client_user_message_id
+            scope, cell, params.input, recorded_input, turn, client_id=params.client_user_message_id
         )
         assert self._tg is not None
         self._tg.start_soon(self._run_turn, thread, runner)

@@ -11,7 +11,8 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import anyio
@@ -27,7 +28,6 @@ from app_server.model.client import ModelClient
 from app_server.model.step import (
     Completed,
     FunctionCall,
-    FunctionTool,
     MessageDone,
     StepRequest,
     TextDelta,
@@ -43,12 +43,16 @@ from app_server.threads.approvals import (
     policy_never_asks,
     remember_key,
 )
-from app_server.threads.conversation import history_of
+from app_server.threads.conversation import model_view
 from app_server.threads.ids import new_id
 from app_server.threads.live import LiveThread, now_ms
+from app_server.threads.tool_output import READ_TOOL_OUTPUT, read_on, read_tool
+from app_server.threads.tool_search import TOOL_SEARCH, advertised, found_text, search
 from app_server.threads.usage import breakdown_of
 from protocol.items import (
     AgentMessageItem,
+    DynamicToolCallInputText,
+    DynamicToolCallItem,
     McpToolCallError,
     McpToolCallItem,
     McpToolCallResult,
@@ -68,7 +72,7 @@ logger = logging.getLogger(__name__)
 AskClient = Callable[[McpServerElicitationRequestParams], Awaitable[Any]]
 """Asks this turn's client (a server->client request) and returns its answer as the client sent it."""
 
-TurnItem = UserMessageItem | AgentMessageItem | McpToolCallItem
+TurnItem = UserMessageItem | AgentMessageItem | McpToolCallItem | DynamicToolCallItem
 
 INTERRUPTED = "interrupted"
 
@@ -90,22 +94,30 @@ class TurnScope:
     """The thread's remembered tool approvals."""
     startup_grace: float
     """How long a step waits for servers still starting (`mcp_startup_grace_sec`)."""
+    tool_output_max_chars: int
+    """The cap of one tool result sent to the model, for servers that set none of their own."""
+    tool_search_threshold: int
+    """With more tools than this, a step advertises the tool search instead of its catalog."""
+    found_tools: set[str] = field(default_factory=set)
+    """Model-facing names the turn's tool searches found, advertised from the next step on."""
 
-    async def start_item(self, item: TurnItem) -> None:
-        """Stamp the item's start, record it durably, then announce it."""
+    async def start_item(self, item: TurnItem, recorded: Mapping[str, Any] | None = None) -> None:
+        """Stamp the item's start, record it durably (with `recorded`'s keys over its wire form:
+        what the model needs that the wire does not carry), then announce it."""
         started = item.started_at_ms = now_ms()
-        await self.thread.start_item(self.turn_id, item.to_wire())
+        await self.thread.start_item(self.turn_id, {**item.to_wire(), **(recorded or {})})
         self.events.publish(
             ItemStartedNotification(
                 thread_id=self.thread.id, turn_id=self.turn_id, item=item, started_at_ms=started
             )
         )
 
-    async def complete_item(self, item: TurnItem) -> None:
-        """Record the finished item durably, then announce it (finishes even when interrupted)."""
+    async def complete_item(self, item: TurnItem, recorded: Mapping[str, Any] | None = None) -> None:
+        """Record the finished item durably (as `start_item`), then announce it (finishes even when
+        interrupted)."""
         completed = item.completed_at_ms = now_ms()
         with anyio.CancelScope(shield=True):
-            await self.thread.complete_item(self.turn_id, item.to_wire())
+            await self.thread.complete_item(self.turn_id, {**item.to_wire(), **(recorded or {})})
         self.events.publish(
             ItemCompletedNotification(
                 thread_id=self.thread.id, turn_id=self.turn_id, item=item, completed_at_ms=completed
@@ -151,18 +163,6 @@ class _AgentMessage:
         return self._item
 
 
-def advertised_tools(index: Mapping[str, ToolRef]) -> tuple[FunctionTool, ...]:
-    """The runtime's tools as flat function tools under their model-facing names."""
-    return tuple(
-        FunctionTool(
-            name=name,
-            description=str(ref.definition.get("description") or ref.definition.get("title") or ""),
-            parameters=ref.definition.get("inputSchema") or {"type": "object", "properties": {}},
-        )
-        for name, ref in index.items()
-    )
-
-
 async def run_step(scope: TurnScope, runtime: McpRuntime) -> bool:
     """Run one step on `runtime`; True when the model called tools (so another step follows).
 
@@ -171,12 +171,15 @@ async def run_step(scope: TurnScope, runtime: McpRuntime) -> bool:
     """
     await runtime.wait_started(within=scope.startup_grace)
     index = runtime.tool_index()
+    cap = partial(_output_cap, scope, runtime)
+    view = model_view(scope.thread.recorded_items(), cap)
+    tools = advertised(index, scope.tool_search_threshold, scope.found_tools)
     request = StepRequest(
         model=scope.model_name,
         instructions=scope.instructions,
         developer_instructions=scope.developer_instructions,
-        history=history_of(scope.thread.recorded_items()),
-        tools=advertised_tools(index),
+        history=view.history,
+        tools=(*tools, read_tool()) if view.has_cut_results else tools,
     )
     message = _AgentMessage(scope)
     calls: list[FunctionCall] = []
@@ -190,9 +193,58 @@ async def run_step(scope: TurnScope, runtime: McpRuntime) -> bool:
                 calls.append(event)
             elif isinstance(event, Completed) and event.usage is not None:
                 await scope.record_usage(event.usage)
-    if calls:
-        await _run_calls(scope, runtime, index, calls)
+    tool_calls = []
+    for call in calls:
+        answer = _host_tool(scope, index, cap, call)
+        if answer is None:
+            tool_calls.append(call)
+        else:
+            await _run_host_call(scope, call, answer)
+    if tool_calls:
+        await _run_calls(scope, runtime, index, tool_calls)
     return bool(calls)
+
+
+HostTool = Callable[[Any], str]
+"""A tool the daemon answers itself: the call's parsed arguments -> the text the model gets."""
+
+
+def _host_tool(
+    scope: TurnScope, index: Mapping[str, ToolRef], cap: Callable[[str], int], call: FunctionCall
+) -> HostTool | None:
+    """The daemon's own tool a call names (the tool search over THIS step's catalog, or reading on
+    in a cut result), or None for an MCP tool."""
+    if call.namespace is not None or call.name in index:
+        return None
+    if call.name == TOOL_SEARCH:
+
+        def answer_search(arguments: Any) -> str:
+            found = search(index, arguments)
+            scope.found_tools.update(found)
+            return found_text(index, found)
+
+        return answer_search
+    if call.name == READ_TOOL_OUTPUT:
+        return lambda arguments: read_on(scope.thread.recorded_items(), arguments, cap)
+    return None
+
+
+async def _run_host_call(scope: TurnScope, call: FunctionCall, answer: HostTool) -> None:
+    """One dynamicToolCall item, answered by the daemon."""
+    item = DynamicToolCallItem(
+        id=call.call_id, tool=call.name, status="inProgress", arguments=_parse_arguments(call.arguments)
+    )
+    await scope.start_item(item)
+    item.content_items = [DynamicToolCallInputText(text=answer(item.arguments))]
+    item.status, item.success, item.duration_ms = "completed", True, 0
+    await scope.complete_item(item)
+
+
+def _output_cap(scope: TurnScope, runtime: McpRuntime, server: str) -> int:
+    """The server's own `tool_output_max_chars` in this step's runtime, else the thread's."""
+    slot = runtime.slots.get(server)
+    own = slot.config.tool_output_max_chars if slot is not None else None
+    return own or scope.tool_output_max_chars
 
 
 def tool_of(index: Mapping[str, ToolRef], call: FunctionCall) -> ToolRef | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 import anyio
 
@@ -29,14 +30,17 @@ class TurnRunner:
         scope: TurnScope,
         cell: RuntimeCell,
         user_input: Sequence[UserInput],
+        recorded_input: list[dict[str, Any]],
         turn: Turn,
         *,
         client_id: str | None = None,
     ) -> None:
-        """`client_id`: the `clientUserMessageId` the client gave the input, kept on its userMessage."""
+        """`recorded_input` is `user_input` as `user_input.recorded_content` gives it; `client_id`: the
+        `clientUserMessageId` the client gave the input, kept on its userMessage."""
         self.scope = scope
         self._cell = cell
         self._input = user_input
+        self._recorded_input = recorded_input
         self._client_id = client_id
         self._turn = turn
         self._cancel = anyio.CancelScope()
@@ -77,8 +81,9 @@ class TurnRunner:
         self.scope.thread.activity.turn_started(self.scope.events.publish)
         self.scope.events.publish(TurnStartedNotification(thread_id=self.scope.thread.id, turn=self._turn))
         user_item = UserMessageItem(id=new_id(), client_id=self._client_id, content=list(self._input))
-        await self.scope.start_item(user_item)
-        await self.scope.complete_item(user_item)
+        recorded = {"content": self._recorded_input}
+        await self.scope.start_item(user_item, recorded)
+        await self.scope.complete_item(user_item, recorded)
         more = True
         while more:
             # The whole step, its calls included, runs on the runtime leased here.

@@ -86,6 +86,22 @@ FAILED_MCP_TOOL_CALL = {
     "error": {"message": "MCP server `docs` is not running"},
 }
 
+TOOL_SEARCH_CALL = {
+    "type": "dynamicToolCall",
+    "id": "call-4",
+    "namespace": None,
+    "tool": "tool_search",
+    "arguments": {"query": "weather"},
+    "status": "completed",
+    "contentItems": [
+        {"type": "inputText", "text": "Tools found: ..."},
+        {"type": "inputImage", "imageUrl": "data:image/png;base64,AAAA"},
+        {"type": "inputAudio", "audioUrl": "data:audio/wav;base64,AAAA"},
+    ],
+    "success": True,
+    "durationMs": 0,
+}
+
 TURN = {
     "id": TURN_ID,
     "items": [USER_MESSAGE, AGENT_MESSAGE, MCP_TOOL_CALL],
@@ -298,6 +314,7 @@ SAMPLES: list[tuple[str, dict[str, Any]]] = [
     ("ThreadItem", FAILED_MCP_TOOL_CALL),
     ("ThreadItem", MODERATED_AGENT_MESSAGE),
     ("ThreadItem", APP_TOOL_CALL),
+    ("ThreadItem", TOOL_SEARCH_CALL),
     ("ThreadItem", {**USER_MESSAGE, "clientId": "client-msg-1"}),
     *[("SandboxPolicy", policy) for policy in SANDBOX_POLICIES],
     # mcp

@@ -24,6 +24,8 @@ CHEAP_SERVER = FIXTURES / "cheap_server.py"
 """A stdlib-only server that starts in milliseconds; one tool, `whoami`, answering its pid as text."""
 ELICIT_SERVER = FIXTURES / "elicit_server.py"
 """A server that asks the client questions (elicitations) and counts cancellations."""
+CONTENT_SERVER = FIXTURES / "content_server.py"
+"""An mcp SDK server whose tools return each kind of MCP content (see content_server.py)."""
 MODEL_KEY_ENV = "SCRIPTED_MODEL_KEY"
 """The environment variable the scripted model provider reads its API key from."""
 
@@ -47,6 +49,10 @@ def cheap_server(label: str, *args: str, **keys: Any) -> dict[str, Any]:
     """The stdlib-only server; `label` only marks its command line (`--start-delay SECONDS` in `args`
     makes it slow to start)."""
     return python_server(CHEAP_SERVER, "--label", label, *args, **keys)
+
+
+def content_server(*args: str, **keys: Any) -> dict[str, Any]:
+    return python_server(CONTENT_SERVER, *args, **keys)
 
 
 def elicit_server(**keys: Any) -> dict[str, Any]:

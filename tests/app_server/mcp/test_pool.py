@@ -20,6 +20,10 @@ def test_approval_settings_are_not_part_of_a_servers_identity() -> None:
     assert key() == key(default_tools_approval_mode="prompt")
 
 
+def test_the_cap_on_what_the_model_is_sent_is_not_part_of_a_servers_identity() -> None:
+    assert key() == key(tool_output_max_chars=1_000)
+
+
 def test_what_the_server_sees_is_part_of_its_identity() -> None:
     assert key() != key(args=["--flag"])
     assert key() != key(enabled_tools=["t"])

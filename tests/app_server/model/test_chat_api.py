@@ -7,7 +7,16 @@ import json
 import pytest
 
 from app_server.model.chat_api import ChatDecoder, request_body
-from app_server.model.step import Completed, StepRequest, Usage, UserMessage
+from app_server.model.step import (
+    AssistantMessage,
+    Completed,
+    FunctionCall,
+    FunctionCallOutput,
+    InputImage,
+    StepRequest,
+    Usage,
+    UserMessage,
+)
 from app_server.model.stream import ResponseFailedError
 
 
@@ -43,3 +52,34 @@ def test_developer_instructions_go_as_a_second_system_message_and_no_tools_means
         {"role": "user", "content": "u"},
     ]
     assert "parallel_tool_calls" not in body and "tool_choice" not in body
+
+
+def test_images_a_tool_returned_follow_the_run_of_tool_messages_as_one_user_message() -> None:
+    chart = InputImage("data:image/png;base64,AAAA")
+    history = (
+        UserMessage("look", (InputImage("https://example.com/a.png", "low"),)),
+        FunctionCall("c1", "chart", "{}"),
+        FunctionCall("c2", "echo", "{}"),
+        FunctionCallOutput("c1", "a chart", (chart,)),
+        FunctionCallOutput("c2", "echoed"),
+        AssistantMessage("seen"),
+    )
+    messages = request_body(StepRequest(model="m", instructions="base", history=history))["messages"]
+    assert [message["role"] for message in messages] == [
+        "system",
+        "user",
+        "assistant",
+        "tool",
+        "tool",
+        "user",
+        "assistant",
+    ]
+    assert messages[1]["content"] == [
+        {"type": "text", "text": "look"},
+        {"type": "image_url", "image_url": {"url": "https://example.com/a.png", "detail": "low"}},
+    ]
+    assert messages[3]["content"] == "a chart"
+    assert messages[5]["content"] == [
+        {"type": "text", "text": "Images returned by tool call c1:"},
+        {"type": "image_url", "image_url": {"url": chart.url}},
+    ]

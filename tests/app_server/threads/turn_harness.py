@@ -59,6 +59,12 @@ def elicit_server(**options: Any) -> dict[str, Any]:
     return config.elicit_server(**APPROVE, **options)
 
 
+def content_server(*args: str, **options: Any) -> dict[str, Any]:
+    """The server whose tools return each kind of MCP content (`--extra-tools N`: N more tools),
+    tools pre-approved."""
+    return config.content_server(*args, **APPROVE, **options)
+
+
 def http_server(url: str, **options: Any) -> dict[str, Any]:
     """A streamable HTTP `[mcp_servers.X]` table for `url`, tools pre-approved."""
     return {"url": url, **APPROVE, **options}
