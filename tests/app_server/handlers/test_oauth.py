@@ -76,7 +76,7 @@ async def test_a_completed_login_brings_the_server_up_with_its_tools_and_the_use
     await startup_until(daemon, {"protected": "ready"})  # the login refreshed the servers by itself
     after = await status_of(daemon, "protected")
     assert (after["runtimeStatus"], after["authStatus"]) == ("connected", "oAuth")
-    assert list(after["tools"]) == ["whoami"]
+    assert sorted(after["tools"]) == ["whoami", "write_note"]
     stored = FileCredentialStore(running.home / ".credentials.json").load("protected", running.url)
     assert stored is not None and stored.tokens is not None
     call = {"server": "protected", "tool": "whoami", "arguments": {}}
