@@ -161,12 +161,12 @@ async def discover_for_login(request: LoginRequest, settings: LoginSettings) -> 
 
 
 def token_auth_method(metadata: OAuthMetadata, has_secret: bool) -> str:
-    """How a pre-registered client authenticates at the token endpoint: `none` without a secret,
-    else the first secret method the server advertises (RFC 8414's default: `client_secret_basic`)."""
-    if not has_secret:
-        return "none"
+    """How a pre-registered client authenticates at the token endpoint: the first method the server
+    advertises that the client can use (RFC 8414's default when it advertises none:
+    `client_secret_basic`); a client without a secret uses `none`."""
     advertised = metadata.token_endpoint_auth_methods_supported or ["client_secret_basic"]
-    return next((method for method in advertised if method in SECRET_AUTH_METHODS), "client_secret_basic")
+    usable = (*SECRET_AUTH_METHODS, "none") if has_secret else ("none",)
+    return next((method for method in advertised if method in usable), usable[0])
 
 
 def pre_registered_client(

@@ -97,8 +97,8 @@ async def test_a_login_without_a_callback_times_out(home: Path) -> None:
         assert completion["loginId"] == started.login_id
         assert completion["success"] is False
         assert completion["error"] == (
-            "OAuth login for MCP server 'docs' failed: no authorization callback arrived within 0.5 seconds "
-            "(callback timeout)"
+            "OAuth login for MCP server 'docs' failed: no authorization callback arrived within the login's "
+            "timeout of 0.5 s (callback timeout)"
         )
         assert harness.service.auth_status("docs", config) == "notLoggedIn"  # its discovery met a 401
 
