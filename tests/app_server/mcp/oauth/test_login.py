@@ -59,6 +59,16 @@ async def test_a_login_completes_in_every_discovery_layout(home: Path, layout: L
     assert authority.registrations == 1
 
 
+async def test_a_login_accepts_a_2025_03_26_issuer_under_the_servers_origin(home: Path) -> None:
+    authority = FixtureAuthority(layout="root-metadata")
+    async with serve_oauth_server(authority) as base, running_service(home) as harness:
+        authority.issuer_override = f"{base}/oauth"
+        config = HttpServerConfig(url=f"{base}/mcp")
+        await log_in(harness, "docs", config)
+
+        assert (await call_whoami(harness.service, "docs", config))["subject"] == SUBJECT
+
+
 @pytest.mark.parametrize(
     ("method", "secret"),
     [("client_secret_basic", "s3cret-basic"), ("client_secret_post", "s3cret-post"), ("none", None)],
