@@ -79,7 +79,8 @@ async def discover_oauth(client: httpx2.AsyncClient, name: str, server_url: str)
         RequestFailed: The metadata contradicts itself: its resource is another server's, or the
             authorization server's metadata names another issuer.
     """
-    challenge = parse_challenge(await client.post(server_url, json=PING, headers=MCP_HEADERS))
+    async with client.stream("POST", server_url, json=PING, headers=MCP_HEADERS) as answer:
+        challenge = parse_challenge(answer)  # the headers are enough: a body is never read
     hinted = challenge.resource_metadata if challenge is not None else None
     protected_resource: ProtectedResourceMetadata | None = None
     for url in build_protected_resource_metadata_discovery_urls(hinted, server_url):

@@ -461,7 +461,9 @@ def failure_reason(exc: Exception) -> str:
             return f"the authorization server refused the client registration{http}"
         return "the authorization server registered the client in a way this client cannot use"
     if isinstance(exc, OAuthTokenError):
-        return f"the token endpoint refused the authorization code{http}"
+        if text.startswith("Token exchange failed"):
+            return f"the token endpoint refused the authorization code{http}"
+        return "the token endpoint answered with an invalid token response"
     if isinstance(exc, OAuthFlowError):
         if issuers := _ISSUERS.search(text):
             return (

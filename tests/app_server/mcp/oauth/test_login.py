@@ -179,6 +179,10 @@ async def test_a_refused_registration_fails_the_login_with_its_http_status(
             OAuthRegistrationError("Registration failed: 401 client secret s3cret rejected"),
             "the authorization server refused the client registration (HTTP 401)",
         ),
+        (
+            OAuthTokenError("Invalid token response: 1 validation error, input 123"),
+            "the token endpoint answered with an invalid token response",
+        ),
         (ValueError("s3cret"), "the authorization server refused the login"),
     ],
 )
