@@ -4,7 +4,6 @@ status of the first listing."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ import pytest
 from app_server.mcp.oauth.credentials import FileCredentialStore
 from protocol import errors as codes
 from tests.app_server.handlers.servers import startup_until
-from tests.app_server.mcp.oauth.harness import follow_authorization
+from tests.app_server.mcp.oauth.harness import follow_authorization, free_port
 from tests.fixtures.oauth.server import (
     SUBJECT,
     FixtureAuthority,
@@ -113,9 +112,7 @@ async def test_login_is_refused_for_a_stdio_or_unknown_server(
 
 
 async def test_login_settings_follow_a_config_reload(running: Running) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     config = running.home / "config.toml"
     config.write_text(f"mcp_oauth_callback_port = {port}\n" + config.read_text())
     assert await running.daemon.call("config/mcpServer/reload", None) == {}
@@ -124,13 +121,6 @@ async def test_login_settings_follow_a_config_reload(running: Running) -> None:
 
     redirect = parse_qs(urlsplit(started["authorizationUrl"]).query)["redirect_uri"]
     assert redirect == [f"http://127.0.0.1:{port}/callback"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @asynccontextmanager
@@ -184,7 +174,7 @@ async def test_a_login_brings_the_server_up_in_every_discovery_layout(tmp_path: 
 async def test_a_pre_registered_client_logs_in_without_registering_and_its_secret_shows_nowhere(
     tmp_path: Path,
 ) -> None:
-    port, secret = _free_port(), "s3cret-of-the-client"
+    port, secret = free_port(), "s3cret-of-the-client"
     authority = FixtureAuthority(token_auth_methods=["client_secret_post"])
     oauth = {"client_id": "app-1", "client_secret": secret}
     async with serve_oauth_server(authority) as base_url:

@@ -4,7 +4,6 @@ authorization server: discovery layouts, pre-registered clients, step-up, and wh
 from __future__ import annotations
 
 import logging
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +20,10 @@ from app_server.config.servers import HttpServerConfig, OAuthClientConfig
 from app_server.errors import RequestFailed
 from app_server.mcp.oauth.login import LoginSettings, failure_reason, token_auth_method
 from app_server.mcp.oauth.service import OAuthService
-from tests.app_server.mcp.oauth.harness import WAIT, call_whoami, log_in, running_service
+from tests.app_server.mcp.oauth.harness import WAIT, call_whoami, free_port, log_in, running_service
 from tests.fixtures.oauth.server import SUBJECT, FixtureAuthority, Layout, serve_oauth_server
 
 pytestmark = pytest.mark.anyio
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def _call(service: OAuthService, config: HttpServerConfig, tool: str, **arguments: Any) -> bool:
@@ -77,7 +69,7 @@ async def test_a_pre_registered_client_logs_in_without_registering_using_the_adv
     home: Path, caplog: pytest.LogCaptureFixture, method: str, secret: str | None
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    port = _free_port()
+    port = free_port()
     authority = FixtureAuthority(token_auth_methods=[method])
     async with (
         serve_oauth_server(authority) as base,

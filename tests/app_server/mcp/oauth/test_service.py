@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import socket
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,6 +20,7 @@ from tests.app_server.mcp.oauth.harness import (
     call_whoami,
     expiring_in,
     follow_authorization,
+    free_port,
     log_in,
     running_service,
 )
@@ -36,13 +36,6 @@ pytestmark = pytest.mark.anyio
 
 def _query(url: str) -> dict[str, list[str]]:
     return parse_qs(urlsplit(url).query)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def test_login_completes_stores_tokens_and_the_tool_call_carries_the_bearer(home: Path) -> None:
@@ -127,7 +120,7 @@ async def test_callbacks_with_a_bad_state_or_wrong_path_are_rejected_and_the_log
 
 
 async def test_a_configured_callback_port_is_the_redirect_port(home: Path) -> None:
-    port = _free_port()
+    port = free_port()
     async with (
         serve_oauth_server(FixtureAuthority()) as base,
         running_service(home, LoginSettings(callback_port=port)) as harness,
@@ -140,7 +133,7 @@ async def test_a_configured_callback_port_is_the_redirect_port(home: Path) -> No
 
 
 async def test_a_configured_callback_url_is_the_exact_redirect_uri_and_its_path_is_served(home: Path) -> None:
-    callback_url = f"http://127.0.0.1:{_free_port()}/oauth/return"
+    callback_url = f"http://127.0.0.1:{free_port()}/oauth/return"
     async with (
         serve_oauth_server(FixtureAuthority()) as base,
         running_service(home, LoginSettings(callback_url=callback_url)) as harness,
@@ -227,7 +220,7 @@ async def test_a_server_that_resolves_client_metadata_documents_gets_the_configu
     home: Path,
 ) -> None:
     document = "https://app.example/oauth/client.json"
-    port = _free_port()
+    port = free_port()
     authority = FixtureAuthority(metadata_documents={document: [f"http://127.0.0.1:{port}/callback"]})
     settings = LoginSettings(callback_port=port, client_metadata_url=document)
     async with serve_oauth_server(authority) as base, running_service(home, settings) as harness:
@@ -253,7 +246,7 @@ async def test_login_refuses_unknown_stdio_plain_and_unreachable_servers(home: P
         with pytest.raises(RequestFailed, match="'plain' does not advertise OAuth"):
             await service.start_login("plain", HttpServerConfig(url=f"{plain}/mcp"))
         with pytest.raises(RequestFailed, match="'gone' could not be reached"):
-            await service.start_login("gone", HttpServerConfig(url=f"http://127.0.0.1:{_free_port()}/mcp"))
+            await service.start_login("gone", HttpServerConfig(url=f"http://127.0.0.1:{free_port()}/mcp"))
 
 
 async def test_auth_status_comes_from_config_and_the_store_without_any_request(home: Path) -> None:
