@@ -428,7 +428,7 @@ class McpConnection:
         if self.missing_scope is not None:
             scope, self.missing_scope = self.missing_scope, None
             return RequestFailed(
-                f"MCP server `{self.name}` refused {what}: the OAuth token lacks the scope `{quoted(scope)}` "
+                f"MCP server `{self.name}` refused {what}: it requires the OAuth scope `{quoted(scope)}` "
                 f"(insufficient_scope); log in again (mcpServer/oauth/login) to grant it"
             )
         if exc.code == types.CONNECTION_CLOSED and exc.message == "Connection closed":

@@ -220,7 +220,7 @@ async def test_a_403_insufficient_scope_names_the_scope_and_the_next_login_asks_
         renewed = authority.requests.count("POST /mcp initialize") - initializes
 
     assert refused["error"]["message"] == (
-        "MCP server `protected` refused tool `write_note`: the OAuth token lacks the scope `read write` "
+        "MCP server `protected` refused tool `write_note`: it requires the OAuth scope `read write` "
         "(insufficient_scope); log in again (mcpServer/oauth/login) to grant it"
     )
     assert (after_refusal["runtimeStatus"], after_refusal["authStatus"]) == ("connected", "notLoggedIn")
