@@ -67,7 +67,11 @@ class McpCore:
             on_login_success=self._after_login,
         )
         self.manager = McpManager(
-            events, home=home, auth_for=self._http_auth, auth_status_for=self.oauth.auth_status_now
+            events,
+            home=home,
+            auth_for=self._http_auth,
+            auth_status_for=self.oauth.auth_status,
+            credentials_for=self.oauth.credential_generation,
         )
         self.scopes = ScopePlanner(self.manager, auth, environ)
         self._app_cell: RuntimeCell | None = None

@@ -25,7 +25,7 @@ from app_server.errors import AppServerError, RequestFailed
 from app_server.home import home_dir
 
 if TYPE_CHECKING:
-    from app_server.config.servers import HttpServerConfig, StdioServerConfig
+    from app_server.config.servers import HttpServerConfig
     from app_server.core import AppCore
     from app_server.mcp_core import McpCore
     from protocol.views import McpServerViewEntry
@@ -180,24 +180,13 @@ async def _inspect(args: argparse.Namespace, only: str | None) -> list[_Report]:
         raise _unknown(only)
     scope = mcp.scopes.effective(core.configs.current)
     servers = {name: config for name, config in scope.servers.items() if only in (None, name)}
-    auth_statuses: dict[str, str] = {}
-
-    async def probe_auth(name: str, config: StdioServerConfig | HttpServerConfig) -> None:
-        auth_statuses[name] = await mcp.oauth.auth_status(name, config)
-
     async with anyio.create_task_group() as tg:
         await tg.start(mcp.manager.run)
         cell = mcp.manager.open_cell(servers, RuntimeContext(), plugin_ids=scope.plugin_ids)
-        async with anyio.create_task_group() as probes:
-            for name, config in servers.items():
-                if config.enabled:
-                    probes.start_soon(probe_auth, name, config)
-            with cell.lease() as runtime:
-                await runtime.wait_started()
+        with cell.lease() as runtime:
+            await runtime.wait_started()
         entries = [entry.to_wire() for entry in (await mcp.manager.status(cell))[0]]
         tg.cancel_scope.cancel()
-    for status in entries:  # discovered now, where the daemon's listing only reads its cache
-        status["authStatus"] = auth_statuses.get(status["name"], status["authStatus"])
     statuses = {status["name"]: status for status in entries}
     return [
         _Report(view=views[name], status=statuses.get(name))

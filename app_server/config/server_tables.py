@@ -23,7 +23,7 @@ from app_server.config.servers import (
 
 STDIO_KEYS = frozenset({"command", "args", "env", "env_vars", "cwd"})
 HTTP_KEYS = frozenset(
-    {"url", "bearer_token_env_var", "http_headers", "env_http_headers", "scopes", "oauth_resource"}
+    {"url", "bearer_token_env_var", "http_headers", "env_http_headers", "scopes", "oauth_resource", "oauth"}
 )
 COMMON_KEYS = frozenset(
     {

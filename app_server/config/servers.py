@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 SERVER_NAME_PATTERN = r"^[a-zA-Z0-9_-]+$"
 
@@ -32,6 +32,17 @@ class ToolConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     approval_mode: ApprovalMode | None = None
+
+
+class OAuthClientConfig(BaseModel):
+    """`oauth = { client_id, client_secret }`: a client registered with the authorization server
+    beforehand, used instead of dynamic registration (`client_id` is Codex's key, `client_secret`
+    ours, for confidential clients)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    client_id: str = Field(min_length=1)
+    client_secret: SecretStr | None = None
 
 
 class _ServerCommon(BaseModel):
@@ -65,6 +76,9 @@ class _ServerCommon(BaseModel):
         for field in _SECRET_MAPS:
             if field in data:
                 data[field] = dict.fromkeys(data[field], REDACTED)
+        oauth = data.get("oauth")
+        if oauth is not None and oauth.get("client_secret") is not None:
+            oauth["client_secret"] = REDACTED
         return data
 
 
@@ -91,6 +105,7 @@ class HttpServerConfig(_ServerCommon):
     """Header name -> name of the environment variable holding its value."""
     scopes: tuple[str, ...] | None = None
     oauth_resource: str | None = None
+    oauth: OAuthClientConfig | None = None
 
 
 McpServerConfig = Annotated[StdioServerConfig | HttpServerConfig, Field(discriminator="transport")]

@@ -37,6 +37,7 @@ from app_server.config.servers import HttpServerConfig, StdioServerConfig
 from app_server.errors import AppServerError, InvalidParams, McpServerError, RequestFailed, quoted
 from app_server.mcp.catalog import ServerCatalog, WireDict, fetch_catalog
 from app_server.mcp.elicitation import CallBudget, ElicitationRouter, Elicitor
+from app_server.mcp.oauth.challenge import parse_challenge
 from app_server.mcp.server_log import ServerLog
 from app_server.mcp.stdio.child_registry import ChildRegistry
 from app_server.mcp.stdio.process import DEFAULT_MAX_MESSAGE_BYTES, LaunchSpec, StdioChild, child_environment
@@ -59,8 +60,6 @@ class RuntimeContext:
 
     cwd: Path | None = None
     """The thread's working directory (stdio servers without their own `cwd` start there)."""
-    auth_fingerprint: str = ""
-    """Changes when credentials change (supplied by the OAuth layer)."""
 
 
 def http_origin(url: str) -> str | None:
@@ -102,6 +101,8 @@ class McpConnection:
         self.state: ConnectionState = "starting"
         self.error: str | None = None
         self.auth_required = False
+        self.missing_scope: str | None = None
+        """The scope a 403 `insufficient_scope` asked for, until the next call error reports it."""
         self.catalog: ServerCatalog | None = None
         self.server_info: WireDict | None = None
         self.server_capabilities: WireDict | None = None
@@ -236,6 +237,9 @@ class McpConnection:
         async def note_status(response: httpx2.Response) -> None:
             if response.status_code == 401:
                 self.auth_required = True
+            challenge = parse_challenge(response)
+            if challenge is not None and challenge.insufficient_scope:
+                self.missing_scope = challenge.scope or ""
 
         return httpx2.AsyncClient(
             headers=headers,
@@ -421,6 +425,12 @@ class McpConnection:
         )
 
     def _call_error(self, exc: MCPError, what: str) -> AppServerError:
+        if self.missing_scope is not None:
+            scope, self.missing_scope = self.missing_scope, None
+            return RequestFailed(
+                f"MCP server `{self.name}` refused {what}: it requires the OAuth scope `{quoted(scope)}` "
+                f"(insufficient_scope); log in again (mcpServer/oauth/login) to grant it"
+            )
         if exc.code == types.CONNECTION_CLOSED and exc.message == "Connection closed":
             return RequestFailed(f"MCP server `{self.name}` closed the connection during {what}")
         return McpServerError(exc.message, code=exc.code, data=exc.data)

@@ -31,7 +31,7 @@ from app_server.errors import InvalidParams, RequestFailed, quoted
 from app_server.events import EventBus
 from app_server.mcp.client import AuthProvider, McpConnection, RuntimeContext, ServerConfig
 from app_server.mcp.paging import page_bounds
-from app_server.mcp.pool import ConnectionKey, ConnectionPool, connection_key
+from app_server.mcp.pool import ConnectionKey, ConnectionPool, CredentialsProvider, connection_key
 from app_server.mcp.runtime import McpRuntime, RuntimeCell, ServerSlot
 from app_server.mcp.status import (
     AuthStatusProvider,
@@ -76,12 +76,14 @@ class McpManager:
         home: Path | None = None,
         auth_for: AuthProvider | None = None,
         auth_status_for: AuthStatusProvider = default_auth_status,
+        credentials_for: CredentialsProvider | None = None,
         max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
     ) -> None:
         self._events = events
         self.registry = ChildRegistry(home) if home is not None else None
         self._auth_for = auth_for
         self._auth_status_for = auth_status_for
+        self._credentials_for = credentials_for
         self._max_message_bytes = max_message_bytes
         self._tg: anyio.abc.TaskGroup | None = None
         self._cells: set[RuntimeCell] = set()
@@ -138,7 +140,7 @@ class McpManager:
             name: connection
             for name, config in servers.items()
             if config.enabled
-            and (connection := self._pool.find(connection_key(name, config, context, scope))) is not None
+            and (connection := self._pool.find(self._key(name, config, context, scope))) is not None
         }
         return Plan(
             cell=cell,
@@ -148,6 +150,12 @@ class McpManager:
             thread_id=scope,
             carried=carried,
         )
+
+    def _key(
+        self, name: str, config: ServerConfig, context: RuntimeContext, thread_id: str | None
+    ) -> ConnectionKey:
+        credentials = self._credentials_for(name, config) if self._credentials_for is not None else ""
+        return connection_key(name, config, context, thread_id, credentials)
 
     def publish(self, plan: Plan, *, announced: bool = True) -> RuntimeCell:
         """Publish the planned generation in one step, start its new connections in the background
@@ -169,7 +177,7 @@ class McpManager:
         for name, config in plan.servers.items():
             connection = None
             if config.enabled:
-                key = connection_key(name, config, plan.context, plan.thread_id)
+                key = self._key(name, config, plan.context, plan.thread_id)
                 connection = self._pool.find(key)
                 if connection is None:
                     connection = self._new_connection(name, config, plan.context)

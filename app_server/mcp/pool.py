@@ -13,7 +13,7 @@ and a failed or stopping one is never handed out again, so the next plan starts 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +22,8 @@ from app_server.mcp.client import McpConnection, RuntimeContext, ServerConfig
 
 HOST_ONLY_KEYS = frozenset({"tools", "default_tools_approval_mode", "tool_output_max_chars"})
 """Server settings only the host acts on: changing them needs no new process."""
+CredentialsProvider = Callable[[str, ServerConfig], str]
+"""(server name, config) -> a token that changes whenever the server's credentials change."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,18 +36,19 @@ class ConnectionKey:
     are not hashable)."""
     cwd: Path | None
     """The effective working directory of a stdio server; None for HTTP servers, which have none."""
-    auth_fingerprint: str
+    credentials: str
+    """Changes when the server's credentials change (a login or logout), so a new connection uses them."""
     scope: str | None
     """The thread id (None: the app level) for a server isolated per scope; None when shared."""
 
 
 def connection_key(
-    name: str, config: ServerConfig, context: RuntimeContext, thread_id: str | None
+    name: str, config: ServerConfig, context: RuntimeContext, thread_id: str | None, credentials: str = ""
 ) -> ConnectionKey:
     cwd = (config.cwd or context.cwd or Path.home()) if isinstance(config, StdioServerConfig) else None
     scope = thread_id if config.isolation == "thread" else None
     identity = config.model_dump_json(exclude=set(HOST_ONLY_KEYS))
-    return ConnectionKey(name, identity, cwd, context.auth_fingerprint, scope)
+    return ConnectionKey(name, identity, cwd, credentials, scope)
 
 
 class ConnectionPool:

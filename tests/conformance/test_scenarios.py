@@ -66,16 +66,6 @@ PENDING: dict[str, str] = {
     # TEMPORARY, not part of the expected failures: each entry goes when its feature lands.
     "elicitation-sep1034-client-defaults": "elicitation in direct calls (mcphost17): the daemon declines "
     "the server's elicitation/create instead of relaying it, so no SEP-1034 default is ever applied",
-    "auth/metadata-var3": "resource_metadata from WWW-Authenticate (oauth17): discovery tries only the "
-    "well-known paths, so the custom metadata location is never found",
-    "auth/scope-step-up": "step-up on 403 insufficient_scope (oauth17): the call fails without naming "
-    "the missing scope and no second login asks for the union of scopes",
-    "auth/pre-registration": "pre-registered clients (oauth17): `oauth = { client_id, client_secret }` "
-    "is an unknown key, so the server is not configured at all",
-    "auth/2025-03-26-oauth-metadata-backcompat": "2025-03-26 fallbacks (oauth17): the root metadata's "
-    "issuer is refused as a mismatch",
-    "auth/2025-03-26-oauth-endpoint-fallback": "2025-03-26 fallbacks (oauth17): without metadata the "
-    "default /authorize, /token and /register endpoints are not used",
 }
 
 

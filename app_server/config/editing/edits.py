@@ -24,12 +24,12 @@ import tomlkit
 from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import InlineTable
 
-from app_server.config.servers import SERVER_NAME_PATTERN, McpServerConfig
+from app_server.config.servers import SERVER_NAME_PATTERN, HttpServerConfig, McpServerConfig
 from app_server.errors import InvalidParams, RequestFailed
 
 SERVERS_KEY = "mcp_servers"
 _NAME = re.compile(SERVER_NAME_PATTERN)
-_INLINE_FIELDS = frozenset({"env", "http_headers", "env_http_headers", "tools"})
+_INLINE_FIELDS = frozenset({"env", "http_headers", "env_http_headers", "tools", "oauth"})
 """Map-valued fields, written as inline tables so an entry stays one `[mcp_servers.NAME]` table."""
 
 
@@ -43,6 +43,9 @@ def server_table(config: McpServerConfig) -> dict[str, Any]:
     """The TOML keys of `config`: only non-default values, and no `transport` (it follows from the keys)."""
     data = config.model_dump(mode="json", exclude_defaults=True)
     data.pop("transport", None)
+    secret = config.oauth.client_secret if isinstance(config, HttpServerConfig) and config.oauth else None
+    if secret is not None:  # dumped masked; the file keeps the value
+        data["oauth"]["client_secret"] = secret.get_secret_value()
     return data
 
 

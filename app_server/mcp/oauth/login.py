@@ -18,12 +18,18 @@ authorize scopes a client was not registered for, so such a login registers the 
 (with the SDK's request builder) before the provider runs; a stored registration is reused only
 when it covers the chosen scopes. `oauth_resource`, when configured, is sent as a further RFC 8707
 `resource` on the authorization URL, the token request and (stored with the tokens) every refresh.
+
+A pre-registered client (`oauth = { client_id, client_secret }`) is offered to the provider as
+the stored registration, so nothing is registered; it authenticates at the token endpoint with
+the method the authorization server advertises. A failed login says why (issuer or resource
+mismatch, registration refused with its HTTP status, callback timeout), never with a secret.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,7 +40,7 @@ import anyio
 import httpx2
 from anyio.abc import TaskStatus
 from mcp.client.auth import OAuthClientProvider
-from mcp.client.auth.exceptions import OAuthRegistrationError
+from mcp.client.auth.exceptions import OAuthFlowError, OAuthRegistrationError, OAuthTokenError
 from mcp.client.auth.oauth2 import check_registration_usable
 from mcp.client.auth.utils import (
     create_client_registration_request,
@@ -45,9 +51,9 @@ from mcp.shared.auth import (
     AuthorizationCodeResult,
     OAuthClientInformationFull,
     OAuthClientMetadata,
+    OAuthMetadata,
     OAuthToken,
 )
-from mcp_types import LATEST_PROTOCOL_VERSION
 from pydantic import AnyUrl
 
 from app_server.config.app_config import AppConfig
@@ -55,7 +61,13 @@ from app_server.config.servers import HttpServerConfig
 from app_server.errors import InvalidParams, RequestFailed, quoted
 from app_server.mcp.oauth.callback import CallbackResult, callback_endpoint, open_callback_listener
 from app_server.mcp.oauth.credentials import CredentialStore, StoredCredentials, save_credentials
-from app_server.mcp.oauth.discovery import DISCOVERY_TIMEOUT_SECONDS, OAuthDiscovery, discover_oauth
+from app_server.mcp.oauth.discovery import (
+    DISCOVERY_TIMEOUT_SECONDS,
+    MCP_HEADERS,
+    PING,
+    OAuthDiscovery,
+    discover_oauth,
+)
 from app_server.mcp.oauth.tokens import tokens_from_response
 
 logger = logging.getLogger(__name__)
@@ -63,14 +75,19 @@ logger = logging.getLogger(__name__)
 ClientRegistration = Literal["auto", "cimd", "dcr"]
 DEFAULT_LOGIN_TIMEOUT_SECONDS = 300.0
 CLIENT_NAME = "app-server"
-_PING = {"jsonrpc": "2.0", "id": 0, "method": "ping"}
+SECRET_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+_HTTP_STATUS = re.compile(r"\b([1-5][0-9]{2})\b")
+_ISSUERS = re.compile(r"issuer mismatch: (\S+) != (\S+)")
 
 
 class LoginTimedOut(RequestFailed):
     """No callback arrived within the login's timeout."""
 
-    def __init__(self) -> None:
-        super().__init__("timed out waiting for OAuth callback")
+    def __init__(self, name: str, timeout: float) -> None:
+        super().__init__(
+            f"OAuth login for MCP server '{name}' failed: no authorization callback arrived within the "
+            f"login's timeout of {timeout:g} s (callback timeout)"
+        )
 
 
 @dataclass(frozen=True)
@@ -127,19 +144,45 @@ async def discover_for_login(request: LoginRequest, settings: LoginSettings) -> 
         async with httpx2.AsyncClient(
             headers=request_headers(request.config), timeout=DISCOVERY_TIMEOUT_SECONDS
         ) as client:
-            discovery = await discover_oauth(client, request.config.url)
+            discovery = await discover_oauth(client, name, request.config.url)
     except httpx2.TransportError as exc:
         raise RequestFailed(f"MCP server '{name}' could not be reached for OAuth discovery") from exc
     if discovery is None:
         raise RequestFailed(f"MCP server '{name}' does not advertise OAuth support (no OAuth metadata found)")
     metadata = discovery.authorization_server
     cimd_possible = bool(metadata.client_id_metadata_document_supported) and settings.client_metadata_url
-    if request.client_registration == "cimd" and not cimd_possible:
+    if request.client_registration == "cimd" and (not cimd_possible or request.config.oauth is not None):
         raise RequestFailed(
             f"client metadata document registration is not possible for MCP server '{name}': "
-            "the authorization server does not support it or no client metadata URL is configured"
+            "the authorization server does not support it, no client metadata URL is configured "
+            "or the server has a pre-registered client (`oauth`)"
         )
     return discovery
+
+
+def token_auth_method(metadata: OAuthMetadata, has_secret: bool) -> str:
+    """How a pre-registered client authenticates at the token endpoint: the first method the server
+    advertises that the client can use (RFC 8414's default when it advertises none:
+    `client_secret_basic`); a client without a secret uses `none`."""
+    advertised = metadata.token_endpoint_auth_methods_supported or ["client_secret_basic"]
+    usable = (*SECRET_AUTH_METHODS, "none") if has_secret else ("none",)
+    return next((method for method in advertised if method in usable), usable[0])
+
+
+def pre_registered_client(
+    config: HttpServerConfig, metadata: OAuthMetadata, redirect_uri: str
+) -> OAuthClientInformationFull | None:
+    """The configured `oauth` client as the provider's registration, or None when none is configured."""
+    if config.oauth is None:
+        return None
+    secret = config.oauth.client_secret.get_secret_value() if config.oauth.client_secret else None
+    return OAuthClientInformationFull(
+        client_id=config.oauth.client_id,
+        client_secret=secret,
+        token_endpoint_auth_method=token_auth_method(metadata, secret is not None),
+        redirect_uris=[AnyUrl(redirect_uri)],
+        grant_types=["authorization_code", "refresh_token"],
+    )
 
 
 class _LoginStorage:
@@ -153,8 +196,10 @@ class _LoginStorage:
         *,
         metadata_url: str | None,
         uses_metadata_document: bool,
+        pre_registered: OAuthClientInformationFull | None = None,
     ) -> None:
         self._store = store
+        self._pre_registered = pre_registered
         self._name = request.name
         self._url = request.config.url
         self._scopes = request.chosen_scopes
@@ -173,6 +218,8 @@ class _LoginStorage:
         self.tokens_received_at = time.time()
 
     async def get_client_info(self) -> OAuthClientInformationFull | None:
+        if self._pre_registered is not None:
+            return self._pre_registered
         stored = await anyio.to_thread.run_sync(self._store.load, self._name, self._url)
         if stored is None or not stored.client:
             return None
@@ -203,10 +250,17 @@ class _LoginStorage:
 
 
 class _LoginProvider(OAuthClientProvider):
-    """The SDK provider with our scope choice and our extra `resource` applied to what it sends."""
+    """The SDK provider with our scope choice and our extra `resource` applied to what it sends, and
+    the issuer discovery accepted on the 2025-03-26 path (the SDK would insist on the bare origin)."""
 
     scope_override: tuple[str, ...] | None = None
     extra_resource: str | None = None
+    legacy_issuer: str | None = None
+
+    def _expected_issuer(self) -> str:
+        if self.context.auth_server_url is None and self.legacy_issuer is not None:
+            return self.legacy_issuer
+        return super()._expected_issuer()
 
     async def _perform_authorization_code_grant(self) -> tuple[str, str]:
         if self.scope_override is not None:
@@ -271,6 +325,9 @@ class LoginAttempt:
                 listener.redirect_uri,
                 metadata_url=self.settings.client_metadata_url,
                 uses_metadata_document=uses_cimd,
+                pre_registered=pre_registered_client(
+                    self.request.config, self.discovery.authorization_server, listener.redirect_uri
+                ),
             )
             scopes = self.request.chosen_scopes
             if scopes and not uses_cimd and await storage.get_client_info() is None:
@@ -291,7 +348,7 @@ class LoginAttempt:
                     with anyio.fail_after(self.request.timeout):
                         result = await listener.wait()
                 except TimeoutError:
-                    raise LoginTimedOut() from None
+                    raise LoginTimedOut(name, self.request.timeout) from None
                 return _code_or_refusal(name, result)
 
             provider = _LoginProvider(
@@ -304,6 +361,8 @@ class LoginAttempt:
             )
             provider.scope_override = scopes
             provider.extra_resource = self.request.config.oauth_resource
+            if self.discovery.protected_resource is None and not self.discovery.default_endpoints:
+                provider.legacy_issuer = str(self.discovery.authorization_server.issuer)
             await self._trigger(provider, started_already=lambda: started)
             return await self._store_login(provider, storage)
 
@@ -316,7 +375,9 @@ class LoginAttempt:
         )
 
     def _client_metadata_url(self) -> str | None:
-        return None if self.request.client_registration == "dcr" else self.settings.client_metadata_url
+        if self.request.client_registration == "dcr" or self.request.config.oauth is not None:
+            return None
+        return self.settings.client_metadata_url
 
     def _uses_cimd(self) -> bool:
         return should_use_client_metadata_url(
@@ -342,11 +403,7 @@ class LoginAttempt:
                 f"OAuth login for MCP server '{name}' failed: the authorization server could not be reached"
             ) from exc
         except OAuthRegistrationError as exc:
-            logger.info("client registration for MCP server `%s` refused: %s", name, exc)
-            raise RequestFailed(
-                f"OAuth login for MCP server '{name}' failed: the authorization server refused "
-                "the client registration"
-            ) from exc
+            raise RequestFailed(f"OAuth login for MCP server '{name}' failed: {failure_reason(exc)}") from exc
         if authorization_server.registration_endpoint is not None:
             info.issuer = str(authorization_server.issuer)
         await storage.set_client_info(info)
@@ -354,14 +411,10 @@ class LoginAttempt:
     async def _trigger(self, provider: _LoginProvider, started_already: Callable[[], bool]) -> None:
         """Send the unauthenticated request whose 401 makes the provider run the whole flow."""
         name = self.request.name
-        headers = {
-            **request_headers(self.request.config),
-            "Accept": "application/json, text/event-stream",
-            "MCP-Protocol-Version": LATEST_PROTOCOL_VERSION,
-        }
+        headers = {**request_headers(self.request.config), **MCP_HEADERS}
         try:
             async with httpx2.AsyncClient(timeout=DISCOVERY_TIMEOUT_SECONDS) as client:
-                await client.post(self.request.config.url, json=_PING, headers=headers, auth=provider)
+                await client.post(self.request.config.url, json=PING, headers=headers, auth=provider)
         except RequestFailed:
             raise
         except httpx2.TransportError as exc:
@@ -370,9 +423,7 @@ class LoginAttempt:
             ) from exc
         except Exception as exc:
             logger.info("OAuth login for MCP server `%s` failed: %s", name, type(exc).__name__)
-            raise RequestFailed(
-                f"OAuth login for MCP server '{name}' failed: the authorization server refused the login"
-            ) from exc
+            raise RequestFailed(f"OAuth login for MCP server '{name}' failed: {failure_reason(exc)}") from exc
         if not started_already():
             raise RequestFailed(f"MCP server '{name}' did not ask for authorization; no login is needed")
 
@@ -398,6 +449,34 @@ class LoginAttempt:
         )
         await anyio.to_thread.run_sync(save_credentials, self.store, credentials)
         return credentials
+
+
+def failure_reason(exc: Exception) -> str:
+    """Why the SDK's flow failed, in words fit for the user: never its text beyond a status or an issuer."""
+    text = str(exc)
+    status = _HTTP_STATUS.search(text)
+    http = f" (HTTP {status.group(1)})" if status else ""
+    if isinstance(exc, OAuthRegistrationError):
+        if text.startswith("Registration failed"):
+            return f"the authorization server refused the client registration{http}"
+        return "the authorization server registered the client in a way this client cannot use"
+    if isinstance(exc, OAuthTokenError):
+        if text.startswith("Token exchange failed"):
+            return f"the token endpoint refused the authorization code{http}"
+        return "the token endpoint answered with an invalid token response"
+    if isinstance(exc, OAuthFlowError):
+        if issuers := _ISSUERS.search(text):
+            return (
+                f"the authorization server metadata names the issuer '{quoted(issuers.group(1))}', "
+                f"not '{quoted(issuers.group(2))}' (issuer mismatch)"
+            )
+        if "iss mismatch" in text or "missing iss" in text:
+            return "the authorization response came from another issuer (issuer mismatch)"
+        if text.startswith("Protected resource") and "does not match" in text:
+            return "its protected resource metadata is for another server (resource mismatch)"
+        if text.startswith("Protected resource metadata request failed"):
+            return f"its protected resource metadata could not be read{http}"
+    return "the authorization server refused the login"
 
 
 def _code_or_refusal(name: str, result: CallbackResult) -> AuthorizationCodeResult:

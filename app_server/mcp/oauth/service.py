@@ -6,6 +6,12 @@ second login for the same server cancels the first (which reports that it was su
 After a successful login `on_login_success(name)` runs, so the daemon can refresh the
 generations that use the server. See `login` for the flow itself, `tokens` for the
 use of stored tokens and `credentials` for the store.
+
+A server's auth status is computed, never probed: from its config, the credential store and the
+refusals its connections (or a login's discovery) have seen, so it is known on the first status
+list and no request races the calls in flight. A 403 `insufficient_scope` refusal makes the next
+login (without explicit scopes) ask for the granted scopes plus the required ones. Each login or
+logout bumps the server's credential generation, part of a connection's pool identity.
 """
 
 from __future__ import annotations
@@ -23,8 +29,8 @@ from anyio.abc import TaskGroup, TaskStatus
 from app_server.config.servers import HttpServerConfig, StdioServerConfig
 from app_server.errors import InvalidParams, RequestFailed
 from app_server.events import EventBus
+from app_server.mcp.oauth.challenge import union_scopes
 from app_server.mcp.oauth.credentials import CredentialStore, credential_key, delete_credentials
-from app_server.mcp.oauth.discovery import DISCOVERY_TIMEOUT_SECONDS, discover_oauth
 from app_server.mcp.oauth.login import (
     DEFAULT_LOGIN_TIMEOUT_SECONDS,
     ClientRegistration,
@@ -32,7 +38,6 @@ from app_server.mcp.oauth.login import (
     LoginRequest,
     LoginSettings,
     discover_for_login,
-    request_headers,
     validate_login_target,
 )
 from app_server.mcp.oauth.tokens import StoredTokenAuth, TokenKeeper
@@ -43,7 +48,6 @@ logger = logging.getLogger(__name__)
 AuthStatus = Literal["unsupported", "bearerToken", "oAuth", "notLoggedIn", "unknown"]
 SUPERSEDED = "cancelled: a newer login for this server was started"
 _SUPERSEDE_WAIT_SECONDS = 5.0
-_DISCOVERY_CACHE_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -92,9 +96,8 @@ class OAuthService:
         self._task_group: TaskGroup | None = None
         self._active: dict[str, _ActiveLogin] = {}
         self._keepers: dict[str, TokenKeeper] = {}
-        self._discovered: dict[str, tuple[AuthStatus, float]] = {}
-        """Server URL -> (discovered status, when), for `auth_status_now`."""
-        self._probing: set[str] = set()
+        self._generations: dict[str, int] = {}
+        """Credential key -> how many times this process changed that server's credentials."""
 
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         """Host the logins until cancelled (cancelling also ends every pending login)."""
@@ -130,11 +133,13 @@ class OAuthService:
         request = LoginRequest(
             name=name,
             config=http_config,
-            scopes=tuple(scopes) if scopes is not None else None,
+            scopes=tuple(scopes) if scopes is not None else self._step_up_scopes(name, http_config),
             timeout=timeout_secs if timeout_secs is not None else DEFAULT_LOGIN_TIMEOUT_SECONDS,
             client_registration=client_registration or "auto",
         )
         discovery = await discover_for_login(request, self.settings)
+        if discovery.challenge is not None and discovery.challenge.status == 401:
+            self._keeper(name, http_config.url).note_refusal(discovery.challenge)
         await self._supersede(name)
         attempt = LoginAttempt(
             request=request, settings=self.settings, store=self._store, discovery=discovery
@@ -182,7 +187,7 @@ class OAuthService:
             error = SUPERSEDED
         self._publish_completion(name, thread_id, login_id, error)
         if error is None:
-            self._keeper(name, attempt.request.config.url).forget()
+            self._credentials_changed(name, attempt.request.config.url)
             await self._notify_success(name)
 
     def _publish_completion(self, name: str, thread_id: str | None, login_id: str, error: str | None) -> None:
@@ -216,65 +221,50 @@ class OAuthService:
             return None
         return StoredTokenAuth(self._keeper(name, config.url))
 
-    async def auth_status(self, name: str, config: StdioServerConfig | HttpServerConfig) -> AuthStatus:
-        """How the server authenticates, without registering a client or sending credentials.
+    def credential_generation(self, name: str, config: StdioServerConfig | HttpServerConfig) -> str:
+        """Changes whenever this process logs the server in or out (part of a connection's identity)."""
+        if not isinstance(config, HttpServerConfig):
+            return ""
+        return str(self._generations.get(credential_key(name, config.url), 0))
 
-        Discovers the server's OAuth metadata when no tokens are stored (and caches the answer for
-        `auth_status_now`).
+    def _credentials_changed(self, name: str, url: str) -> None:
+        key = credential_key(name, url)
+        self._generations[key] = self._generations.get(key, 0) + 1
+        self._keeper(name, url).forget()
+
+    def _step_up_scopes(self, name: str, config: HttpServerConfig) -> tuple[str, ...] | None:
+        """After a 403 `insufficient_scope`: the scopes granted (or configured) plus the required ones."""
+        refusal = self._keeper(name, config.url).refusal
+        if refusal is None or not refusal.insufficient_scope:
+            return None
+        try:
+            stored = self._store.load(name, config.url)
+        except RequestFailed:
+            stored = None
+        granted = stored.tokens.scope if stored is not None and stored.tokens is not None else None
+        return union_scopes(tuple(granted.split()) if granted else config.scopes or (), refusal.scopes)
+
+    def auth_status(self, name: str, config: StdioServerConfig | HttpServerConfig) -> AuthStatus:
+        """How the server authenticates, from config, the credential store and the refusals seen.
+
+        `notLoggedIn` once a request was refused (401, or 403 `insufficient_scope`: a new login must
+        grant more) or when a pre-registered client is configured but no tokens are stored;
+        `oAuth` with stored tokens; `unsupported` when nothing says the server uses OAuth;
+        `unknown` only when the credential store cannot be read.
         """
-        known = self._status_without_discovery(name, config)
-        if known is not None:
-            return known
-        assert isinstance(config, HttpServerConfig)
-        return await self._probe(config)
-
-    def auth_status_now(self, name: str, config: StdioServerConfig | HttpServerConfig) -> AuthStatus:
-        """`auth_status` without waiting: the cached discovery answer, else `unknown` while a probe runs.
-
-        For synchronous status listings; the probe runs in the service's task group.
-        """
-        known = self._status_without_discovery(name, config)
-        if known is not None:
-            return known
-        assert isinstance(config, HttpServerConfig)
-        cached = self._discovered.get(config.url)
-        if cached is not None and anyio.current_time() - cached[1] < _DISCOVERY_CACHE_SECONDS:
-            return cached[0]
-        if self._task_group is not None and config.url not in self._probing:
-            self._probing.add(config.url)
-            self._task_group.start_soon(self._probe, config)
-        return cached[0] if cached is not None else "unknown"
-
-    def _status_without_discovery(
-        self, name: str, config: StdioServerConfig | HttpServerConfig
-    ) -> AuthStatus | None:
         if not isinstance(config, HttpServerConfig):
             return "unsupported"
         if config.bearer_token_env_var is not None:
             return "bearerToken"
+        if self._keeper(name, config.url).refusal is not None:
+            return "notLoggedIn"
         try:
             stored = self._store.load(name, config.url)
         except RequestFailed:
             return "unknown"
-        return "oAuth" if stored is not None and stored.tokens is not None else None
-
-    async def _probe(self, config: HttpServerConfig) -> AuthStatus:
-        status: AuthStatus
-        try:
-            async with httpx2.AsyncClient(
-                headers=request_headers(config), timeout=DISCOVERY_TIMEOUT_SECONDS
-            ) as client:
-                discovery = await discover_oauth(client, config.url)
-        except Exception:
-            # Unreachable, a bad URL or a broken answer: the status cannot be known now.
-            logger.debug("OAuth discovery failed", exc_info=True)
-            status = "unknown"
-        else:
-            status = "notLoggedIn" if discovery is not None else "unsupported"
-        finally:
-            self._probing.discard(config.url)
-        self._discovered[config.url] = (status, anyio.current_time())
-        return status
+        if stored is not None and stored.tokens is not None:
+            return "oAuth"
+        return "notLoggedIn" if config.oauth is not None else "unsupported"
 
     async def logout(self, name: str, config: HttpServerConfig) -> bool:
         """Delete the server's stored credentials; returns whether there were any.
@@ -283,5 +273,5 @@ class OAuthService:
             RequestFailed: The store cannot be written.
         """
         removed = await anyio.to_thread.run_sync(delete_credentials, self._store, name, config.url)
-        self._keeper(name, config.url).forget()
+        self._credentials_changed(name, config.url)
         return removed

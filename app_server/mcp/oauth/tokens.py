@@ -6,6 +6,9 @@ refresh token. Before refreshing it re-reads the store: another process may alre
 it. A refresh answered `invalid_grant` clears the stored tokens (the registration stays) and the
 server reads as `notLoggedIn` until the next login.
 
+The keeper also remembers the last refusal its connections met (a 401 no refresh could cure, or
+a 403 `insufficient_scope`) until the next login: the server's auth status reads it.
+
 `StoredTokenAuth` is the `httpx2.Auth` handed to the connection layer; it does not use the SDK's
 `OAuthClientProvider` because that one answers a 401 by starting an interactive login, which a
 daemon's background connection cannot do, and it neither refreshes ahead of expiry nor keeps
@@ -26,6 +29,7 @@ from mcp.shared.auth import OAuthToken
 from pydantic import SecretStr, ValidationError
 
 from app_server.errors import RequestFailed
+from app_server.mcp.oauth.challenge import Challenge, parse_challenge
 from app_server.mcp.oauth.credentials import CredentialStore, StoredCredentials, StoredTokens, clear_tokens
 
 logger = logging.getLogger(__name__)
@@ -84,11 +88,18 @@ class TokenKeeper:
         self._lock = anyio.Lock()
         self._credentials: StoredCredentials | None = None
         self._loaded = False
+        self.refusal: Challenge | None = None
+        """The last refusal seen since the last login or logout."""
 
     def forget(self) -> None:
-        """Drop the cached tokens (after a login or logout); the next request reads the store again."""
+        """Drop the cached tokens and the refusal (after a login or logout); the next request reads
+        the store again."""
         self._loaded = False
         self._credentials = None
+        self.refusal = None
+
+    def note_refusal(self, challenge: Challenge) -> None:
+        self.refusal = challenge
 
     async def bearer(self) -> str | None:
         """The access token to send now, refreshed first when it expires within the margin."""
@@ -203,10 +214,14 @@ class StoredTokenAuth(httpx2.Auth):
         if token is not None:
             request.headers["Authorization"] = f"Bearer {token}"
         response = yield request
-        if response.status_code != 401 or token is None:
-            return
-        retry_token = await self._keeper.bearer_after_rejection(token)
-        if retry_token is None:
-            return
-        request.headers["Authorization"] = f"Bearer {retry_token}"
-        yield request
+        retry_token = (
+            await self._keeper.bearer_after_rejection(token)
+            if response.status_code == 401 and token is not None
+            else None
+        )
+        if retry_token is not None:
+            request.headers["Authorization"] = f"Bearer {retry_token}"
+            response = yield request
+        challenge = parse_challenge(response)
+        if challenge is not None and (challenge.status == 401 or challenge.insufficient_scope):
+            self._keeper.note_refusal(challenge)

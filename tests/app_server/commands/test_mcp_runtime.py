@@ -247,7 +247,7 @@ async def test_login_prints_the_url_and_after_the_browser_returns_stores_tokens_
     assert stored is not None and stored.tokens is not None
     after = await run_command_async(home, "mcp", "list")
     assert after.returncode == EXIT_OK, after.stderr.decode()
-    assert _rows(after.stdout.decode())["protected"] == ["streamable_http", "connected", "oAuth", "1"]
+    assert _rows(after.stdout.decode())["protected"] == ["streamable_http", "connected", "oAuth", "2"]
 
 
 @pytest.mark.anyio
@@ -257,7 +257,10 @@ async def test_login_that_is_never_authorized_fails_when_its_timeout_ends(
     failed = await run_command_async(home, "mcp", "login", "protected", "--no-browser", "--timeout", "1")
 
     assert failed.returncode == EXIT_FAILED
-    assert failed.stderr.decode() == "app-server mcp login: error: timed out waiting for OAuth callback\n"
+    assert failed.stderr.decode() == (
+        "app-server mcp login: error: OAuth login for MCP server 'protected' failed: no authorization "
+        "callback arrived within the login's timeout of 1 s (callback timeout)\n"
+    )
     stored = FileCredentialStore(home / ".credentials.json").load("protected", protected_server)
     assert stored is None or stored.tokens is None
 

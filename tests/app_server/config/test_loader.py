@@ -56,6 +56,19 @@ def test_servers_infer_their_transport_and_get_defaults(home: Path) -> None:
     assert remote.scopes == ("read",)
 
 
+def test_a_pre_registered_oauth_client_loads_with_its_secret(home: Path) -> None:
+    write_config(
+        home,
+        '[mcp_servers.remote]\nurl = "https://example.test/mcp"\n'
+        'oauth = { client_id = "app-1", client_secret = "s3cret" }\n',
+    )
+    remote = load_config(home).mcp_servers["remote"].config
+    assert isinstance(remote, HttpServerConfig) and remote.oauth is not None
+    assert remote.oauth.client_id == "app-1"
+    assert remote.oauth.client_secret is not None
+    assert remote.oauth.client_secret.get_secret_value() == "s3cret"
+
+
 def test_configured_entries_record_file_and_key(home: Path) -> None:
     path = write_config(home, '[mcp_servers.docs]\ncommand = "npx"\n')
     provenance = load_config(home).mcp_servers["docs"].provenance
@@ -107,6 +120,12 @@ def test_startup_timeout_ms_maps_onto_seconds(home: Path) -> None:
         ('command = "x"\nenabled_tools = "a"', "mcp_servers.s.enabled_tools: expected an array"),
         ('command = "x"\nenv = { A = 1 }', "3:9: mcp_servers.s.env.A: expected a string"),
         ('command = "x"\ncwd = 1979-05-27', "mcp_servers.s.cwd: expected a string"),
+        ('url = "u"\noauth = { client_secret = "s" }', "mcp_servers.s.oauth.client_id: missing required key"),
+        ('url = "u"\noauth = { client_id = "c", colour = 1 }', "mcp_servers.s.oauth.colour: unknown key"),
+        (
+            'command = "x"\noauth = { client_id = "c" }',
+            "mcp_servers.s.oauth: `oauth` is not supported for stdio",
+        ),
     ],
 )
 def test_each_invalid_server_key_is_one_clear_problem_naming_file_line_and_key(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from app_server.config.servers import REDACTED, HttpServerConfig, StdioServerConfig
+from pydantic import SecretStr
+
+from app_server.config.servers import REDACTED, HttpServerConfig, OAuthClientConfig, StdioServerConfig
 
 
 def test_redacted_hides_env_and_header_values_but_keeps_their_names() -> None:
@@ -22,3 +24,17 @@ def test_writes_is_an_approval_mode() -> None:
         StdioServerConfig(command="x", default_tools_approval_mode="writes").default_tools_approval_mode
         == "writes"
     )
+
+
+def test_a_pre_registered_client_secret_is_redacted_and_kept_out_of_reprs() -> None:
+    http = HttpServerConfig(
+        url="http://h", oauth=OAuthClientConfig(client_id="app-1", client_secret=SecretStr("s3cret"))
+    )
+    assert http.redacted()["oauth"] == {"client_id": "app-1", "client_secret": REDACTED}
+    assert "s3cret" not in repr(http) + str(http.redacted()) + http.model_dump_json()
+    assert HttpServerConfig(url="http://h", oauth=OAuthClientConfig(client_id="app-1")).redacted()[
+        "oauth"
+    ] == {
+        "client_id": "app-1",
+        "client_secret": None,
+    }

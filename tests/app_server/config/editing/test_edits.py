@@ -8,9 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from app_server.config.editing.edits import add_servers, approve_tool, configured_servers, remove_server
-from app_server.config.servers import HttpServerConfig, McpServerConfig, StdioServerConfig, ToolConfig
+from app_server.config.servers import (
+    HttpServerConfig,
+    McpServerConfig,
+    OAuthClientConfig,
+    StdioServerConfig,
+    ToolConfig,
+)
 from app_server.errors import InvalidParams, RequestFailed
 
 HAND_WRITTEN = '''# My settings.
@@ -93,6 +100,15 @@ def test_an_added_server_is_one_table_appended_after_everything_else(config_file
         'bearer_token_env_var = "TOOLS_TOKEN"\n'
         'http_headers = {X-Team = "core"}\n'
     )
+
+
+def test_a_pre_registered_client_is_written_inline_with_its_secret_and_loads_back(config_file: Path) -> None:
+    client = OAuthClientConfig(client_id="app-1", client_secret=SecretStr("s3cret"))
+    config = HttpServerConfig(url="https://tools.example.com/mcp", oauth=client)
+    add_servers(config_file, {"tools": config})
+
+    assert config_file.read_text().endswith('oauth = {client_id = "app-1", client_secret = "s3cret"}\n')
+    assert _loaded(configured_servers(config_file)["tools"]) == config
 
 
 def test_adding_a_configured_name_is_refused_and_leaves_the_file_alone(config_file: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -79,6 +80,14 @@ async def log_in(
     completion = await harness.next_completion()
     assert completion["success"] is True, completion
     return started
+
+
+def free_port() -> int:
+    """A loopback port free right now (for a callback port a registration names in advance)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def expiring_in(seconds: float) -> Change:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import socket
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -11,7 +10,7 @@ import anyio
 import httpx2
 import pytest
 
-from app_server.config.servers import HttpServerConfig, StdioServerConfig
+from app_server.config.servers import HttpServerConfig, OAuthClientConfig, StdioServerConfig
 from app_server.errors import InvalidParams, RequestFailed
 from app_server.mcp.oauth.callback import SUCCESS_PAGE
 from app_server.mcp.oauth.login import LoginSettings
@@ -21,6 +20,7 @@ from tests.app_server.mcp.oauth.harness import (
     call_whoami,
     expiring_in,
     follow_authorization,
+    free_port,
     log_in,
     running_service,
 )
@@ -38,18 +38,10 @@ def _query(url: str) -> dict[str, list[str]]:
     return parse_qs(urlsplit(url).query)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 async def test_login_completes_stores_tokens_and_the_tool_call_carries_the_bearer(home: Path) -> None:
     authority = FixtureAuthority()
     async with serve_oauth_server(authority) as base, running_service(home) as harness:
         config = HttpServerConfig(url=f"{base}/mcp")
-        assert await harness.service.auth_status("docs", config) == "notLoggedIn"
 
         started = await harness.service.start_login("docs", config, thread_id="thr_1")
         query = _query(started.authorization_url)
@@ -67,7 +59,7 @@ async def test_login_completes_stores_tokens_and_the_tool_call_carries_the_beare
             "success": True,
         }
         assert harness.refreshed == ["docs"]
-        assert await harness.service.auth_status("docs", config) == "oAuth"
+        assert harness.service.auth_status("docs", config) == "oAuth"
         stored = harness.store.load("docs", config.url)
         assert stored is not None and stored.tokens is not None
         assert stored.resources == (f"{base}/mcp",)
@@ -97,8 +89,11 @@ async def test_a_login_without_a_callback_times_out(home: Path) -> None:
 
         assert completion["loginId"] == started.login_id
         assert completion["success"] is False
-        assert completion["error"] == "timed out waiting for OAuth callback"
-        assert await harness.service.auth_status("docs", config) == "notLoggedIn"
+        assert completion["error"] == (
+            "OAuth login for MCP server 'docs' failed: no authorization callback arrived within the login's "
+            "timeout of 0.5 s (callback timeout)"
+        )
+        assert harness.service.auth_status("docs", config) == "notLoggedIn"  # its discovery met a 401
 
 
 async def test_callbacks_with_a_bad_state_or_wrong_path_are_rejected_and_the_login_keeps_waiting(
@@ -125,7 +120,7 @@ async def test_callbacks_with_a_bad_state_or_wrong_path_are_rejected_and_the_log
 
 
 async def test_a_configured_callback_port_is_the_redirect_port(home: Path) -> None:
-    port = _free_port()
+    port = free_port()
     async with (
         serve_oauth_server(FixtureAuthority()) as base,
         running_service(home, LoginSettings(callback_port=port)) as harness,
@@ -138,7 +133,7 @@ async def test_a_configured_callback_port_is_the_redirect_port(home: Path) -> No
 
 
 async def test_a_configured_callback_url_is_the_exact_redirect_uri_and_its_path_is_served(home: Path) -> None:
-    callback_url = f"http://127.0.0.1:{_free_port()}/oauth/return"
+    callback_url = f"http://127.0.0.1:{free_port()}/oauth/return"
     async with (
         serve_oauth_server(FixtureAuthority()) as base,
         running_service(home, LoginSettings(callback_url=callback_url)) as harness,
@@ -225,7 +220,7 @@ async def test_a_server_that_resolves_client_metadata_documents_gets_the_configu
     home: Path,
 ) -> None:
     document = "https://app.example/oauth/client.json"
-    port = _free_port()
+    port = free_port()
     authority = FixtureAuthority(metadata_documents={document: [f"http://127.0.0.1:{port}/callback"]})
     settings = LoginSettings(callback_port=port, client_metadata_url=document)
     async with serve_oauth_server(authority) as base, running_service(home, settings) as harness:
@@ -251,19 +246,23 @@ async def test_login_refuses_unknown_stdio_plain_and_unreachable_servers(home: P
         with pytest.raises(RequestFailed, match="'plain' does not advertise OAuth"):
             await service.start_login("plain", HttpServerConfig(url=f"{plain}/mcp"))
         with pytest.raises(RequestFailed, match="'gone' could not be reached"):
-            await service.start_login("gone", HttpServerConfig(url=f"http://127.0.0.1:{_free_port()}/mcp"))
+            await service.start_login("gone", HttpServerConfig(url=f"http://127.0.0.1:{free_port()}/mcp"))
 
 
-async def test_auth_status_covers_every_kind_of_server(home: Path) -> None:
-    async with serve_plain_server() as plain, running_service(home) as harness:
+async def test_auth_status_comes_from_config_and_the_store_without_any_request(home: Path) -> None:
+    authority = FixtureAuthority()
+    async with serve_oauth_server(authority) as base, running_service(home) as harness:
         status = harness.service.auth_status
-        assert await status("local", StdioServerConfig(command="true")) == "unsupported"
-        assert await status("plain", HttpServerConfig(url=f"{plain}/mcp")) == "unsupported"
-        assert (
-            await status("env", HttpServerConfig(url=f"{plain}/mcp", bearer_token_env_var="TOKEN"))
-            == "bearerToken"
-        )
-        assert await status("gone", HttpServerConfig(url=f"http://127.0.0.1:{_free_port()}/mcp")) == "unknown"
+        url = f"{base}/mcp"
+        pre_registered = HttpServerConfig(url=url, oauth=OAuthClientConfig(client_id="known"))
+
+        assert status("local", StdioServerConfig(command="true")) == "unsupported"
+        assert status("plain", HttpServerConfig(url=url)) == "unsupported"
+        assert status("env", HttpServerConfig(url=url, bearer_token_env_var="TOKEN")) == "bearerToken"
+        assert status("known", pre_registered) == "notLoggedIn"
+        assert authority.requests == []
+        (home / ".credentials.json").write_text("not json")
+        assert status("plain", HttpServerConfig(url=url)) == "unknown"
 
 
 async def test_logout_deletes_the_stored_credentials(home: Path) -> None:
@@ -275,7 +274,7 @@ async def test_logout_deletes_the_stored_credentials(home: Path) -> None:
 
         assert await harness.service.logout("docs", config) is True
         assert await harness.service.logout("docs", config) is False
-        assert await harness.service.auth_status("docs", config) == "notLoggedIn"
+        assert harness.service.auth_status("docs", config) == "unsupported"  # nothing seen since
 
 
 async def test_no_token_text_reaches_any_log_line_or_error(
@@ -304,16 +303,15 @@ async def test_no_token_text_reaches_any_log_line_or_error(
     assert not [token for token in authority.issued if token in text]
 
 
-async def test_the_synchronous_status_answers_from_the_store_and_the_last_discovery(home: Path) -> None:
+async def test_a_refused_request_reads_not_logged_in_and_a_login_makes_it_oauth(home: Path) -> None:
     async with serve_oauth_server(FixtureAuthority()) as base, running_service(home) as harness:
         config = HttpServerConfig(url=f"{base}/mcp")
-        before_discovery = harness.service.auth_status_now("docs", config)
-        discovered = await harness.service.auth_status("docs", config)
-        after_discovery = harness.service.auth_status_now("docs", config)
-        started = await harness.service.start_login("docs", config)
-        await follow_authorization(started.authorization_url)
-        await harness.next_completion()
+        with anyio.fail_after(WAIT):
+            async with httpx2.AsyncClient(auth=harness.service.auth_for("docs", config)) as http:
+                refused = await http.post(config.url, json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
+        after_refusal = harness.service.auth_status("docs", config)
+        await log_in(harness, "docs", config)
 
-        assert (before_discovery, discovered, after_discovery) == ("unknown", "notLoggedIn", "notLoggedIn")
-        assert harness.service.auth_status_now("docs", config) == "oAuth"
-        assert harness.service.auth_status_now("local", StdioServerConfig(command="true")) == "unsupported"
+        assert refused.status_code == 401
+        assert after_refusal == "notLoggedIn"
+        assert harness.service.auth_status("docs", config) == "oAuth"

@@ -92,7 +92,7 @@ async def test_a_refresh_refused_with_invalid_grant_clears_the_tokens_and_reads_
         with anyio.fail_after(WAIT):
             async with httpx2.AsyncClient(auth=harness.service.auth_for("docs", config)) as http:
                 refused = await http.post(config.url, json=PING)
-        status = await harness.service.auth_status("docs", config)
+        status = harness.service.auth_status("docs", config)
         stored = harness.store.load("docs", config.url)
 
     assert refused.status_code == 401
