@@ -25,7 +25,7 @@ from app_server.model import chat_api, responses_api
 from app_server.model.backoff import Backoff, parse_retry_after
 from app_server.model.errors import ModelError
 from app_server.model.provider import ProviderConfig
-from app_server.model.step import StepEvent, StepRequest
+from app_server.model.step import Retrying, StepEvent, StepRequest
 from app_server.model.stream import ResponseFailedError, StreamDecoder
 
 logger = logging.getLogger(__name__)
@@ -155,6 +155,9 @@ class ModelClient:
                         + _suffix(failure.detail)
                     ) from None
                 logger.info("model request to %s failed (%s); retrying", self._name, failure.summary)
+                yield _retrying(
+                    self._name, failure.summary, request_failures, self._provider.request_max_retries
+                )
                 await anyio.sleep(self._backoff.delay(request_failures, failure.retry_after))
             except _BrokenStreamError as broken:
                 stream_failures += 1
@@ -164,6 +167,9 @@ class ModelClient:
                         f"{self._name} {broken.summary}{attempts}" + _suffix(broken.detail)
                     ) from None
                 logger.info("model stream from %s broke (%s); retrying", self._name, broken.summary)
+                yield _retrying(
+                    self._name, broken.summary, stream_failures, self._provider.stream_max_retries
+                )
                 await anyio.sleep(self._backoff.delay(stream_failures))
 
     async def _attempt(self, body: dict[str, Any]) -> AsyncGenerator[StepEvent]:
@@ -287,6 +293,10 @@ def _presentable(text: str, api_key: str | None) -> str:
 
 def _attempts(count: int) -> str:
     return f"{count} attempt" if count == 1 else f"{count} attempts"
+
+
+def _retrying(name: str, summary: str, attempt: int, budget: int) -> Retrying:
+    return Retrying(f"{name} {summary}; retrying ({attempt}/{budget})")
 
 
 def _suffix(detail: str) -> str:

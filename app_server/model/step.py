@@ -128,4 +128,12 @@ class Completed:
     usage: Usage | None = field(default=None)
 
 
-StepEvent = TextDelta | MessageDone | FunctionCall | Completed
+@dataclass(frozen=True, slots=True)
+class Retrying:
+    """The provider failed before this step's answer began, and the client tries again: the turn's
+    front-end hears why (Codex's `error` notification with `willRetry: true`)."""
+
+    message: str
+
+
+StepEvent = TextDelta | MessageDone | FunctionCall | Completed | Retrying

@@ -29,6 +29,7 @@ from app_server.model.step import (
     Completed,
     FunctionCall,
     MessageDone,
+    Retrying,
     StepRequest,
     TextDelta,
     Usage,
@@ -60,12 +61,14 @@ from protocol.items import (
 )
 from protocol.notifications import (
     AgentMessageDeltaNotification,
+    ErrorNotification,
     ItemCompletedNotification,
     ItemStartedNotification,
     McpToolCallProgressNotification,
     ThreadTokenUsageUpdatedNotification,
 )
 from protocol.server_requests import McpServerElicitationRequestParams
+from protocol.turns import TurnError
 
 logger = logging.getLogger(__name__)
 
@@ -193,6 +196,15 @@ async def run_step(scope: TurnScope, runtime: McpRuntime) -> bool:
                 calls.append(event)
             elif isinstance(event, Completed) and event.usage is not None:
                 await scope.record_usage(event.usage)
+            elif isinstance(event, Retrying):
+                scope.events.publish(
+                    ErrorNotification(
+                        thread_id=scope.thread.id,
+                        turn_id=scope.turn_id,
+                        error=TurnError(message=event.message),
+                        will_retry=True,
+                    )
+                )
     tool_calls = []
     for call in calls:
         answer = _host_tool(scope, index, cap, call)

@@ -14,7 +14,7 @@ from app_server.threads.ids import new_id
 from app_server.threads.records import FinalTurnStatus
 from app_server.threads.step import TurnScope, run_step
 from protocol.items import UserInput, UserMessageItem
-from protocol.notifications import TurnCompletedNotification, TurnStartedNotification
+from protocol.notifications import ErrorNotification, TurnCompletedNotification, TurnStartedNotification
 from protocol.turns import Turn
 
 logger = logging.getLogger(__name__)
@@ -72,6 +72,16 @@ class TurnRunner:
                 # The status first, so that it is cleared even if the turn's end cannot be recorded.
                 self.scope.thread.activity.turn_ended(self.scope.events.publish, failed=status == "failed")
                 turn = await self.scope.thread.complete_turn(self.turn_id, status, error)
+                if status == "failed" and turn.error is not None:
+                    # As Codex: the failure is also an `error` notification, before the turn ends.
+                    self.scope.events.publish(
+                        ErrorNotification(
+                            thread_id=self.scope.thread.id,
+                            turn_id=self.turn_id,
+                            error=turn.error,
+                            will_retry=False,
+                        )
+                    )
                 self.scope.events.publish(
                     TurnCompletedNotification(thread_id=self.scope.thread.id, turn=turn)
                 )

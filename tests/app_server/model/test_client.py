@@ -21,6 +21,7 @@ from app_server.model import (
     ModelClient,
     ModelError,
     ProviderConfig,
+    Retrying,
     StepEvent,
     StepRequest,
     TextDelta,
@@ -70,9 +71,17 @@ async def collect(client: ModelClient, request: StepRequest) -> list[StepEvent]:
 
 
 def without_completion(events: list[StepEvent]) -> list[StepEvent]:
+    """The answer's events: the last is the one Completed, and the retries are left out."""
     assert isinstance(events[-1], Completed)
     assert not any(isinstance(event, Completed) for event in events[:-1])
-    return events[:-1]
+    return [event for event in events[:-1] if not isinstance(event, Retrying)]
+
+
+def retries(events: list[StepEvent]) -> list[str]:
+    """What the client said before each retry, in order (all of it before the answer's first event)."""
+    said = [event.message for event in events if isinstance(event, Retrying)]
+    assert all(isinstance(event, Retrying) for event in events[: len(said)])
+    return said
 
 
 @pytest.mark.parametrize("wire_api", WIRE_APIS)
@@ -215,6 +224,10 @@ async def test_500_and_429_are_retried_until_the_answer_arrives(wire_api: str) -
     async with scripted([ScriptStep(text="fine now", failures=failures)], wire_api) as (server, client):
         events = await collect(client, ask())
     assert without_completion(events) == [TextDelta("fine"), TextDelta(" now"), MessageDone("fine now")]
+    assert retries(events) == [
+        "model provider 'scripted' failed the request (500 Internal Server Error); retrying (1/4)",
+        "model provider 'scripted' failed the request (429 Too Many Requests); retrying (2/4)",
+    ]
     assert [(r.step, r.attempt) for r in server.requests] == [(0, 0), (0, 1), (0, 2)]
 
 
@@ -237,6 +250,7 @@ async def test_a_stream_cut_before_any_output_is_retried_without_duplicating_any
     async with scripted([ScriptStep(text="one two", failures=failures)], wire_api) as (server, client):
         events = await collect(client, ask())
     assert without_completion(events) == [TextDelta("one"), TextDelta(" two"), MessageDone("one two")]
+    assert len(retries(events)) == 2
     assert len(server.requests) == 3
 
 
@@ -346,6 +360,7 @@ async def test_a_response_failed_for_a_transient_reason_is_retried() -> None:
     async with scripted([ScriptStep(text="recovered", failures=failures)], "responses") as (server, client):
         events = await collect(client, ask())
     assert without_completion(events) == [TextDelta("recovered"), MessageDone("recovered")]
+    assert retries(events) == ["model provider 'scripted' failed the response; retrying (1/5)"]
     assert len(server.requests) == 2
 
 
