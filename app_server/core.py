@@ -35,6 +35,7 @@ from app_server.threads.store import ThreadStore
 from protocol.views import McpServerViewsReadResponse
 
 if TYPE_CHECKING:
+    from app_server.mcp.oauth.credentials import CredentialStore
     from app_server.mcp_core import McpCore
     from app_server.model.client import ModelClient
 
@@ -78,7 +79,8 @@ class AppCore:
             await tg.start(self.threads.run)
             task_status.started()
             await anyio.to_thread.run_sync(_import_mcp_layer)
-            mcp = self.new_mcp_core()
+            # Choosing the credential store probes the OS keyring (~0.1 s): off the event loop too.
+            mcp = self.new_mcp_core(await anyio.to_thread.run_sync(self.open_credentials))
             await tg.start(mcp.run)
             self._mcp = mcp
             self._mcp_up.set()
@@ -89,13 +91,21 @@ class AppCore:
         assert self._mcp is not None
         return self._mcp
 
-    def new_mcp_core(self) -> McpCore:
-        """An MCP half over this core's config, account and threads, not yet running (imports the SDK)."""
+    def open_credentials(self) -> CredentialStore:
+        """The OAuth credential store `mcp_oauth_credentials_store` selects (imports the SDK)."""
+        from app_server.mcp.oauth.credentials import open_credential_store
+
+        return open_credential_store(self.configs.current.mcp_oauth_credentials_store, self.home)
+
+    def new_mcp_core(self, credentials: CredentialStore) -> McpCore:
+        """An MCP half over this core's config, account, threads and `credentials`, not yet running
+        (imports the SDK)."""
         from app_server.mcp_core import McpCore
 
         return McpCore(
             self.home,
             self.events,
+            credentials=credentials,
             environ=self.environ,
             auth=self.auth,
             configs=self.configs,

@@ -28,7 +28,7 @@ from app_server.mcp.apps import CODEX_APPS, codex_apps_auth_headers
 from app_server.mcp.client import RuntimeContext
 from app_server.mcp.connectors import watch_app_list
 from app_server.mcp.manager import McpManager
-from app_server.mcp.oauth.credentials import open_credential_store
+from app_server.mcp.oauth.credentials import CredentialStore
 from app_server.mcp.oauth.login import LoginSettings
 from app_server.mcp.oauth.service import OAuthService
 from app_server.mcp.runtime import RuntimeCell
@@ -54,6 +54,7 @@ class McpCore:
         auth: AuthStore,
         configs: ConfigReader,
         threads: ThreadService,
+        credentials: CredentialStore,
     ) -> None:
         self._events = events
         self._auth = auth
@@ -62,7 +63,7 @@ class McpCore:
         config = configs.current
         self.oauth = OAuthService(
             events,
-            open_credential_store(config.mcp_oauth_credentials_store, home),
+            credentials,
             LoginSettings.from_config(config),
             on_login_success=self._after_login,
         )

@@ -142,7 +142,7 @@ def _build_core(args: argparse.Namespace) -> tuple[AppCore, McpCore]:
     overrides: tuple[str, ...] = tuple(args.config_overrides)
     load_config(home, cli_overrides=overrides)
     core = AppCore(home, EventBus(), cli_overrides=overrides)
-    return core, core.new_mcp_core()
+    return core, core.new_mcp_core(core.open_credentials())
 
 
 # -- list and get ----------------------------------------------------------------------------------
