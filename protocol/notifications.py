@@ -162,3 +162,24 @@ class ConfigWarningNotification(WireModel):
 class WarningNotification(WireModel):
     message: str
     thread_id: str | None = None
+
+
+class ThreadNameUpdatedNotification(WireModel):
+    thread_id: str
+    thread_name: Omittable[str] = None
+
+
+class ThreadArchivedNotification(WireModel):
+    thread_id: str
+
+
+class ThreadUnarchivedNotification(WireModel):
+    thread_id: str
+
+
+class ThreadClosedNotification(WireModel):
+    thread_id: str
+
+
+class ThreadDeletedNotification(WireModel):
+    thread_id: str

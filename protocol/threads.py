@@ -213,6 +213,20 @@ class ThreadResumeResponse(_ThreadSessionState):
     turns_backwards_cursor: str | None = None
 
 
+class ThreadForkParams(_ThreadOverrides):
+    """A new thread with the source's history through `lastTurnId` (all of it by default)."""
+
+    thread_id: str
+    last_turn_id: str | None = None
+    ephemeral: Omittable[bool] = None
+    thread_source: ThreadSource | None = None
+    exclude_turns: Omittable[bool] = None
+
+
+class ThreadForkResponse(_ThreadSessionState):
+    """The forked thread and the settings it runs under."""
+
+
 class ThreadReadParams(WireModel):
     thread_id: str
     include_turns: Omittable[bool] = None

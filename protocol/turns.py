@@ -105,3 +105,16 @@ class TurnInterruptParams(WireModel):
 
 class TurnInterruptResponse(WireModel):
     """Empty object: the interrupt was accepted; `turn/completed` reports the outcome."""
+
+
+class TurnSteerParams(WireModel):
+    """More input for the running turn: its next model request carries it."""
+
+    thread_id: str
+    input: list[UserInput]
+    expected_turn_id: str
+    client_user_message_id: str | None = None
+
+
+class TurnSteerResponse(WireModel):
+    turn_id: str

@@ -21,6 +21,8 @@ MODEL_MODULES = [
     "protocol.items",
     "protocol.turns",
     "protocol.threads",
+    "protocol.thread_admin",
+    "protocol.thread_pages",
     "protocol.mcp",
     "protocol.views",
     "protocol.apps",
