@@ -39,6 +39,7 @@ COMMON_KEYS = frozenset(
         "supports_parallel_tool_calls",
         "tool_output_max_chars",
         "isolation",
+        "log_level",
     }
 )
 _KNOWN_KEYS = STDIO_KEYS | HTTP_KEYS | COMMON_KEYS

@@ -20,6 +20,8 @@ its destructive / open-world hints are missing or true; `prompt`: always ask; `w
 tool is annotated read-only; `approve`: never ask."""
 
 Isolation = Literal["shared", "thread"]
+McpLogLevel = Literal["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"]
+"""An MCP logging level (RFC 5424 severities), lowest first."""
 
 REDACTED = "<redacted>"
 _SECRET_MAPS = ("env", "http_headers")
@@ -60,6 +62,8 @@ class _ServerCommon(BaseModel):
     tool_output_max_chars: int | None = Field(default=None, gt=0)
     """The most characters of one of this server's tool results sent to the model (None: the
     top-level `tool_output_max_chars`)."""
+    log_level: McpLogLevel | None = None
+    """The level asked of the server with `logging/setLevel` at connect (None: its own default)."""
     isolation: Isolation = "shared"
     """`shared`: one process serves every scope (app level, threads) with the same config and
     context; `thread`: one process per scope, for servers that keep per-conversation state."""

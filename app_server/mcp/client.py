@@ -10,7 +10,9 @@ then runs; the report does not wait for it. Calls are made from the callers' own
 connection stops, its in-flight calls fail (leases prevent that for a generation still in use).
 Tool calls to a stdio child are written to it directly (`direct_requests`), to HTTP servers
 through the SDK; either way the result is checked by `tool_results` before it is passed on.
-The server's questions (`elicitation/create`) go to the in-flight calls through `elicitation`.
+The server's questions (`elicitation/create`) go to the in-flight calls through `elicitation`; its
+`roots/list` is answered with the scope's working directory (`roots`) and its log messages go to
+its log and stderr (`server_logging`).
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ from app_server.errors import AppServerError, InvalidParams, McpServerError, Req
 from app_server.mcp.catalog import ServerCatalog, WireDict, fetch_catalog
 from app_server.mcp.elicitation import CallBudget, ElicitationRouter, Elicitor
 from app_server.mcp.oauth.challenge import parse_challenge
+from app_server.mcp.roots import roots_answer
 from app_server.mcp.server_log import ServerLog
+from app_server.mcp.server_logging import log_receiver, request_level
 from app_server.mcp.stdio.child_registry import ChildRegistry
 from app_server.mcp.stdio.process import DEFAULT_MAX_MESSAGE_BYTES, LaunchSpec, StdioChild, child_environment
 from app_server.mcp.tool_results import ToolResultCheck
@@ -211,8 +215,12 @@ class McpConnection:
                 client_info=CLIENT_INFO,
                 message_handler=self._on_message,
                 elicitation_callback=self._elicitations.answer,
+                list_roots_callback=roots_answer(self.context.cwd or Path.cwd()),
+                logging_callback=log_receiver(self.name, self.log),
             )
-            yield await stack.enter_async_context(client)
+            entered = await stack.enter_async_context(client)
+            await request_level(entered, self.config.log_level, self.log)
+            yield entered
 
     def _launch_spec(self, config: StdioServerConfig) -> LaunchSpec:
         cwd = config.cwd or self.context.cwd or Path.home()

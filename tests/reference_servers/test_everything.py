@@ -68,7 +68,6 @@ PENDING = {
     "the front-end is never asked",
     "trigger-url-elicitation": "elicitation in direct calls (mcphost17): declined by the daemon, "
     "the front-end is never asked",
-    ROOTS_TOOL: "roots (mcphost17): the roots capability is not advertised, so the tool is not listed",
 }
 
 

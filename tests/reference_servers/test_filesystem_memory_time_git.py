@@ -99,7 +99,6 @@ async def test_filesystem_reads_in_the_directory_it_was_given(servers: Running) 
     assert text_of(result) == "first line\n"
 
 
-@pytest.mark.xfail(strict=True, reason="roots (mcphost17): the daemon does not answer roots/list")
 async def test_filesystem_learns_its_root_from_the_threads_workspace(servers: Running) -> None:
     allowed = await servers.call("files", "list_allowed_directories", {})
     listed = await servers.call("files", "list_directory", {"path": str(servers.workspace)})

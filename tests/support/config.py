@@ -24,6 +24,8 @@ CHEAP_SERVER = FIXTURES / "cheap_server.py"
 """A stdlib-only server that starts in milliseconds; one tool, `whoami`, answering its pid as text."""
 ELICIT_SERVER = FIXTURES / "elicit_server.py"
 """A server that asks the client questions (elicitations) and counts cancellations."""
+WORKSPACE_SERVER = FIXTURES / "workspace_server.py"
+"""A server that asks for its roots, logs at any level and records the level it was asked for."""
 CONTENT_SERVER = FIXTURES / "content_server.py"
 """An mcp SDK server whose tools return each kind of MCP content (see content_server.py)."""
 MODEL_KEY_ENV = "SCRIPTED_MODEL_KEY"
@@ -57,6 +59,10 @@ def content_server(*args: str, **keys: Any) -> dict[str, Any]:
 
 def elicit_server(**keys: Any) -> dict[str, Any]:
     return python_server(ELICIT_SERVER, **keys)
+
+
+def workspace_server(**keys: Any) -> dict[str, Any]:
+    return python_server(WORKSPACE_SERVER, **keys)
 
 
 def example_server(*args: str, **keys: Any) -> dict[str, Any]:
