@@ -86,7 +86,7 @@ def default_provider(config: AppConfig) -> str:
 
 
 def provider_models(config: AppConfig, provider: str | None, *, include_hidden: bool) -> list[Model]:
-    """The models of `provider` (None: the default provider), exactly one marked `isDefault`.
+    """The models of `provider` (None: the default provider); one is `isDefault` unless it lists none.
 
     The default is the model a `thread/start` without `model` runs when listing the default
     provider (config.toml's `model` is listed even when the catalog lacks it); otherwise the entry
