@@ -128,6 +128,8 @@ REQUESTS: Mapping[str, RequestSpec] = {
         extension="Not in Codex v2: the configured, runtime and effective server views with provenance.",
     ),
     "app/list": RequestSpec("apps:AppsListParams", "apps:AppsListResponse"),
+    "model/list": RequestSpec("models:ModelListParams", "models:ModelListResponse"),
+    "modelProvider/list": RequestSpec("models:ModelProviderListParams", "models:ModelProviderListResponse"),
     "account/read": RequestSpec("account:GetAccountParams", "account:GetAccountResponse"),
     "account/login/start": RequestSpec("account:LoginAccountParams", "account:LoginAccountResponse"),
     "account/logout": RequestSpec(None, "account:LogoutAccountResponse"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from app_server.config.diagnostics import ConfigProblem
@@ -60,6 +60,37 @@ class PluginSettings(_Frozen):
     enabled: bool = True
 
 
+InputModality = Literal["text", "image", "audio"]
+
+
+def _entry_from_id(value: object) -> object:
+    return {"id": value} if isinstance(value, str) else value
+
+
+def _text_only() -> list[InputModality]:
+    return ["text"]
+
+
+class ProviderModelTable(_Frozen):
+    """One entry of a provider's `models = [...]` (a bare string is just the `id`): what `model/list`
+    shows for it."""
+
+    id: str = Field(min_length=1)
+    """The model slug sent to the provider."""
+    display_name: str | None = None
+    description: str | None = None
+    default: bool = False
+    """The model `model/list` marks `isDefault` for this provider (else its first)."""
+    hidden: bool = False
+    """Left out of `model/list` unless the client asks for hidden models."""
+    input_modalities: list[InputModality] = Field(default_factory=_text_only)
+    reasoning_efforts: list[str] = Field(default_factory=list)
+    default_reasoning_effort: str | None = None
+
+
+ProviderModelEntry = Annotated[ProviderModelTable, BeforeValidator(_entry_from_id)]
+
+
 class ModelProviderTable(_Frozen):
     """`[model_providers.NAME]` as written; unset keys stay None so the model client's defaults apply."""
 
@@ -73,10 +104,25 @@ class ModelProviderTable(_Frozen):
     stream_idle_timeout_ms: int | None = Field(default=None, gt=0)
     http_headers: dict[str, str] | None = Field(default=None, repr=False)
     query_params: dict[str, str] | None = None
+    models: tuple[ProviderModelEntry, ...] = ()
+    """What `model/list` lists for this provider (the model client does not read it)."""
+
+    @field_validator("models")
+    @classmethod
+    def _one_entry_per_model(cls, models: tuple[ProviderModelTable, ...]) -> tuple[ProviderModelTable, ...]:
+        ids = [model.id for model in models]
+        duplicates = sorted({model_id for model_id in ids if ids.count(model_id) > 1})
+        if duplicates:
+            reason = f"listed more than once: {', '.join(duplicates)}"
+            raise PydanticCustomError("config_rule", "{reason}", {"reason": reason})
+        if sum(model.default for model in models) > 1:
+            reason = "more than one model has `default = true`"
+            raise PydanticCustomError("config_rule", "{reason}", {"reason": reason})
+        return models
 
     def as_table(self) -> dict[str, object]:
         """The keys that were set, in the shape `app_server.model.provider.providers_from_table` reads."""
-        return self.model_dump(exclude_none=True)
+        return self.model_dump(exclude_none=True, exclude={"models"})
 
 
 class AppConfig(_Frozen):

@@ -134,6 +134,7 @@ def describe(detail: ErrorDetails) -> str:
         "string_too_short": "must not be empty",
         "string_pattern_mismatch": f"must match `{ctx.get('pattern')}`",
         "https_url_with_path": "must be an https URL with a path",
+        "config_rule": str(ctx.get("reason")),  # our own validators' words (`PydanticCustomError`)
     }
     return messages.get(kind, "invalid value")
 

@@ -31,6 +31,8 @@ HANDLERS: Mapping[str, str] = {
     "mcpServer/oauth/login": "mcp:oauth_login",
     "mcpServer/views/read": "mcp:views_read",
     "app/list": "app:app_list",
+    "model/list": "models:model_list",
+    "modelProvider/list": "models:provider_list",
     "account/read": "account:account_read",
     "account/login/start": "account:login_start",
     "account/logout": "account:logout",

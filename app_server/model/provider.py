@@ -7,9 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from app_server.config.model_catalog import OPENAI_BASE_URL, OPENAI_PROVIDER_NAME
 from app_server.errors import ConfigError
-
-OPENAI_PROVIDER_NAME = "openai"
 
 
 class ProviderConfig(BaseModel):
@@ -34,7 +33,7 @@ class ProviderConfig(BaseModel):
 
 OPENAI_PROVIDER = ProviderConfig(
     name=OPENAI_PROVIDER_NAME,
-    base_url="https://api.openai.com/v1",
+    base_url=OPENAI_BASE_URL,
     wire_api="responses",
     env_key="OPENAI_API_KEY",
 )

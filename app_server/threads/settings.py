@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from app_server.config.app_config import AppConfig
+from app_server.config.model_catalog import DEFAULT_MODEL
 from app_server.errors import InvalidParams, quoted
 from app_server.threads.records import SETTING_FIELDS, ThreadChanges, ThreadHeader, ThreadSettings
 from protocol.base import WireModel
 from protocol.threads import ThreadResumeParams, ThreadStartParams
 from protocol.turns import TurnStartParams
 
-DEFAULT_MODEL = "gpt-5-codex"
 DEFAULT_PROVIDER = "openai"
 DEFAULT_APPROVAL_POLICY = "on-request"
 DEFAULT_INSTRUCTIONS = "You are a helpful coding agent. Use the available tools when they help."

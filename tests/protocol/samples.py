@@ -207,6 +207,30 @@ VIEW_ENTRY = {
 }
 
 # (type name as it is written in the reference or our module, wire payload)
+MODEL = {
+    "id": "gpt-5-codex",
+    "model": "gpt-5-codex",
+    "upgrade": None,
+    "upgradeInfo": None,
+    "availabilityNux": None,
+    "displayName": "GPT-5-Codex",
+    "description": "GPT-5 tuned for agentic coding.",
+    "modelSpecialty": None,
+    "hidden": False,
+    "supportedReasoningEfforts": [{"reasoningEffort": "low", "description": "Fast"}],
+    "defaultReasoningEffort": "low",
+    "inputModalities": ["text", "image"],
+    "supportsPersonality": False,
+    "multiAgentVersion": None,
+    "additionalSpeedTiers": [],
+    "serviceTiers": [],
+    "defaultServiceTier": None,
+    "availableAccessPrograms": None,
+    "isDefault": True,
+}
+
+PROVIDER = {"id": "gw", "name": "Gateway", "canEdit": True, "baseUrl": "https://gw.example/v1"}
+
 SAMPLES: list[tuple[str, dict[str, Any]]] = [
     # initialize
     ("InitializeParams", {"clientInfo": {"name": "vscode", "title": "VS Code", "version": "1.0.0"}}),
@@ -502,6 +526,75 @@ SAMPLES: list[tuple[str, dict[str, Any]]] = [
     ("AppsListParams", {"threadId": THREAD_ID, "forceRefetch": True, "limit": 50}),
     ("AppsListResponse", {"data": [APP], "nextCursor": None}),
     # account
+    # models
+    ("ModelListParams", {}),
+    ("ModelListParams", {"modelProvider": "ollama", "cursor": "2", "limit": 2, "includeHidden": True}),
+    ("ModelListResponse", {"data": [MODEL], "nextCursor": "1"}),
+    (
+        "Model",
+        {
+            **MODEL,
+            "upgrade": "gpt-6",
+            "upgradeInfo": {
+                "model": "gpt-6",
+                "upgradeCopy": "Try GPT-6",
+                "modelLink": None,
+                "migrationMarkdown": None,
+                "retirementAt": 1790000000,
+            },
+            "availabilityNux": {"message": "New"},
+            "multiAgentVersion": "v2",
+            "serviceTiers": [{"id": "fast", "name": "Fast", "description": "Lower latency"}],
+            "defaultServiceTier": "fast",
+            "availableAccessPrograms": {"cyber": ["standard"]},
+        },
+    ),
+    ("ModelProviderListParams", {}),
+    (
+        "ModelProviderListResponse",
+        {
+            "data": [
+                {
+                    "id": "openai",
+                    "name": "OpenAI",
+                    "canEdit": False,
+                    "baseUrl": "https://api.openai.com/v1",
+                    "settings": {"type": "openai"},
+                },
+                {
+                    "id": "gw",
+                    "name": "Gateway",
+                    "canEdit": True,
+                    "baseUrl": None,
+                    "settings": {
+                        "type": "customGateway",
+                        "auth": {"mode": "none"},
+                    },
+                },
+            ],
+            "defaultProviderId": "openai",
+            "canChangeDefault": True,
+        },
+    ),
+    (
+        "ModelProviderSummary",
+        {
+            **PROVIDER,
+            "settings": {"type": "customGateway", "auth": {"mode": "environmentVariable", "envKey": "K"}},
+        },
+    ),
+    (
+        "ModelProviderSummary",
+        {
+            **PROVIDER,
+            "settings": {"type": "customGateway", "auth": {"mode": "externallyConfigured", "envKey": None}},
+        },
+    ),
+    ("ModelProviderSummary", {**PROVIDER, "settings": {"type": "bedrock", "profile": "p", "region": None}}),
+    (
+        "ModelProviderSummary",
+        {**PROVIDER, "settings": {"type": "gcp", "projectId": "p", "location": None, "credentialFile": None}},
+    ),
     ("GetAccountParams", {"refreshToken": True}),
     ("GetAccountResponse", {"account": {"type": "apiKey"}, "requiresOpenaiAuth": True, "userId": None}),
     (

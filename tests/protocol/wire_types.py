@@ -27,6 +27,7 @@ MODEL_MODULES = [
     "protocol.views",
     "protocol.apps",
     "protocol.account",
+    "protocol.models",
     "protocol.notifications",
     "protocol.server_requests",
 ]
