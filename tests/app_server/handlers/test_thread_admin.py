@@ -1,0 +1,63 @@
+"""`thread/loaded/list`, `thread/name/set` and `thread/archive|unarchive` through the real stdio
+daemon: pages, durable names and archived flags, announced to clients, refused with clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.daemon import Daemon
+
+pytestmark = pytest.mark.anyio
+
+INVALID_PARAMS = -32602
+UNKNOWN_ID = "0190e7c1-0000-7000-8000-000000000000"
+
+
+async def _start(daemon: Daemon, cwd: Path, **params: Any) -> str:
+    result = await daemon.call("thread/start", {"cwd": str(cwd), **params})
+    return str(result["thread"]["id"])
+
+
+async def _listed(daemon: Daemon, **params: Any) -> dict[str, dict[str, Any]]:
+    result = await daemon.call("thread/list", params)
+    return {thread["id"]: thread for thread in result["data"]}
+
+
+async def _error(daemon: Daemon, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    response = await daemon.request(method, params)
+    assert "error" in response, response
+    return dict(response["error"])
+
+
+async def test_loaded_list_pages_every_loaded_thread_and_forgets_them_after_a_restart(
+    home: Path, tmp_path: Path
+) -> None:
+    async with Daemon.start(home) as daemon:
+        await daemon.initialize()
+        started = {await _start(daemon, tmp_path), await _start(daemon, tmp_path, ephemeral=True)}
+        started.add(await _start(daemon, tmp_path))
+        first = await daemon.call("thread/loaded/list", {"limit": 2})
+        assert len(first["data"]) == 2 and first["nextCursor"]
+        rest = await daemon.call("thread/loaded/list", {"cursor": first["nextCursor"], "limit": 2})
+        assert rest["nextCursor"] is None
+        assert set(first["data"]) | set(rest["data"]) == started
+        everything = await daemon.call("thread/loaded/list", {})
+        assert (set(everything["data"]), everything["nextCursor"]) == (started, None)
+    async with Daemon.start(home) as daemon:
+        await daemon.initialize()
+        assert (await daemon.call("thread/loaded/list", {}))["data"] == []
+        stored = next(iter(await _listed(daemon)))
+        await daemon.call("thread/resume", {"threadId": stored})
+        assert (await daemon.call("thread/loaded/list", {}))["data"] == [stored]
+
+
+async def test_loaded_list_refuses_a_cursor_it_did_not_issue_and_a_negative_limit(home: Path) -> None:
+    async with Daemon.start(home) as daemon:
+        await daemon.initialize()
+        bad_cursor = await _error(daemon, "thread/loaded/list", {"cursor": "not-a-cursor"})
+        assert bad_cursor["code"] == INVALID_PARAMS and "cursor" in bad_cursor["message"]
+        negative = await _error(daemon, "thread/loaded/list", {"limit": -1})
+        assert negative["code"] == INVALID_PARAMS

@@ -1,0 +1,48 @@
+"""The pure parts of thread management: loaded-id pages and their cursors, thread names."""
+
+from __future__ import annotations
+
+import pytest
+
+from app_server.errors import InvalidParams
+from app_server.threads.admin import MAX_NAME_CHARS, loaded_page, valid_name
+from app_server.threads.ids import new_id
+
+
+def test_loaded_pages_walk_every_id_once_in_id_order() -> None:
+    ids = [new_id() for _ in range(5)]
+    seen: list[str] = []
+    cursor = None
+    while True:
+        chosen, cursor = loaded_page(list(reversed(ids)), cursor, 2)
+        seen += chosen
+        if cursor is None:
+            break
+    assert seen == sorted(ids)
+
+
+def test_a_loaded_page_survives_the_thread_it_ended_on_unloading() -> None:
+    ids = sorted(new_id() for _ in range(3))
+    first, cursor = loaded_page(ids, None, 1)
+    rest, _ = loaded_page([i for i in ids if i not in first], cursor, None)
+    assert rest == ids[1:]
+
+
+def test_no_limit_serves_every_id_and_zero_serves_one() -> None:
+    ids = [new_id() for _ in range(3)]
+    assert loaded_page(ids, None, None) == (sorted(ids), None)
+    assert len(loaded_page(ids, None, 0)[0]) == 1
+
+
+@pytest.mark.parametrize("cursor", ["", "%%%", "Li4vZXRj"])
+def test_a_cursor_not_issued_here_is_invalid_params(cursor: str) -> None:
+    with pytest.raises(InvalidParams, match="invalid cursor"):
+        loaded_page([new_id()], cursor, None)
+
+
+def test_names_are_trimmed_and_blank_or_overlong_ones_refused() -> None:
+    assert valid_name("  My thread \n") == "My thread"
+    with pytest.raises(InvalidParams, match="empty"):
+        valid_name(" \t")
+    with pytest.raises(InvalidParams, match=str(MAX_NAME_CHARS)):
+        valid_name("x" * (MAX_NAME_CHARS + 1))
