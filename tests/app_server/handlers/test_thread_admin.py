@@ -61,3 +61,53 @@ async def test_loaded_list_refuses_a_cursor_it_did_not_issue_and_a_negative_limi
         assert bad_cursor["code"] == INVALID_PARAMS and "cursor" in bad_cursor["message"]
         negative = await _error(daemon, "thread/loaded/list", {"limit": -1})
         assert negative["code"] == INVALID_PARAMS
+
+
+async def test_a_name_is_announced_shown_by_read_and_list_and_kept_across_a_restart(
+    home: Path, tmp_path: Path
+) -> None:
+    async with Daemon.start(home) as daemon:
+        await daemon.initialize()
+        thread_id = await _start(daemon, tmp_path)
+        assert await daemon.call("thread/name/set", {"threadId": thread_id, "name": "  Fix the build "}) == {}
+        note = await daemon.next_notification("thread/name/updated")
+        assert note["params"] == {"threadId": thread_id, "threadName": "Fix the build"}
+        read = await daemon.call("thread/read", {"threadId": thread_id})
+        assert read["thread"]["name"] == "Fix the build"
+        assert (await _listed(daemon))[thread_id]["name"] == "Fix the build"
+    async with Daemon.start(home) as daemon:
+        await daemon.initialize()
+        assert (await _listed(daemon))[thread_id]["name"] == "Fix the build"
+
+
+async def test_renaming_a_stored_thread_writes_its_journal_without_loading_it(
+    home: Path, tmp_path: Path
+) -> None:
+    async with Daemon.start(home) as daemon:
+        await daemon.initialize()
+        thread_id = await _start(daemon, tmp_path)
+    async with Daemon.start(home) as daemon:
+        await daemon.initialize()
+        await daemon.call("thread/name/set", {"threadId": thread_id, "name": "Stored"})
+        assert (await daemon.call("thread/loaded/list", {}))["data"] == []
+        read = await daemon.call("thread/read", {"threadId": thread_id})
+        assert (read["thread"]["name"], read["thread"]["status"]) == ("Stored", {"type": "notLoaded"})
+        assert (await _listed(daemon, searchTerm="stor"))[thread_id]["name"] == "Stored"
+        resumed = await daemon.call("thread/resume", {"threadId": thread_id})
+        assert resumed["thread"]["name"] == "Stored"
+
+
+async def test_a_blank_or_overlong_name_or_an_unknown_thread_is_invalid_params(
+    home: Path, tmp_path: Path
+) -> None:
+    async with Daemon.start(home) as daemon:
+        await daemon.initialize()
+        thread_id = await _start(daemon, tmp_path)
+        blank = await _error(daemon, "thread/name/set", {"threadId": thread_id, "name": "  "})
+        assert blank["code"] == INVALID_PARAMS and "empty" in blank["message"]
+        long = await _error(daemon, "thread/name/set", {"threadId": thread_id, "name": "x" * 1000})
+        assert long["code"] == INVALID_PARAMS and "longer than" in long["message"]
+        unknown = await _error(daemon, "thread/name/set", {"threadId": UNKNOWN_ID, "name": "n"})
+        assert unknown["code"] == INVALID_PARAMS and "not found" in unknown["message"]
+        read = await daemon.call("thread/read", {"threadId": thread_id})
+        assert read["thread"]["name"] is None
