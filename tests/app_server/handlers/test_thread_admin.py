@@ -111,3 +111,41 @@ async def test_a_blank_or_overlong_name_or_an_unknown_thread_is_invalid_params(
         assert unknown["code"] == INVALID_PARAMS and "not found" in unknown["message"]
         read = await daemon.call("thread/read", {"threadId": thread_id})
         assert read["thread"]["name"] is None
+
+
+async def test_an_archived_thread_is_listed_only_as_archived_even_after_a_restart_until_unarchived(
+    home: Path, tmp_path: Path
+) -> None:
+    async with Daemon.start(home) as daemon:
+        await daemon.initialize()
+        kept, archived = await _start(daemon, tmp_path), await _start(daemon, tmp_path)
+        await daemon.call("thread/name/set", {"threadId": archived, "name": "Old work"})
+        assert await daemon.call("thread/archive", {"threadId": archived}) == {}
+        note = await daemon.next_notification("thread/archived")
+        assert note["params"] == {"threadId": archived}
+        assert set(await _listed(daemon)) == {kept}
+        assert set(await _listed(daemon, archived=True)) == {archived}
+    journal = home / "threads" / f"{archived}.jsonl"
+    async with Daemon.start(home) as daemon:
+        await daemon.initialize()
+        assert set(await _listed(daemon)) == {kept}
+        assert set(await _listed(daemon, archived=True)) == {archived}
+        result = await daemon.call("thread/unarchive", {"threadId": archived})
+        assert (result["thread"]["id"], result["thread"]["name"]) == (archived, "Old work")
+        note = await daemon.next_notification("thread/unarchived")
+        assert note["params"] == {"threadId": archived}
+        assert set(await _listed(daemon)) == {kept, archived}
+        assert await _listed(daemon, archived=True) == {}
+    assert journal.read_text().count("\n") == 4  # header, name, archived, unarchived
+
+
+async def test_archiving_an_unknown_or_ephemeral_thread_is_invalid_params(home: Path, tmp_path: Path) -> None:
+    async with Daemon.start(home) as daemon:
+        await daemon.initialize()
+        unknown = await _error(daemon, "thread/archive", {"threadId": UNKNOWN_ID})
+        assert unknown["code"] == INVALID_PARAMS and "not found" in unknown["message"]
+        ephemeral = await _start(daemon, tmp_path, ephemeral=True)
+        refused = await _error(daemon, "thread/archive", {"threadId": ephemeral})
+        assert refused["code"] == INVALID_PARAMS and "ephemeral" in refused["message"]
+        missing = await _error(daemon, "thread/unarchive", {"threadId": UNKNOWN_ID})
+        assert missing["code"] == INVALID_PARAMS

@@ -1,12 +1,19 @@
-"""The pure parts of thread management: loaded-id pages and their cursors, thread names."""
+"""Thread management: loaded-id pages and their cursors, names, and how archiving meets turns
+(through the real daemon)."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from app_server.errors import InvalidParams
 from app_server.threads.admin import MAX_NAME_CHARS, loaded_page, valid_name
 from app_server.threads.ids import new_id
+from tests.app_server.threads.turn_harness import elicit_server, turn_daemon
+
+INVALID_PARAMS = -32602
 
 
 def test_loaded_pages_walk_every_id_once_in_id_order() -> None:
@@ -46,3 +53,30 @@ def test_names_are_trimmed_and_blank_or_overlong_ones_refused() -> None:
         valid_name(" \t")
     with pytest.raises(InvalidParams, match=str(MAX_NAME_CHARS)):
         valid_name("x" * (MAX_NAME_CHARS + 1))
+
+
+@pytest.mark.anyio
+async def test_an_archived_thread_runs_no_turn_until_unarchived_and_a_running_one_is_not_archived(
+    home: Path,
+) -> None:
+    script: list[dict[str, Any]] = [
+        {"tool_calls": [{"name": "mcp__el__hold", "arguments": {}}]},
+        {"text": "done"},
+    ]
+    async with turn_daemon(home, script, {"el": elicit_server()}) as turns:
+        daemon = turns.daemon
+        thread_id = await turns.start_thread()
+        running = await turns.start_turn(thread_id)
+        await daemon.next_notification("item/mcpToolCall/progress")
+        busy = await daemon.request("thread/archive", {"threadId": thread_id})
+        assert busy["error"]["code"] == INVALID_PARAMS and "interrupt it first" in busy["error"]["message"]
+        await daemon.call("turn/interrupt", {"threadId": thread_id, "turnId": running})
+        assert (await turns.turn_completed(running))["status"] == "interrupted"
+
+        await daemon.call("thread/archive", {"threadId": thread_id})
+        refused = await daemon.request("turn/start", {"threadId": thread_id, "input": []})
+        assert refused["error"]["code"] == INVALID_PARAMS and "archived" in refused["error"]["message"]
+
+        await daemon.call("thread/unarchive", {"threadId": thread_id})
+        turn_id = await turns.start_turn(thread_id)
+        assert (await turns.turn_completed(turn_id))["status"] == "completed"
