@@ -111,6 +111,14 @@ REQUESTS: Mapping[str, RequestSpec] = {
     "thread/resume": RequestSpec("threads:ThreadResumeParams", "threads:ThreadResumeResponse"),
     "thread/read": RequestSpec("threads:ThreadReadParams", "threads:ThreadReadResponse"),
     "thread/list": RequestSpec("threads:ThreadListParams", "threads:ThreadListResponse"),
+    "thread/loaded/list": RequestSpec(
+        "thread_admin:ThreadLoadedListParams", "thread_admin:ThreadLoadedListResponse"
+    ),
+    "thread/name/set": RequestSpec("thread_admin:ThreadSetNameParams", "thread_admin:ThreadSetNameResponse"),
+    "thread/archive": RequestSpec("thread_admin:ThreadArchiveParams", "thread_admin:ThreadArchiveResponse"),
+    "thread/unarchive": RequestSpec(
+        "thread_admin:ThreadUnarchiveParams", "thread_admin:ThreadUnarchiveResponse"
+    ),
     "turn/start": RequestSpec("turns:TurnStartParams", "turns:TurnStartResponse"),
     "turn/interrupt": RequestSpec("turns:TurnInterruptParams", "turns:TurnInterruptResponse"),
     "mcpServerStatus/list": RequestSpec("mcp:ListMcpServerStatusParams", "mcp:ListMcpServerStatusResponse"),
@@ -142,6 +150,9 @@ NOTIFICATIONS = ModelTable(
         "thread/started": "notifications:ThreadStartedNotification",
         "thread/status/changed": "notifications:ThreadStatusChangedNotification",
         "thread/tokenUsage/updated": "notifications:ThreadTokenUsageUpdatedNotification",
+        "thread/name/updated": "notifications:ThreadNameUpdatedNotification",
+        "thread/archived": "notifications:ThreadArchivedNotification",
+        "thread/unarchived": "notifications:ThreadUnarchivedNotification",
         "turn/started": "notifications:TurnStartedNotification",
         "turn/completed": "notifications:TurnCompletedNotification",
         "item/started": "notifications:ItemStartedNotification",

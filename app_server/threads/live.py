@@ -141,8 +141,7 @@ class LiveThread:
 
     async def update(self, changes: ThreadChanges) -> None:
         """Record a change of name, preview, archived flag or settings (only the fields set in `changes`)."""
-        fields = changes.model_dump(include=changes.model_fields_set)
-        await self._record(ThreadUpdated.model_validate({"at_ms": now_ms(), **fields}))
+        await self._record(ThreadUpdated.of(changes, now_ms()))
 
     async def _record(self, record: Record) -> None:
         with anyio.CancelScope(shield=True):

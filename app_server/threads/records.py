@@ -119,6 +119,11 @@ class ThreadUpdated(ThreadChanges):
     type: Literal["threadUpdated"] = "threadUpdated"
     at_ms: int
 
+    @classmethod
+    def of(cls, changes: ThreadChanges, at_ms: int) -> ThreadUpdated:
+        """The record of `changes`, with only the fields they set."""
+        return cls.model_validate({"at_ms": at_ms, **changes.model_dump(include=changes.model_fields_set)})
+
 
 Record = Annotated[
     ThreadHeader | TurnStarted | ItemStarted | ItemCompleted | TokensUsed | TurnCompleted | ThreadUpdated,

@@ -118,6 +118,10 @@ class ThreadService:
             raise InvalidParams(f"thread not loaded: {quoted(thread_id)}")
         return thread
 
+    def loaded_ids(self) -> list[str]:
+        """The ids of every thread loaded in this daemon (ephemeral ones included)."""
+        return list(self._threads)
+
     # ---- MCP runtime cells ---------------------------------------------------------------
 
     def attach(self, scopes: ScopePlanner) -> None:
@@ -274,8 +278,8 @@ class ThreadService:
         scheduled here: it first runs once the caller yields, which the request path does only
         after its reply is queued, so `turn/started` follows the response.
 
-        Returns the wire Turn. Raises InvalidParams when the thread does not exist, already has a
-        running turn or its servers cannot be planned, ConfigError/InvalidParams when the model
+        Returns the wire Turn. Raises InvalidParams when the thread does not exist, is archived,
+        already has a running turn or its servers cannot be planned, ConfigError/InvalidParams when the model
         provider is not configured.
         """
         from app_server.threads.step import TurnScope
@@ -285,6 +289,8 @@ class ThreadService:
         changes = turn_changes(params)
         await self._attached.wait()
         thread = self._threads.get(params.thread_id) or await self._load_stored(params.thread_id)
+        if thread.live.settings.archived:
+            raise InvalidParams(f"thread {quoted(params.thread_id)} is archived: unarchive it to run a turn")
         # A finished runner may still be closing its model client; its turn is already completed.
         if thread.runner is not None and not thread.runner.done.is_set():
             raise InvalidParams(f"thread {quoted(params.thread_id)} already has a turn in progress")

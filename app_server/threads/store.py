@@ -25,7 +25,7 @@ from app_server.threads.ids import new_id, require_thread_id
 from app_server.threads.journal import Journal, read_journal
 from app_server.threads.listing import DEFAULT_PAGE_SIZE, SortDirection, SortKey, ThreadFilter, page
 from app_server.threads.live import LiveThread, now_ms
-from app_server.threads.records import ThreadHeader, ThreadSettings
+from app_server.threads.records import ThreadChanges, ThreadHeader, ThreadSettings, ThreadUpdated
 from protocol.threads import Thread
 
 _log = logging.getLogger(__name__)
@@ -103,6 +103,28 @@ class ThreadStore:
                 await live.complete_turn(turn_id, "interrupted", {"message": RESTART_INTERRUPTION})
             self._live[thread_id] = live
             return live
+
+    async def update(self, thread_id: str, changes: ThreadChanges) -> Thread:
+        """Record `changes` (name, archived flag...) durably and return the wire `Thread` (no turns).
+
+        A loaded thread records them itself; a stored one gets the record appended to its journal
+        without being loaded (no MCP server starts for a rename), under the lock a load takes, so a
+        concurrent `resume` reads it. Raises as `read`, and RequestFailed when the journal cannot
+        be written.
+        """
+        require_thread_id(thread_id)
+        async with self._loading:
+            live = self._live.get(thread_id)
+            if live is not None:
+                await live.update(changes)
+                return live.snapshot(include_turns=False)
+            history, _warnings = await self._load(thread_id)
+            journal = Journal(self._journal_path(thread_id), thread_id)
+            await journal.seal_torn_tail()
+            record = ThreadUpdated.of(changes, now_ms())
+            await journal.append(record)
+            history.apply(record)
+            return history.to_model(include_turns=False, loaded=False, ephemeral=False)
 
     async def read(self, thread_id: str, *, include_turns: bool = False) -> ThreadReadout:
         """The wire `Thread`; a turn left running by a dead daemon reads as interrupted.

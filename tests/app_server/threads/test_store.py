@@ -257,3 +257,19 @@ async def test_concurrent_changes_to_one_thread_are_all_recorded_in_order(
         i["id"] for i in live.turn(turn["id"]).to_wire()["items"]
     ]
     assert len(readout.thread.to_wire()["turns"][0]["items"]) == 40
+
+
+@pytest.mark.anyio
+async def test_a_stored_thread_is_updated_in_its_journal_without_being_loaded_even_after_a_torn_write(
+    threads_root: Path, settings: ThreadSettings
+) -> None:
+    live = await ThreadStore(threads_root).create(settings)
+    with (threads_root / f"{live.id}.jsonl").open("ab") as file:
+        file.write(b'{"type":"itemCompleted","atMs":1,"tur')
+
+    store = ThreadStore(threads_root)
+    updated = await store.update(live.id, ThreadChanges(name="Renamed", archived=True))
+    assert (updated.name, updated.status.to_wire()) == ("Renamed", {"type": "notLoaded"})
+    assert store.loaded(live.id) is None
+    resumed = await ThreadStore(threads_root).resume(live.id)
+    assert (resumed.settings.name, resumed.settings.archived) == ("Renamed", True)
