@@ -112,6 +112,7 @@ REQUESTS: Mapping[str, RequestSpec] = {
     "thread/read": RequestSpec("threads:ThreadReadParams", "threads:ThreadReadResponse"),
     "thread/list": RequestSpec("threads:ThreadListParams", "threads:ThreadListResponse"),
     "turn/start": RequestSpec("turns:TurnStartParams", "turns:TurnStartResponse"),
+    "turn/steer": RequestSpec("turns:TurnSteerParams", "turns:TurnSteerResponse"),
     "turn/interrupt": RequestSpec("turns:TurnInterruptParams", "turns:TurnInterruptResponse"),
     "mcpServerStatus/list": RequestSpec("mcp:ListMcpServerStatusParams", "mcp:ListMcpServerStatusResponse"),
     "config/mcpServer/reload": RequestSpec(None, "mcp:McpServerRefreshResponse"),

@@ -23,6 +23,7 @@ HANDLERS: Mapping[str, str] = {
     "thread/read": "thread:thread_read",
     "thread/list": "thread:thread_list",
     "turn/start": "turn:turn_start",
+    "turn/steer": "turn:turn_steer",
     "turn/interrupt": "turn:turn_interrupt",
     "mcpServerStatus/list": "mcp:status_list",
     "config/mcpServer/reload": "mcp:reload",
