@@ -105,6 +105,26 @@ async def test_input_steered_as_the_model_ends_the_turn_gets_one_more_request(ho
     assert user_texts(second) == ["first", "one more thing"]
 
 
+async def test_input_steered_into_an_interrupted_turn_stays_in_it_and_the_next_turn_sends_it(
+    home: Path,
+) -> None:
+    script: list[dict[str, Any]] = [{"text": "never said", "hold": "before_response"}, {"text": "ok"}]
+    async with turn_daemon(home, script, {}) as turns:
+        thread_id = await turns.start_thread()
+        turn_id = await turns.start_turn(thread_id, "first")
+        with anyio.fail_after(DEFAULT_WAIT):
+            await turns.model.wait_held(0)
+        assert "result" in await steer(turns, thread_id, turn_id, "steered")
+        await turns.daemon.call("turn/interrupt", {"threadId": thread_id, "turnId": turn_id})
+        turn = await turns.turn_completed(turn_id)
+        next_turn = await turns.start_turn(thread_id, "next")
+        await turns.turn_completed(next_turn)
+
+    assert turn["status"] == "interrupted"
+    assert [item["content"] for item in turn["items"]] == [text_input("first"), text_input("steered")]
+    assert user_texts(turns.model.requests[-1]) == ["first", "steered", "next"]
+
+
 async def test_a_steer_of_the_wrong_turn_or_without_a_running_one_is_refused_and_records_nothing(
     home: Path,
 ) -> None:
@@ -116,6 +136,9 @@ async def test_a_steer_of_the_wrong_turn_or_without_a_running_one_is_refused_and
             await turns.model.wait_held(0)
         wrong = await steer(turns, thread_id, "not-the-turn", "lost?")
         unknown = await steer(turns, "no-such-thread", turn_id, "lost?")
+        empty = await turns.daemon.request(
+            "turn/steer", {"threadId": thread_id, "expectedTurnId": turn_id, "input": []}
+        )
         turns.model.release(0)
         await turns.turn_completed(turn_id)
         ended = await steer(turns, thread_id, turn_id, "lost?")
@@ -127,5 +150,6 @@ async def test_a_steer_of_the_wrong_turn_or_without_a_running_one_is_refused_and
     )
     assert unknown["error"]["message"] == "thread not loaded: no-such-thread"
     assert ended["error"]["message"] == f"no turn is running in thread {thread_id}"
+    assert empty["error"] == {"code": -32602, "message": "input must not be empty"}
     assert [item["type"] for item in items] == ["userMessage", "agentMessage"]
     assert len(turns.model.requests) == 1
