@@ -34,7 +34,8 @@ class UserTurnInput:
 
 
 class TurnRunner:
-    """Runs one turn of a thread. `interrupt()` cancels the model stream and in-flight MCP calls."""
+    """Runs one turn of a thread. `interrupt()` cancels the model stream and in-flight MCP calls;
+    `steer()` adds input that the turn's next model request carries."""
 
     def __init__(
         self,
@@ -128,8 +129,8 @@ class TurnRunner:
         model sees it at the next turn); a failure to record it leaves the turn's end unharmed."""
         try:
             await self._record_steered()
-        except AppServerError as exc:
-            logger.warning("input steered into turn %s was not recorded: %s", self.turn_id, exc.message)
+        except Exception:
+            logger.exception("input steered into turn %s was not recorded", self.turn_id)
 
     async def _record(self, user_input: UserTurnInput) -> None:
         """One userMessage item, recorded durably and announced (started, then completed)."""

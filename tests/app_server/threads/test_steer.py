@@ -139,6 +139,14 @@ async def test_a_steer_of_the_wrong_turn_or_without_a_running_one_is_refused_and
         empty = await turns.daemon.request(
             "turn/steer", {"threadId": thread_id, "expectedTurnId": turn_id, "input": []}
         )
+        missing_image = await turns.daemon.request(
+            "turn/steer",
+            {
+                "threadId": thread_id,
+                "expectedTurnId": turn_id,
+                "input": [{"type": "localImage", "path": "/nowhere/shot.png"}],
+            },
+        )
         turns.model.release(0)
         await turns.turn_completed(turn_id)
         ended = await steer(turns, thread_id, turn_id, "lost?")
@@ -151,5 +159,6 @@ async def test_a_steer_of_the_wrong_turn_or_without_a_running_one_is_refused_and
     assert unknown["error"]["message"] == "thread not loaded: no-such-thread"
     assert ended["error"]["message"] == f"no turn is running in thread {thread_id}"
     assert empty["error"] == {"code": -32602, "message": "input must not be empty"}
+    assert missing_image["error"]["message"] == "local image `/nowhere/shot.png` does not exist"
     assert [item["type"] for item in items] == ["userMessage", "agentMessage"]
     assert len(turns.model.requests) == 1
