@@ -120,6 +120,7 @@ REQUESTS: Mapping[str, RequestSpec] = {
         "thread_admin:ThreadUnarchiveParams", "thread_admin:ThreadUnarchiveResponse"
     ),
     "turn/start": RequestSpec("turns:TurnStartParams", "turns:TurnStartResponse"),
+    "turn/steer": RequestSpec("turns:TurnSteerParams", "turns:TurnSteerResponse"),
     "turn/interrupt": RequestSpec("turns:TurnInterruptParams", "turns:TurnInterruptResponse"),
     "mcpServerStatus/list": RequestSpec("mcp:ListMcpServerStatusParams", "mcp:ListMcpServerStatusResponse"),
     "config/mcpServer/reload": RequestSpec(None, "mcp:McpServerRefreshResponse"),

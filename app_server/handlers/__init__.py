@@ -27,6 +27,7 @@ HANDLERS: Mapping[str, str] = {
     "thread/archive": "thread_admin:thread_archive",
     "thread/unarchive": "thread_admin:thread_unarchive",
     "turn/start": "turn:turn_start",
+    "turn/steer": "turn:turn_steer",
     "turn/interrupt": "turn:turn_interrupt",
     "mcpServerStatus/list": "mcp:status_list",
     "config/mcpServer/reload": "mcp:reload",

@@ -1,4 +1,4 @@
-"""`turn/start` and `turn/interrupt`."""
+"""`turn/start`, `turn/steer` and `turn/interrupt`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ from app_server.threads.ids import new_id
 from protocol.notifications import ServerRequestResolvedNotification
 from protocol.registry import method_of
 from protocol.server_requests import McpServerElicitationRequestParams
-from protocol.turns import TurnInterruptParams, TurnInterruptResponse, TurnStartParams, TurnStartResponse
+from protocol.turns import (
+    TurnInterruptParams,
+    TurnInterruptResponse,
+    TurnStartParams,
+    TurnStartResponse,
+    TurnSteerParams,
+    TurnSteerResponse,
+)
 
 if TYPE_CHECKING:
     # The turn machinery comes with the MCP layer: importing it here would import the mcp SDK on
@@ -41,6 +48,11 @@ async def turn_start(ctx: RequestContext, params: TurnStartParams) -> TurnStartR
     core = await ctx.services.core()
     turn = await core.threads.start_turn(params, client_asker(ctx, params.thread_id))
     return TurnStartResponse(turn=turn)
+
+
+async def turn_steer(ctx: RequestContext, params: TurnSteerParams) -> TurnSteerResponse:
+    core = await ctx.services.core()
+    return TurnSteerResponse(turn_id=await core.threads.steer(params))
 
 
 def turn_interrupt(ctx: RequestContext, params: TurnInterruptParams) -> TurnInterruptResponse:

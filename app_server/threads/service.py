@@ -37,7 +37,7 @@ from app_server.threads.settings import (
 from app_server.threads.store import ThreadStore
 from protocol.notifications import ThreadStartedNotification, ThreadStatusChangedNotification
 from protocol.threads import Thread, ThreadResumeParams, ThreadStartParams
-from protocol.turns import Turn, TurnStartParams
+from protocol.turns import Turn, TurnStartParams, TurnSteerParams
 
 if TYPE_CHECKING:
     from app_server.mcp.client import RuntimeContext
@@ -283,7 +283,7 @@ class ThreadService:
         provider is not configured.
         """
         from app_server.threads.step import TurnScope
-        from app_server.threads.turns import TurnRunner
+        from app_server.threads.turns import TurnRunner, UserTurnInput
         from app_server.threads.user_input import recorded_content
 
         changes = turn_changes(params)
@@ -318,9 +318,8 @@ class ThreadService:
             tool_output_max_chars=config.tool_output_max_chars,
             tool_search_threshold=config.tool_search_threshold,
         )
-        runner = thread.runner = TurnRunner(
-            scope, cell, params.input, recorded_input, turn, client_id=params.client_user_message_id
-        )
+        user_input = UserTurnInput(params.input, recorded_input, params.client_user_message_id)
+        runner = thread.runner = TurnRunner(scope, cell, user_input, turn)
         assert self._tg is not None
         self._tg.start_soon(self._run_turn, thread, runner)
         return turn
@@ -335,10 +334,38 @@ class ThreadService:
 
     def interrupt(self, thread_id: str, turn_id: str) -> None:
         """Interrupt the running turn; raises InvalidParams when it is not the running one."""
-        thread = self.get(thread_id)
-        if thread.runner is None or thread.runner.turn_id != turn_id:
-            raise InvalidParams(f"turn {quoted(turn_id)} is not running in thread {quoted(thread_id)}")
-        thread.runner.interrupt()
+        self._running(thread_id, turn_id).interrupt()
+
+    async def steer(self, params: TurnSteerParams) -> str:
+        """Add input to the running turn (its next model request carries it); returns the turn's id.
+
+        Raises InvalidParams, with nothing recorded, when the thread is not loaded, no turn runs,
+        `expectedTurnId` is not the running one, or a local image cannot be read.
+        """
+        from app_server.threads.turns import UserTurnInput
+        from app_server.threads.user_input import recorded_content
+
+        if not params.input:
+            raise InvalidParams("input must not be empty")
+        runner = self._running(params.thread_id, params.expected_turn_id)
+        recorded = await recorded_content(params.input, self.get(params.thread_id).live.settings.cwd)
+        # Checked again: the turn may have ended while the images were read.
+        if self._running(params.thread_id, params.expected_turn_id) is not runner:
+            raise InvalidParams(f"no turn is running in thread {quoted(params.thread_id)}")
+        runner.steer(UserTurnInput(params.input, recorded, params.client_user_message_id))
+        return runner.turn_id
+
+    def _running(self, thread_id: str, turn_id: str) -> TurnRunner:
+        """The thread's running turn, which must be `turn_id`; raises InvalidParams otherwise."""
+        runner = self.get(thread_id).runner
+        if runner is None or runner.done.is_set():
+            raise InvalidParams(f"no turn is running in thread {quoted(thread_id)}")
+        if runner.turn_id != turn_id:
+            raise InvalidParams(
+                f"turn {quoted(turn_id)} is not the running turn of thread {quoted(thread_id)}"
+                f" (that is {quoted(runner.turn_id)})"
+            )
+        return runner
 
 
 def _context(cwd: str) -> RuntimeContext:
