@@ -111,6 +111,12 @@ REQUESTS: Mapping[str, RequestSpec] = {
     "thread/resume": RequestSpec("threads:ThreadResumeParams", "threads:ThreadResumeResponse"),
     "thread/read": RequestSpec("threads:ThreadReadParams", "threads:ThreadReadResponse"),
     "thread/list": RequestSpec("threads:ThreadListParams", "threads:ThreadListResponse"),
+    "thread/turns/list": RequestSpec(
+        "thread_pages:ThreadTurnsListParams", "thread_pages:ThreadTurnsListResponse"
+    ),
+    "thread/items/list": RequestSpec(
+        "thread_pages:ThreadItemsListParams", "thread_pages:ThreadItemsListResponse"
+    ),
     "turn/start": RequestSpec("turns:TurnStartParams", "turns:TurnStartResponse"),
     "turn/interrupt": RequestSpec("turns:TurnInterruptParams", "turns:TurnInterruptResponse"),
     "mcpServerStatus/list": RequestSpec("mcp:ListMcpServerStatusParams", "mcp:ListMcpServerStatusResponse"),

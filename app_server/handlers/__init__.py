@@ -22,6 +22,8 @@ HANDLERS: Mapping[str, str] = {
     "thread/resume": "thread:thread_resume",
     "thread/read": "thread:thread_read",
     "thread/list": "thread:thread_list",
+    "thread/turns/list": "thread_pages:thread_turns_list",
+    "thread/items/list": "thread_pages:thread_items_list",
     "turn/start": "turn:turn_start",
     "turn/interrupt": "turn:turn_interrupt",
     "mcpServerStatus/list": "mcp:status_list",
