@@ -119,6 +119,12 @@ REQUESTS: Mapping[str, RequestSpec] = {
     "thread/unarchive": RequestSpec(
         "thread_admin:ThreadUnarchiveParams", "thread_admin:ThreadUnarchiveResponse"
     ),
+    "thread/turns/list": RequestSpec(
+        "thread_pages:ThreadTurnsListParams", "thread_pages:ThreadTurnsListResponse"
+    ),
+    "thread/items/list": RequestSpec(
+        "thread_pages:ThreadItemsListParams", "thread_pages:ThreadItemsListResponse"
+    ),
     "turn/start": RequestSpec("turns:TurnStartParams", "turns:TurnStartResponse"),
     "turn/steer": RequestSpec("turns:TurnSteerParams", "turns:TurnSteerResponse"),
     "turn/interrupt": RequestSpec("turns:TurnInterruptParams", "turns:TurnInterruptResponse"),

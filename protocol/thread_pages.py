@@ -13,6 +13,11 @@ from protocol.turns import Turn, TurnItemsView
 
 
 class ThreadTurnsListParams(WireModel):
+    """Page through a thread's turns, newest first by default, each with its items in summary.
+
+    Works for loaded and stored threads alike.
+    """
+
     thread_id: str
     cursor: str | None = None
     limit: int | None = Field(default=None, ge=0)
@@ -41,6 +46,11 @@ class ThreadItemOutputDeferral(WireModel):
 
 
 class ThreadItemsListParams(WireModel):
+    """Page through a thread's items (or one turn's), oldest first by default.
+
+    `deferOutput` is accepted and ignored.
+    """
+
     thread_id: str
     turn_id: str | None = None
     cursor: str | ThreadItemsListAnchor | None = None

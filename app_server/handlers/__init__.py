@@ -26,6 +26,8 @@ HANDLERS: Mapping[str, str] = {
     "thread/name/set": "thread_admin:thread_name_set",
     "thread/archive": "thread_admin:thread_archive",
     "thread/unarchive": "thread_admin:thread_unarchive",
+    "thread/turns/list": "thread_pages:thread_turns_list",
+    "thread/items/list": "thread_pages:thread_items_list",
     "turn/start": "turn:turn_start",
     "turn/steer": "turn:turn_steer",
     "turn/interrupt": "turn:turn_interrupt",

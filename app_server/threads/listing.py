@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from app_server.errors import InvalidParams, quoted
+from app_server.threads.cursors import decode_cursor, encode_cursor, invalid_cursor
 from app_server.threads.history import ThreadHistory
 from protocol.threads import ThreadStatus
 
@@ -112,26 +109,23 @@ def page(
         (summary for summary in summaries if wanted.matches(summary)), key=position, reverse=descending
     )
     if cursor is not None:
-        anchor = decode_cursor(cursor, sort_key)
+        anchor = decode_thread_cursor(cursor, sort_key)
         matching = [s for s in matching if (position(s) < anchor if descending else position(s) > anchor)]
     chosen = matching[:limit]
     more = len(matching) > limit
-    return ThreadPageSlice(chosen, encode_cursor(sort_key, position(chosen[-1])) if more and chosen else None)
+    return ThreadPageSlice(
+        chosen, encode_thread_cursor(sort_key, position(chosen[-1])) if more and chosen else None
+    )
 
 
-def encode_cursor(sort_key: SortKey, anchor: tuple[int, str]) -> str:
+def encode_thread_cursor(sort_key: SortKey, anchor: tuple[int, str]) -> str:
     """An opaque cursor pointing just past `anchor` (a thread's sort value and id)."""
-    raw = json.dumps([sort_key, *anchor], separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return encode_cursor([sort_key, *anchor])
 
 
-def decode_cursor(cursor: str, sort_key: SortKey) -> tuple[int, str]:
+def decode_thread_cursor(cursor: str, sort_key: SortKey) -> tuple[int, str]:
     """The (sort value, id) anchor in `cursor`; raises InvalidParams when it is not one of ours."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        key, value, thread_id = json.loads(raw)
-    except (binascii.Error, ValueError, TypeError):
-        raise InvalidParams(f"invalid cursor: {quoted(cursor)}") from None
-    if key != sort_key or not isinstance(value, int) or not isinstance(thread_id, str):
-        raise InvalidParams(f"invalid cursor: {quoted(cursor)}")
-    return value, thread_id
+    match decode_cursor(cursor):
+        case [key, int(value), str(thread_id)] if key == sort_key:
+            return value, thread_id
+    raise invalid_cursor(cursor)

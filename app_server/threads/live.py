@@ -70,6 +70,11 @@ class LiveThread:
         """The thread's current settings (model, cwd, policies...), with every update applied."""
         return self._history.header
 
+    @property
+    def history(self) -> ThreadHistory:
+        """Its folded history, to read only: every change goes through this thread's records."""
+        return self._history
+
     def snapshot(self, *, include_turns: bool = True) -> Thread:
         """The wire `Thread` as it stands now."""
         return self._history.to_model(

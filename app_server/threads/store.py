@@ -140,6 +140,18 @@ class ThreadStore:
             history.to_model(include_turns=include_turns, loaded=False, ephemeral=False), warnings
         )
 
+    async def history(self, thread_id: str) -> tuple[ThreadHistory, bool]:
+        """A thread's folded history and whether it is loaded here (else no turn of it is running).
+
+        Raises InvalidParams for a malformed or unknown id, RequestFailed for an unreadable journal.
+        """
+        require_thread_id(thread_id)
+        live = self._live.get(thread_id)
+        if live is not None:
+            return live.history, True
+        history, _ = await self._load(thread_id)
+        return history, False
+
     async def list_threads(
         self,
         *,
