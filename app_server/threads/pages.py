@@ -65,10 +65,10 @@ class Pager:
     def anchor(self, cursor: str) -> Anchor:
         """The anchor of a cursor this pager issued; raises InvalidParams for any other string."""
         match decode_cursor(cursor):
-            case [self.scope, self.thread_id, bool(inclusive), *parts] if len(parts) == self.key_length:
-                key = tuple(part for part in parts if isinstance(part, str))
-                if len(key) == self.key_length:
-                    return Anchor(key, inclusive)
+            case [self.scope, self.thread_id, bool(inclusive), *parts] if len(
+                parts
+            ) == self.key_length and all(isinstance(part, str) for part in parts):
+                return Anchor(tuple(str(part) for part in parts), inclusive)
         raise invalid_cursor(cursor)
 
     def window(

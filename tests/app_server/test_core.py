@@ -63,10 +63,10 @@ async def test_requests_that_need_no_mcp_connection_are_answered_while_the_mcp_s
                 resumed = await daemon.call("thread/resume", {"threadId": thread_id})
                 read = await daemon.call("thread/read", {"threadId": thread_id})
                 listed = await daemon.call("thread/list", {})
-                account = await daemon.call("account/read", {})
-                views = await daemon.call("mcpServer/views/read", {"threadId": thread_id})
                 turns_page = await daemon.call("thread/turns/list", {"threadId": thread_id})
                 items_page = await daemon.call("thread/items/list", {"threadId": thread_id})
+                account = await daemon.call("account/read", {})
+                views = await daemon.call("mcpServer/views/read", {"threadId": thread_id})
             assert resumed["thread"]["id"] == read["thread"]["id"] == thread_id
             assert [thread["id"] for thread in listed["data"]] == [thread_id]
             assert turns_page["data"] == items_page["data"] == []
