@@ -77,3 +77,20 @@ async def test_a_url_mode_question_reaches_the_client_with_its_url(turns: TurnDa
     assert params["elicitationId"] == "sign-in-1"
     assert params["message"] == "Sign in to continue"
     assert result["structuredContent"] == {"result": "accept"}
+
+
+@pytest.mark.parametrize(
+    ("content", "told_server"),
+    [
+        ({"name": "Ada"}, {"name": "Ada", "size": "medium", "count": 1}),
+        ({"name": "Ada", "size": "large"}, {"name": "Ada", "size": "large", "count": 1}),
+    ],
+)
+async def test_an_accepted_form_reaches_the_server_with_the_schemas_defaults_filled_in(
+    turns: TurnDaemon, content: dict[str, Any], told_server: dict[str, Any]
+) -> None:
+    accepted = {"action": "accept", "content": content, "_meta": None}
+    question, result = await call_answering(turns, {"tool": "ask_order"}, accepted)
+
+    assert question["params"]["requestedSchema"]["properties"]["size"]["default"] == "medium"
+    assert result["structuredContent"] == {"action": "accept", "content": told_server}
