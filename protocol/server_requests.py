@@ -20,9 +20,11 @@ class McpServerElicitationRequestParams(WireModel):
     The MCP request is flattened into these params, tagged by `mode`: `form`, `openai/form` and
     `openaiForm` carry `requestedSchema`; `url` carries `url` and `elicitationId` (each required for
     its mode, as the bindings' variants have them).
+    `threadId` is left out for a direct `mcpServer/tool/call` made without one (an extension: the
+    bindings require it).
     """
 
-    thread_id: str
+    thread_id: Omittable[str] = None
     server_name: str
     turn_id: str | None = None
     mode: ElicitationMode

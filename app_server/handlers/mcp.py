@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app_server.errors import InvalidParams
+from app_server.handlers.asking import client_asker
 from app_server.services import RequestContext
 from protocol.mcp import (
     ListMcpServerStatusParams,
@@ -49,7 +50,8 @@ async def tool_call(ctx: RequestContext, params: McpServerToolCallParams) -> Mcp
         raise InvalidParams("Invalid params: `arguments` must be an object")
     arguments = params.arguments
     with mcp.cell_for(params.thread_id).lease() as runtime:
-        result = await runtime.call_tool(params.server, params.tool, arguments, meta=params.meta)
+        ask = client_asker(ctx, params.thread_id)
+        result = await runtime.call_tool(params.server, params.tool, arguments, meta=params.meta, ask=ask)
     return McpServerToolCallResponse.model_validate(result)
 
 

@@ -4,7 +4,9 @@ A caller that can ask a user passes an `Elicitor` with its call, and a server's 
 to the most recent call still in flight that has one (MCP does not say which call a request
 belongs to over stdio; the latest is the one most likely waiting on it). With none, the server
 is told `decline`. When that call ends, a question still open on its behalf is withdrawn and
-answered `cancel`.
+answered `cancel`. A question is asked of the client whose request made the call (`relayed_to`), in
+a turn and in a direct call alike, and an accepted form answer gets the defaults its schema gives
+for the fields the user left out (SEP-1034, `with_defaults`).
 
 A call's `tool_timeout_sec` measures the server, not how long a person takes to answer: its
 clock (`CallBudget`) stops while a question is open on the call's behalf.
@@ -26,9 +28,39 @@ from pydantic import ValidationError
 from app_server.errors import AppServerError
 from app_server.mcp.catalog import WireDict
 from app_server.mcp.server_log import ServerLog
+from protocol.server_requests import McpServerElicitationRequestParams
 
 Elicitor = Callable[[WireDict], Awaitable[Any]]
 """Asks a user the server's elicitation (its params as wire JSON); returns the `{action, content}` answer."""
+AskClient = Callable[[McpServerElicitationRequestParams], Awaitable[Any]]
+"""Asks a client (a server->client request) and returns its answer as the client sent it."""
+
+
+def relayed_to(ask: AskClient, server: str, *, thread_id: str | None, turn_id: str | None = None) -> Elicitor:
+    """`server`'s questions during one call, asked through `ask` as `mcpServer/elicitation/request`
+    (tagged with the call's thread and turn, when it has them)."""
+
+    async def elicit(question: WireDict) -> Any:
+        params = McpServerElicitationRequestParams.model_validate(
+            {**question, "thread_id": thread_id, "turn_id": turn_id, "server_name": server}
+        )
+        return await ask(params)
+
+    return elicit
+
+
+def with_defaults(params: types.ElicitRequestParams, result: types.ElicitResult) -> types.ElicitResult:
+    """An accepted form answer completed with the `default` of each requested field it leaves out."""
+    if result.action != "accept" or not isinstance(params, types.ElicitRequestFormParams):
+        return result
+    properties = params.requested_schema.get("properties")
+    if not isinstance(properties, dict):
+        return result
+    content = dict(result.content or {})
+    for name, schema in properties.items():
+        if name not in content and isinstance(schema, dict) and "default" in schema:
+            content[name] = schema["default"]
+    return result.model_copy(update={"content": content})
 
 
 class CallBudget:
@@ -105,9 +137,10 @@ class ElicitationRouter:
             return types.ElicitResult(action="cancel")
         fields = answer if isinstance(answer, dict) else {}
         try:
-            return types.ElicitResult.model_validate(
+            result = types.ElicitResult.model_validate(
                 {"action": fields.get("action"), "content": fields.get("content")}
             )
         except ValidationError:
             self._log.append("[app-server] the client answered an elicitation with an invalid result")
             return types.ElicitResult(action="decline")
+        return with_defaults(params, result)

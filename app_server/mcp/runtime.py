@@ -21,7 +21,7 @@ import anyio
 from app_server.errors import InvalidParams, RequestFailed, quoted
 from app_server.mcp.catalog import ServerCatalog, ToolRef, build_tool_index
 from app_server.mcp.client import McpConnection, ProgressCallback, RuntimeContext, ServerConfig
-from app_server.mcp.elicitation import Elicitor
+from app_server.mcp.elicitation import AskClient, relayed_to
 
 
 @dataclass(frozen=True)
@@ -97,13 +97,14 @@ class McpRuntime:
         meta: Mapping[str, Any] | None = None,
         turn_id: str | None = None,
         progress: ProgressCallback | None = None,
-        elicit: Elicitor | None = None,
+        ask: AskClient | None = None,
     ) -> dict[str, Any]:
         """Call `tool` (raw name) on this generation's `server`; the result is the server's, as sent.
 
         The host sets the request's `_meta` keys (see `host_meta`) over the caller's `meta`, and
-        every call carries a `progressToken`. The server's elicitations during the call go to
-        `elicit` (none: they are declined).
+        every call carries a `progressToken`. The server's elicitations during the call are asked
+        through `ask` as `mcpServer/elicitation/request`, tagged with this generation's thread and
+        `turn_id` (no `ask`: they are declined).
 
         Raises InvalidParams (unknown server, disabled tool), McpServerError (the server's own error),
         RequestFailed (not connected, timed out, connection lost).
@@ -111,6 +112,7 @@ class McpRuntime:
         connection = self.connection(server)
         await connection.wait_settled()
         request_meta = {**(meta or {}), **self.host_meta(turn_id)}
+        elicit = None if ask is None else relayed_to(ask, server, thread_id=self.thread_id, turn_id=turn_id)
         return await connection.call_tool(
             tool, arguments, meta=request_meta, progress=progress or _no_progress, elicit=elicit
         )

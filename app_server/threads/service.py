@@ -41,11 +41,11 @@ from protocol.turns import Turn, TurnStartParams, TurnSteerParams
 
 if TYPE_CHECKING:
     from app_server.mcp.client import RuntimeContext
+    from app_server.mcp.elicitation import AskClient
     from app_server.mcp.manager import Plan
     from app_server.mcp.runtime import RuntimeCell
     from app_server.mcp.scopes import ScopePlanner
     from app_server.model.client import ModelClient
-    from app_server.threads.step import AskClient
     from app_server.threads.turns import TurnRunner
 
 logger = logging.getLogger(__name__)

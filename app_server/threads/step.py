@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -22,6 +22,7 @@ from app_server.errors import AppServerError, RequestFailed, quoted
 from app_server.events import EventBus
 from app_server.mcp.catalog import ToolRef
 from app_server.mcp.connectors import connector_attribution
+from app_server.mcp.elicitation import AskClient
 from app_server.mcp.presentation import app_ui, read_only_hint
 from app_server.mcp.runtime import McpRuntime
 from app_server.model.client import ModelClient
@@ -67,13 +68,9 @@ from protocol.notifications import (
     McpToolCallProgressNotification,
     ThreadTokenUsageUpdatedNotification,
 )
-from protocol.server_requests import McpServerElicitationRequestParams
 from protocol.turns import TurnError
 
 logger = logging.getLogger(__name__)
-
-AskClient = Callable[[McpServerElicitationRequestParams], Awaitable[Any]]
-"""Asks this turn's client (a server->client request) and returns its answer as the client sent it."""
 
 TurnItem = UserMessageItem | AgentMessageItem | McpToolCallItem | DynamicToolCallItem
 
@@ -346,15 +343,8 @@ async def _call(
             )
         )
 
-    async def elicit(question: dict[str, Any]) -> Any:
-        """The server's own question during this call, relayed to the turn's client."""
-        params = McpServerElicitationRequestParams.model_validate(
-            {**question, "thread_id": scope.thread.id, "turn_id": scope.turn_id, "server_name": ref.server}
-        )
-        return await scope.ask(params)
-
     return await runtime.call_tool(
-        ref.server, ref.tool, arguments, turn_id=scope.turn_id, progress=report, elicit=elicit
+        ref.server, ref.tool, arguments, turn_id=scope.turn_id, progress=report, ask=scope.ask
     )
 
 

@@ -64,8 +64,6 @@ OUT_OF_SCOPE: dict[str, str] = {
 
 PENDING: dict[str, str] = {
     # TEMPORARY, not part of the expected failures: each entry goes when its feature lands.
-    "elicitation-sep1034-client-defaults": "elicitation in direct calls (mcphost17): the daemon declines "
-    "the server's elicitation/create instead of relaying it, so no SEP-1034 default is ever applied",
 }
 
 

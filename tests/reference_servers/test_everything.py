@@ -64,10 +64,6 @@ TOOLS = [
 
 PENDING = {
     # TEMPORARY: each goes when its feature of issue 17 lands.
-    "trigger-elicitation-request": "elicitation in direct calls (mcphost17): declined by the daemon, "
-    "the front-end is never asked",
-    "trigger-url-elicitation": "elicitation in direct calls (mcphost17): declined by the daemon, "
-    "the front-end is never asked",
 }
 
 

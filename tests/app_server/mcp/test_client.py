@@ -14,6 +14,7 @@ from app_server.errors import McpServerError, RequestFailed
 from app_server.mcp.catalog import WireDict
 from app_server.mcp.client import RuntimeContext, http_origin
 from app_server.mcp.runtime import McpRuntime
+from protocol.server_requests import McpServerElicitationRequestParams
 from tests.app_server.mcp.conftest import Running, elicit_config, stdio_config
 
 pytestmark = pytest.mark.anyio
@@ -169,12 +170,12 @@ async def test_a_timed_out_call_is_withdrawn_from_the_server(running: Running) -
 async def test_the_tool_timeout_stops_while_a_person_answers_the_servers_question(running: Running) -> None:
     cell = running.manager.open_cell({"el": elicit_config(tool_timeout_sec=0.5)}, RuntimeContext())
 
-    async def slow_person(question: WireDict) -> WireDict:
+    async def slow_person(question: McpServerElicitationRequestParams) -> WireDict:
         await anyio.sleep(1.0)  # the person takes twice the tool timeout to answer
         return {"action": "accept", "content": {"name": "Ada"}}
 
     with anyio.fail_after(30), cell.lease() as runtime:
-        result = await runtime.call_tool("el", "ask_name", elicit=slow_person)
+        result = await runtime.call_tool("el", "ask_name", ask=slow_person)
     assert result["structuredContent"] == {"action": "accept", "name": "Ada"}
 
 

@@ -347,13 +347,6 @@ async def test_a_server_elicitation_reaches_the_turns_client_and_its_answer_goes
 
 
 @pytest.mark.anyio
-async def test_a_server_elicitation_with_no_turn_waiting_is_declined(home: Path) -> None:
-    async with turn_daemon(home, [{"text": "unused"}], {"el": elicit_server()}) as turns:
-        result = await turns.daemon.call("mcpServer/tool/call", {"server": "el", "tool": "ask_name"})
-        assert result["structuredContent"] == {"action": "decline", "name": None}
-
-
-@pytest.mark.anyio
 async def test_an_open_server_elicitation_is_withdrawn_when_its_turn_is_interrupted(home: Path) -> None:
     # The server keeps its question open after the call is cancelled: only the daemon can withdraw it.
     script: list[dict[str, Any]] = [{"tool_calls": [{"name": "mcp__el__ask_name_regardless"}]}]
