@@ -97,6 +97,19 @@ class McpToolCallProgressNotification(WireModel):
     message: str
 
 
+class McpServerToolCallProgressNotification(WireModel):
+    """Progress an MCP tool reports while a direct `mcpServer/tool/call` runs, sent to the
+    connection that made the call (`requestId` is that request's id)."""
+
+    request_id: RequestId
+    server: str
+    tool: str
+    thread_id: Omittable[str] = None
+    progress: float
+    total: float | None = None
+    message: str | None = None
+
+
 class McpServerStatusUpdatedNotification(WireModel):
     name: str
     status: McpServerStartupState

@@ -166,6 +166,7 @@ NOTIFICATIONS = ModelTable(
         "item/completed": "notifications:ItemCompletedNotification",
         "item/agentMessage/delta": "notifications:AgentMessageDeltaNotification",
         "item/mcpToolCall/progress": "notifications:McpToolCallProgressNotification",
+        "mcpServer/toolCall/progress": "notifications:McpServerToolCallProgressNotification",
         "mcpServer/startupStatus/updated": "notifications:McpServerStatusUpdatedNotification",
         "mcpServer/oauthLogin/completed": "notifications:McpServerOauthLoginCompletedNotification",
         "app/list/updated": "notifications:AppListUpdatedNotification",
@@ -177,6 +178,11 @@ NOTIFICATIONS = ModelTable(
     }
 )
 """Every server->client notification method by name, with its params model."""
+
+EXTENSION_NOTIFICATIONS: Mapping[str, str] = {
+    "mcpServer/toolCall/progress": "Not in Codex v2: progress of a direct tool call, to its caller only.",
+}
+"""The notifications Codex does not send, each with what it adds."""
 
 SERVER_REQUESTS = ModelTable(
     {

@@ -14,7 +14,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from protocol.base import WireModel
-from protocol.registry import NOTIFICATIONS, REQUESTS, SERVER_REQUEST_RESULTS, SERVER_REQUESTS, RequestSpec
+from protocol.registry import (
+    EXTENSION_NOTIFICATIONS,
+    NOTIFICATIONS,
+    REQUESTS,
+    SERVER_REQUEST_RESULTS,
+    SERVER_REQUESTS,
+    RequestSpec,
+)
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 BEGIN = "<!-- methods:begin -->"
@@ -115,6 +122,12 @@ def request_description(method: str, spec: RequestSpec) -> str:
     return description if spec.extension is None else f"{description} *Extension:* {spec.extension}"
 
 
+def notification_description(method: str, params: type[WireModel]) -> str:
+    description = describe(method, params)
+    extension = EXTENSION_NOTIFICATIONS.get(method)
+    return description if extension is None else f"{description} *Extension:* {extension}"
+
+
 def render_methods(
     requests: Mapping[str, RequestSpec],
     notifications: Mapping[str, type[WireModel]],
@@ -145,7 +158,7 @@ def render_methods(
         *table(
             ["Method", "Params", "What it says"],
             [
-                [f"`{method}`", model_link(model), describe(method, model)]
+                [f"`{method}`", model_link(model), notification_description(method, model)]
                 for method, model in notifications.items()
             ],
         ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from app_server.errors import InvalidParams
 from app_server.handlers.asking import client_asker
 from app_server.services import RequestContext
@@ -16,7 +18,12 @@ from protocol.mcp import (
     McpServerToolCallParams,
     McpServerToolCallResponse,
 )
+from protocol.notifications import McpServerToolCallProgressNotification
+from protocol.registry import method_of
 from protocol.views import McpServerViewsReadParams, McpServerViewsReadResponse
+
+if TYPE_CHECKING:
+    from app_server.mcp.client import ProgressCallback
 
 
 async def status_list(ctx: RequestContext, params: ListMcpServerStatusParams) -> ListMcpServerStatusResponse:
@@ -51,8 +58,33 @@ async def tool_call(ctx: RequestContext, params: McpServerToolCallParams) -> Mcp
     arguments = params.arguments
     with mcp.cell_for(params.thread_id).lease() as runtime:
         ask = client_asker(ctx, params.thread_id)
-        result = await runtime.call_tool(params.server, params.tool, arguments, meta=params.meta, ask=ask)
+        result = await runtime.call_tool(
+            params.server,
+            params.tool,
+            arguments,
+            meta=params.meta,
+            ask=ask,
+            progress=_progress_to_caller(ctx, params),
+        )
     return McpServerToolCallResponse.model_validate(result)
+
+
+def _progress_to_caller(ctx: RequestContext, params: McpServerToolCallParams) -> ProgressCallback:
+    """The server's progress on a direct call goes to the connection that made it (only)."""
+
+    async def report(progress: float, total: float | None, message: str | None) -> None:
+        note = McpServerToolCallProgressNotification(
+            request_id=ctx.request_id,
+            server=params.server,
+            tool=params.tool,
+            thread_id=params.thread_id,
+            progress=progress,
+            total=total,
+            message=message,
+        )
+        ctx.connection.notify(method_of(note), note)
+
+    return report
 
 
 async def oauth_login(ctx: RequestContext, params: McpServerOauthLoginParams) -> McpServerOauthLoginResponse:

@@ -387,6 +387,22 @@ SAMPLES: list[tuple[str, dict[str, Any]]] = [
     ("ThreadNameUpdatedNotification", {"threadId": THREAD_ID, "threadName": "Refactor"}),
     ("ThreadNameUpdatedNotification", {"threadId": THREAD_ID}),
     ("ThreadArchivedNotification", {"threadId": THREAD_ID}),
+    (
+        "McpServerToolCallProgressNotification",
+        {
+            "requestId": 7,
+            "server": "s",
+            "tool": "t",
+            "threadId": THREAD_ID,
+            "progress": 1.0,
+            "total": None,
+            "message": None,
+        },
+    ),
+    (
+        "McpServerToolCallProgressNotification",
+        {"requestId": "r", "server": "s", "tool": "t", "progress": 0.5},
+    ),
     ("ThreadUnarchivedNotification", {"threadId": THREAD_ID}),
     ("ThreadClosedNotification", {"threadId": THREAD_ID}),
     ("ThreadDeletedNotification", {"threadId": THREAD_ID}),

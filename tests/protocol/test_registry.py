@@ -14,7 +14,13 @@ from protocol.account import ChatgptLogin, ChatgptLoginResult
 from protocol.base import WireModel
 from protocol.initialize import InitializeParams, InitializeResponse
 from protocol.mcp import McpServerToolCallParams
-from protocol.registry import NOTIFICATIONS, REQUESTS, SERVER_REQUEST_RESULTS, SERVER_REQUESTS
+from protocol.registry import (
+    EXTENSION_NOTIFICATIONS,
+    NOTIFICATIONS,
+    REQUESTS,
+    SERVER_REQUEST_RESULTS,
+    SERVER_REQUESTS,
+)
 from protocol.threads import ThreadListParams
 from tests.protocol.reference import reference_methods
 from tests.protocol.wire_keys import key_list
@@ -63,7 +69,11 @@ def test_notifications_beyond_the_reference_are_codex_notifications_with_their_b
     documented = {m.name for m in reference_methods("Server → client notifications")}
     bindings = key_list().data["notifications"]
 
-    extra = {name: model.__name__ for name, model in NOTIFICATIONS.items() if name not in documented}
+    extra = {
+        name: model.__name__
+        for name, model in NOTIFICATIONS.items()
+        if name not in documented and name not in EXTENSION_NOTIFICATIONS
+    }
 
     assert extra == {name: bindings[name] for name in extra}
     assert {"thread/status/changed", "thread/tokenUsage/updated", "account/login/completed"} <= set(extra)
@@ -210,3 +220,10 @@ def test_answering_initialize_does_not_build_the_other_wire_models(answer: str, 
     ).stdout
 
     assert loaded.strip() == expected
+
+
+def test_extension_notifications_are_registered_and_absent_from_the_codex_bindings() -> None:
+    bindings = key_list().data["notifications"]
+
+    assert set(EXTENSION_NOTIFICATIONS) <= set(NOTIFICATIONS)
+    assert not set(EXTENSION_NOTIFICATIONS) & set(bindings)

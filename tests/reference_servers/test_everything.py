@@ -162,7 +162,6 @@ async def test_every_resource_and_template_reads(everything: Running) -> None:
             assert content.get("text") or content.get("blob"), content
 
 
-@pytest.mark.xfail(strict=True, reason="progress on direct calls (mcphost17): no progressToken is sent")
 async def test_progress_of_a_direct_call_reaches_the_caller(everything: Running) -> None:
     before = len(everything.daemon.untaken())
 
@@ -172,7 +171,7 @@ async def test_progress_of_a_direct_call_reaches_the_caller(everything: Running)
     arrived = [
         message
         for message in everything.daemon.untaken()[before:]
-        if "progress" in str(message.get("method", "")).lower()
+        if message.get("method") == "mcpServer/toolCall/progress"
     ]
     assert len(arrived) == 2, arrived
 

@@ -259,6 +259,21 @@ async def test_a_threadless_tool_call_is_answered_by_the_app_level_server(runnin
     assert "_meta" not in result
 
 
+async def test_progress_of_a_direct_call_goes_to_its_caller_with_the_request_id(running: Running) -> None:
+    daemon = running.daemon
+    call = {"server": "b_full", "tool": "progress", "arguments": {"steps": 2}}
+
+    response = await daemon.request("mcpServer/tool/call", call)
+    first = await daemon.next_notification("mcpServer/toolCall/progress")
+    second = await daemon.next_notification("mcpServer/toolCall/progress")
+    request_id = response["id"]
+
+    assert response["result"]["content"][0]["text"] == "done"
+    expected = {"requestId": request_id, "server": "b_full", "tool": "progress", "total": 2.0}
+    assert first["params"] == {**expected, "progress": 1.0, "message": "step 1"}
+    assert second["params"] == {**expected, "progress": 2.0, "message": "step 2"}
+
+
 async def test_a_threadless_resource_read_answers_the_contents(running: Running) -> None:
     info = await running.daemon.call("mcpServer/resource/read", {"server": "b_full", "uri": "fixture://info"})
     assert info["contents"] == [{"uri": "fixture://info", "text": "info of b_full", "mimeType": "text/plain"}]
