@@ -119,6 +119,7 @@ REQUESTS: Mapping[str, RequestSpec] = {
     "thread/unarchive": RequestSpec(
         "thread_admin:ThreadUnarchiveParams", "thread_admin:ThreadUnarchiveResponse"
     ),
+    "thread/delete": RequestSpec("thread_admin:ThreadDeleteParams", "thread_admin:ThreadDeleteResponse"),
     "turn/start": RequestSpec("turns:TurnStartParams", "turns:TurnStartResponse"),
     "turn/interrupt": RequestSpec("turns:TurnInterruptParams", "turns:TurnInterruptResponse"),
     "mcpServerStatus/list": RequestSpec("mcp:ListMcpServerStatusParams", "mcp:ListMcpServerStatusResponse"),
@@ -151,6 +152,7 @@ NOTIFICATIONS = ModelTable(
         "thread/name/updated": "notifications:ThreadNameUpdatedNotification",
         "thread/archived": "notifications:ThreadArchivedNotification",
         "thread/unarchived": "notifications:ThreadUnarchivedNotification",
+        "thread/deleted": "notifications:ThreadDeletedNotification",
         "turn/started": "notifications:TurnStartedNotification",
         "turn/completed": "notifications:TurnCompletedNotification",
         "item/started": "notifications:ItemStartedNotification",

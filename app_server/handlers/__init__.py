@@ -26,6 +26,7 @@ HANDLERS: Mapping[str, str] = {
     "thread/name/set": "thread_admin:thread_name_set",
     "thread/archive": "thread_admin:thread_archive",
     "thread/unarchive": "thread_admin:thread_unarchive",
+    "thread/delete": "thread_admin:thread_delete",
     "turn/start": "turn:turn_start",
     "turn/interrupt": "turn:turn_interrupt",
     "mcpServerStatus/list": "mcp:status_list",

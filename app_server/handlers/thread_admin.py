@@ -1,4 +1,4 @@
-"""`thread/loaded/list`, `thread/name/set`, `thread/archive`, `thread/unarchive`."""
+"""`thread/loaded/list`, `thread/name/set`, `thread/archive`, `thread/unarchive`, `thread/delete`."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ from app_server.threads import admin
 from protocol.base import WireModel
 from protocol.notifications import (
     ThreadArchivedNotification,
+    ThreadDeletedNotification,
     ThreadNameUpdatedNotification,
     ThreadUnarchivedNotification,
 )
 from protocol.thread_admin import (
     ThreadArchiveParams,
     ThreadArchiveResponse,
+    ThreadDeleteParams,
+    ThreadDeleteResponse,
     ThreadLoadedListParams,
     ThreadLoadedListResponse,
     ThreadSetNameParams,
@@ -47,6 +50,13 @@ async def thread_unarchive(ctx: RequestContext, params: ThreadUnarchiveParams) -
     thread = await admin.set_archived(core.threads.store, params.thread_id, False)
     _announce(ctx, ThreadUnarchivedNotification(thread_id=params.thread_id))
     return ThreadUnarchiveResponse(thread=thread)
+
+
+async def thread_delete(ctx: RequestContext, params: ThreadDeleteParams) -> ThreadDeleteResponse:
+    core = await ctx.services.core()
+    await core.threads.delete(params.thread_id)
+    _announce(ctx, ThreadDeletedNotification(thread_id=params.thread_id))
+    return ThreadDeleteResponse()
 
 
 def _announce(ctx: RequestContext, notification: WireModel) -> None:

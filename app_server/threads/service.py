@@ -269,6 +269,27 @@ class ThreadService:
             thread.cell = None
             self._open_cell(thread)
 
+    async def delete(self, thread_id: str) -> None:
+        """Delete a thread: its journal is gone and, if it was loaded, it is unloaded and its MCP
+        runtime cell closed (servers only it used stop).
+
+        Raises InvalidParams for an unknown thread, or one whose turn is still running (interrupt it first).
+        """
+        thread = self._threads.get(thread_id)
+        if thread is not None and _running(thread):
+            raise InvalidParams(f"thread {quoted(thread_id)} has a turn in progress: interrupt it first")
+        await self.store.delete(thread_id)
+        if thread is not None:
+            self._unload(thread)
+
+    def _unload(self, thread: LoadedThread) -> None:
+        """Drop a loaded thread from this daemon and from the store's live ones; close its cell."""
+        self._threads.pop(thread.live.id, None)
+        self.store.unload(thread.live.id)
+        if thread.cell is not None:
+            self._planner().close(thread.cell)
+            thread.cell = None
+
     # ---- turns ---------------------------------------------------------------------------
 
     async def start_turn(self, params: TurnStartParams, ask: AskClient) -> Turn:
@@ -291,8 +312,7 @@ class ThreadService:
         thread = self._threads.get(params.thread_id) or await self._load_stored(params.thread_id)
         if thread.live.settings.archived:
             raise InvalidParams(f"thread {quoted(params.thread_id)} is archived: unarchive it to run a turn")
-        # A finished runner may still be closing its model client; its turn is already completed.
-        if thread.runner is not None and not thread.runner.done.is_set():
+        if _running(thread):
             raise InvalidParams(f"thread {quoted(params.thread_id)} already has a turn in progress")
         cwd = changes.cwd if changes.cwd is not None else thread.live.settings.cwd
         recorded_input = await recorded_content(params.input, cwd)
@@ -339,6 +359,12 @@ class ThreadService:
         if thread.runner is None or thread.runner.turn_id != turn_id:
             raise InvalidParams(f"turn {quoted(turn_id)} is not running in thread {quoted(thread_id)}")
         thread.runner.interrupt()
+
+
+def _running(thread: LoadedThread) -> bool:
+    """Whether a turn runs (a finished runner may still be closing its model client: its turn is
+    already completed)."""
+    return thread.runner is not None and not thread.runner.done.is_set()
 
 
 def _context(cwd: str) -> RuntimeContext:
