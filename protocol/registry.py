@@ -120,6 +120,9 @@ REQUESTS: Mapping[str, RequestSpec] = {
         "thread_admin:ThreadUnarchiveParams", "thread_admin:ThreadUnarchiveResponse"
     ),
     "thread/delete": RequestSpec("thread_admin:ThreadDeleteParams", "thread_admin:ThreadDeleteResponse"),
+    "thread/unsubscribe": RequestSpec(
+        "thread_admin:ThreadUnsubscribeParams", "thread_admin:ThreadUnsubscribeResponse"
+    ),
     "turn/start": RequestSpec("turns:TurnStartParams", "turns:TurnStartResponse"),
     "turn/interrupt": RequestSpec("turns:TurnInterruptParams", "turns:TurnInterruptResponse"),
     "mcpServerStatus/list": RequestSpec("mcp:ListMcpServerStatusParams", "mcp:ListMcpServerStatusResponse"),
@@ -153,6 +156,7 @@ NOTIFICATIONS = ModelTable(
         "thread/archived": "notifications:ThreadArchivedNotification",
         "thread/unarchived": "notifications:ThreadUnarchivedNotification",
         "thread/deleted": "notifications:ThreadDeletedNotification",
+        "thread/closed": "notifications:ThreadClosedNotification",
         "turn/started": "notifications:TurnStartedNotification",
         "turn/completed": "notifications:TurnCompletedNotification",
         "item/started": "notifications:ItemStartedNotification",

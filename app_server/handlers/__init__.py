@@ -27,6 +27,7 @@ HANDLERS: Mapping[str, str] = {
     "thread/archive": "thread_admin:thread_archive",
     "thread/unarchive": "thread_admin:thread_unarchive",
     "thread/delete": "thread_admin:thread_delete",
+    "thread/unsubscribe": "thread_admin:thread_unsubscribe",
     "turn/start": "turn:turn_start",
     "turn/interrupt": "turn:turn_interrupt",
     "mcpServerStatus/list": "mcp:status_list",

@@ -1,4 +1,5 @@
-"""`thread/loaded/list`, `thread/name/set`, `thread/archive`, `thread/unarchive`, `thread/delete`."""
+"""`thread/loaded/list`, `thread/name/set`, `thread/archive`, `thread/unarchive`, `thread/delete`,
+`thread/unsubscribe`."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ from protocol.thread_admin import (
     ThreadSetNameResponse,
     ThreadUnarchiveParams,
     ThreadUnarchiveResponse,
+    ThreadUnsubscribeParams,
+    ThreadUnsubscribeResponse,
 )
 
 
@@ -57,6 +60,13 @@ async def thread_delete(ctx: RequestContext, params: ThreadDeleteParams) -> Thre
     await core.threads.delete(params.thread_id)
     _announce(ctx, ThreadDeletedNotification(thread_id=params.thread_id))
     return ThreadDeleteResponse()
+
+
+async def thread_unsubscribe(
+    ctx: RequestContext, params: ThreadUnsubscribeParams
+) -> ThreadUnsubscribeResponse:
+    core = await ctx.services.core()
+    return ThreadUnsubscribeResponse(status=core.threads.unsubscribe(params.thread_id, ctx.connection))
 
 
 def _announce(ctx: RequestContext, notification: WireModel) -> None:
