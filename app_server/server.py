@@ -92,7 +92,10 @@ async def serve_connection(
         max_outbound_messages=options.max_outbound_messages,
         session=session,
     )
-    await connection.run()
+    try:
+        await connection.run()
+    finally:
+        services.connection_closed(connection)
 
 
 def _handler(

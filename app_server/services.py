@@ -44,6 +44,12 @@ class Services:
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         return self.events.subscribe(listener)
 
+    def connection_closed(self, connection: object) -> None:
+        """A connection ended: it no longer follows any thread (unloading those nobody follows).
+        Before the core is built no thread is loaded, so there is nothing to do."""
+        if self.host.built:
+            self.host.built_core().threads.drop_subscriber(connection)
+
     def warm_up(self) -> None:
         self.host.warm_up()
 

@@ -125,6 +125,10 @@ REQUESTS: Mapping[str, RequestSpec] = {
     "thread/items/list": RequestSpec(
         "thread_pages:ThreadItemsListParams", "thread_pages:ThreadItemsListResponse"
     ),
+    "thread/delete": RequestSpec("thread_admin:ThreadDeleteParams", "thread_admin:ThreadDeleteResponse"),
+    "thread/unsubscribe": RequestSpec(
+        "thread_admin:ThreadUnsubscribeParams", "thread_admin:ThreadUnsubscribeResponse"
+    ),
     "turn/start": RequestSpec("turns:TurnStartParams", "turns:TurnStartResponse"),
     "turn/steer": RequestSpec("turns:TurnSteerParams", "turns:TurnSteerResponse"),
     "turn/interrupt": RequestSpec("turns:TurnInterruptParams", "turns:TurnInterruptResponse"),
@@ -160,6 +164,8 @@ NOTIFICATIONS = ModelTable(
         "thread/name/updated": "notifications:ThreadNameUpdatedNotification",
         "thread/archived": "notifications:ThreadArchivedNotification",
         "thread/unarchived": "notifications:ThreadUnarchivedNotification",
+        "thread/deleted": "notifications:ThreadDeletedNotification",
+        "thread/closed": "notifications:ThreadClosedNotification",
         "turn/started": "notifications:TurnStartedNotification",
         "turn/completed": "notifications:TurnCompletedNotification",
         "item/started": "notifications:ItemStartedNotification",

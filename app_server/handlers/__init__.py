@@ -28,6 +28,8 @@ HANDLERS: Mapping[str, str] = {
     "thread/unarchive": "thread_admin:thread_unarchive",
     "thread/turns/list": "thread_pages:thread_turns_list",
     "thread/items/list": "thread_pages:thread_items_list",
+    "thread/delete": "thread_admin:thread_delete",
+    "thread/unsubscribe": "thread_admin:thread_unsubscribe",
     "turn/start": "turn:turn_start",
     "turn/steer": "turn:turn_steer",
     "turn/interrupt": "turn:turn_interrupt",

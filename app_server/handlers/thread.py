@@ -23,6 +23,7 @@ async def thread_start(ctx: RequestContext, params: ThreadStartParams) -> Thread
     core = await ctx.services.core()
     thread = await core.threads.start(params)
     live = thread.live
+    core.threads.subscribe(live.id, ctx.connection)
     response = ThreadStartResponse(thread=live.snapshot(include_turns=False), **session_state(live.settings))
     ctx.after_reply.append(lambda: core.threads.announce(thread, started=response.thread))
     return response
@@ -32,6 +33,7 @@ async def thread_resume(ctx: RequestContext, params: ThreadResumeParams) -> Thre
     core = await ctx.services.core()
     thread = await core.threads.resume(params)
     live = thread.live
+    core.threads.subscribe(live.id, ctx.connection)
     ctx.after_reply.append(lambda: core.threads.announce(thread))
     usage = live.token_usage
     if usage is not None:

@@ -1,4 +1,5 @@
-"""`thread/loaded/list`, `thread/name/set`, `thread/archive`, `thread/unarchive`."""
+"""`thread/loaded/list`, `thread/name/set`, `thread/archive`, `thread/unarchive`, `thread/delete`,
+`thread/unsubscribe`."""
 
 from __future__ import annotations
 
@@ -7,18 +8,23 @@ from app_server.threads import admin
 from protocol.base import WireModel
 from protocol.notifications import (
     ThreadArchivedNotification,
+    ThreadDeletedNotification,
     ThreadNameUpdatedNotification,
     ThreadUnarchivedNotification,
 )
 from protocol.thread_admin import (
     ThreadArchiveParams,
     ThreadArchiveResponse,
+    ThreadDeleteParams,
+    ThreadDeleteResponse,
     ThreadLoadedListParams,
     ThreadLoadedListResponse,
     ThreadSetNameParams,
     ThreadSetNameResponse,
     ThreadUnarchiveParams,
     ThreadUnarchiveResponse,
+    ThreadUnsubscribeParams,
+    ThreadUnsubscribeResponse,
 )
 
 
@@ -47,6 +53,20 @@ async def thread_unarchive(ctx: RequestContext, params: ThreadUnarchiveParams) -
     thread = await admin.set_archived(core.threads.store, params.thread_id, False)
     _announce(ctx, ThreadUnarchivedNotification(thread_id=params.thread_id))
     return ThreadUnarchiveResponse(thread=thread)
+
+
+async def thread_delete(ctx: RequestContext, params: ThreadDeleteParams) -> ThreadDeleteResponse:
+    core = await ctx.services.core()
+    await core.threads.delete(params.thread_id)
+    _announce(ctx, ThreadDeletedNotification(thread_id=params.thread_id))
+    return ThreadDeleteResponse()
+
+
+async def thread_unsubscribe(
+    ctx: RequestContext, params: ThreadUnsubscribeParams
+) -> ThreadUnsubscribeResponse:
+    core = await ctx.services.core()
+    return ThreadUnsubscribeResponse(status=core.threads.unsubscribe(params.thread_id, ctx.connection))
 
 
 def _announce(ctx: RequestContext, notification: WireModel) -> None:

@@ -17,6 +17,7 @@ from protocol.turns import (
 async def turn_start(ctx: RequestContext, params: TurnStartParams) -> TurnStartResponse:
     core = await ctx.services.core()
     turn = await core.threads.start_turn(params, client_asker(ctx, params.thread_id))
+    core.threads.subscribe(params.thread_id, ctx.connection)
     return TurnStartResponse(turn=turn)
 
 

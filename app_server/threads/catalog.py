@@ -72,6 +72,17 @@ class ThreadCatalog:
         async with self._lock:
             return await anyio.to_thread.run_sync(self._scan, skip)
 
+    async def forget(self, thread_id: str) -> None:
+        """Drop a deleted thread's entry, so the index on disk no longer names it."""
+        async with self._lock:
+            await anyio.to_thread.run_sync(self._forget, thread_id)
+
+    def _forget(self, thread_id: str) -> None:
+        entries = self._entries if self._entries is not None else self._load_index()
+        if entries.pop(thread_id, None) is not None:
+            self._save_index(entries)
+        self._entries = entries
+
     def _scan(self, skip: Collection[str]) -> CatalogScan:
         previous = self._entries if self._entries is not None else self._load_index()
         current: dict[str, _Entry] = {}

@@ -35,7 +35,12 @@ from app_server.threads.settings import (
     turn_changes,
 )
 from app_server.threads.store import ThreadStore
-from protocol.notifications import ThreadStartedNotification, ThreadStatusChangedNotification
+from protocol.notifications import (
+    ThreadClosedNotification,
+    ThreadStartedNotification,
+    ThreadStatusChangedNotification,
+)
+from protocol.thread_admin import ThreadUnsubscribeStatus
 from protocol.threads import Thread, ThreadResumeParams, ThreadStartParams
 from protocol.turns import Turn, TurnStartParams, TurnSteerParams
 
@@ -68,6 +73,10 @@ class LoadedThread:
     """Whether clients were told of the thread (`announce`): its cell's startup states follow."""
     approvals: ApprovalMemory = field(default_factory=lambda: ApprovalMemory(None))
     """The tool approvals it remembers while loaded."""
+    subscribers: set[object] = field(default_factory=set)
+    """The connections following it (they started, resumed or ran a turn on it)."""
+    released: bool = False
+    """Its last subscriber left while a turn ran: it unloads when the turn ends."""
 
     @property
     def overrides(self) -> Mapping[str, Any] | None:
@@ -269,6 +278,65 @@ class ThreadService:
             thread.cell = None
             self._open_cell(thread)
 
+    async def delete(self, thread_id: str) -> None:
+        """Delete a thread: its journal is gone and, if it was loaded, it is unloaded and its MCP
+        runtime cell closed (servers only it used stop).
+
+        Raises InvalidParams for an unknown thread, or one whose turn is still running (interrupt it first).
+        """
+        thread = self._threads.get(thread_id)
+        if thread is not None and _running(thread):
+            raise InvalidParams(f"thread {quoted(thread_id)} has a turn in progress: interrupt it first")
+        await self.store.delete(thread_id)
+        if thread is not None:
+            self._unload(thread)
+
+    # ---- subscriptions -------------------------------------------------------------------
+
+    def subscribe(self, thread_id: str, subscriber: object) -> None:
+        """`subscriber` (a connection) follows the loaded thread: it stays loaded while one does."""
+        thread = self._threads.get(thread_id)
+        if thread is not None:
+            thread.subscribers.add(subscriber)
+            thread.released = False
+
+    def unsubscribe(self, thread_id: str, subscriber: object) -> ThreadUnsubscribeStatus:
+        """Stop following a thread; the last subscriber leaving unloads it (see `_close_if_idle`)."""
+        thread = self._threads.get(thread_id)
+        if thread is None:
+            return "notLoaded"
+        if subscriber not in thread.subscribers:
+            return "notSubscribed"
+        thread.subscribers.discard(subscriber)
+        self._close_if_idle(thread)
+        return "unsubscribed"
+
+    def drop_subscriber(self, subscriber: object) -> None:
+        """A connection ended: it unsubscribes from every thread it followed."""
+        for thread in list(self._threads.values()):
+            if subscriber in thread.subscribers:
+                thread.subscribers.discard(subscriber)
+                self._close_if_idle(thread)
+
+    def _close_if_idle(self, thread: LoadedThread) -> None:
+        """Unload a thread nobody follows and announce `thread/closed`; with a turn running, only
+        once the turn ends (its history and servers are still in use)."""
+        if thread.subscribers or self._threads.get(thread.live.id) is not thread:
+            return
+        if _running(thread):
+            thread.released = True
+            return
+        self._unload(thread)
+        self._events.publish(ThreadClosedNotification(thread_id=thread.live.id))
+
+    def _unload(self, thread: LoadedThread) -> None:
+        """Drop a loaded thread from this daemon and from the store's live ones; close its cell."""
+        self._threads.pop(thread.live.id, None)
+        self.store.unload(thread.live.id)
+        if thread.cell is not None:
+            self._planner().close(thread.cell)
+            thread.cell = None
+
     # ---- turns ---------------------------------------------------------------------------
 
     async def start_turn(self, params: TurnStartParams, ask: AskClient) -> Turn:
@@ -291,8 +359,7 @@ class ThreadService:
         thread = self._threads.get(params.thread_id) or await self._load_stored(params.thread_id)
         if thread.live.settings.archived:
             raise InvalidParams(f"thread {quoted(params.thread_id)} is archived: unarchive it to run a turn")
-        # A finished runner may still be closing its model client; its turn is already completed.
-        if thread.runner is not None and not thread.runner.done.is_set():
+        if _running(thread):
             raise InvalidParams(f"thread {quoted(params.thread_id)} already has a turn in progress")
         cwd = changes.cwd if changes.cwd is not None else thread.live.settings.cwd
         recorded_input = await recorded_content(params.input, cwd)
@@ -331,6 +398,8 @@ class ThreadService:
         finally:
             if thread.runner is runner:
                 thread.runner = None
+                if thread.released:
+                    self._close_if_idle(thread)
 
     def interrupt(self, thread_id: str, turn_id: str) -> None:
         """Interrupt the running turn; raises InvalidParams when it is not the running one."""
@@ -366,6 +435,12 @@ class ThreadService:
                 f" (that is {quoted(runner.turn_id)})"
             )
         return runner
+
+
+def _running(thread: LoadedThread) -> bool:
+    """Whether a turn runs (a finished runner may still be closing its model client: its turn is
+    already completed)."""
+    return thread.runner is not None and not thread.runner.done.is_set()
 
 
 def _context(cwd: str) -> RuntimeContext:

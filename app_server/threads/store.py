@@ -78,6 +78,22 @@ class ThreadStore:
         self._live.pop(thread_id, None)
         await anyio.Path(self._journal_path(thread_id)).unlink(missing_ok=True)
 
+    async def delete(self, thread_id: str) -> None:
+        """Delete a loaded or stored thread for good: its journal and its index entry.
+
+        Raises InvalidParams for a malformed or unknown id.
+        """
+        require_thread_id(thread_id)
+        async with self._loading:
+            if thread_id not in self._live and not await anyio.Path(self._journal_path(thread_id)).exists():
+                raise InvalidParams(f"thread not found: {thread_id}")
+            await self.discard(thread_id)
+            await self._catalog.forget(thread_id)
+
+    def unload(self, thread_id: str) -> None:
+        """Forget a live thread (its journal stays): the next `resume` reads it from disk again."""
+        self._live.pop(thread_id, None)
+
     def loaded(self, thread_id: str) -> LiveThread | None:
         """The live thread with this id, if it is loaded in this daemon."""
         return self._live.get(thread_id)
