@@ -46,36 +46,33 @@ def _efforts(*names: str) -> list[ReasoningEffortOption]:
     ]
 
 
+def _builtin(model_id: str, display_name: str, description: str, *efforts: str) -> Model:
+    """A built-in OpenAI model: text and image input, `medium` effort unless asked otherwise."""
+    return Model(
+        id=model_id,
+        model=model_id,
+        display_name=display_name,
+        description=description,
+        supported_reasoning_efforts=_efforts(*efforts),
+        default_reasoning_effort=DEFAULT_REASONING_EFFORT,
+        input_modalities=["text", "image"],
+    )
+
+
 @cache
 def _openai_models() -> tuple[Model, ...]:
     """The built-in OpenAI list (built on first use: constructing models builds their validators)."""
     return (
-        Model(
-            id=DEFAULT_MODEL,
-            model=DEFAULT_MODEL,
-            display_name="GPT-5-Codex",
-            description="GPT-5 tuned for agentic coding.",
-            supported_reasoning_efforts=_efforts("low", "medium", "high"),
-            default_reasoning_effort=DEFAULT_REASONING_EFFORT,
-            input_modalities=["text", "image"],
-        ),
-        Model(
-            id="gpt-5",
-            model="gpt-5",
-            display_name="GPT-5",
-            description="General-purpose reasoning model.",
-            supported_reasoning_efforts=_efforts("minimal", "low", "medium", "high"),
-            default_reasoning_effort=DEFAULT_REASONING_EFFORT,
-            input_modalities=["text", "image"],
-        ),
-        Model(
-            id="gpt-5-mini",
-            model="gpt-5-mini",
-            display_name="GPT-5 mini",
-            description="Faster, cheaper GPT-5 for well-defined tasks.",
-            supported_reasoning_efforts=_efforts("minimal", "low", "medium", "high"),
-            default_reasoning_effort=DEFAULT_REASONING_EFFORT,
-            input_modalities=["text", "image"],
+        _builtin(DEFAULT_MODEL, "GPT-5-Codex", "GPT-5 tuned for agentic coding.", "low", "medium", "high"),
+        _builtin("gpt-5", "GPT-5", "General-purpose reasoning model.", "minimal", "low", "medium", "high"),
+        _builtin(
+            "gpt-5-mini",
+            "GPT-5 mini",
+            "Faster, cheaper GPT-5 for well-defined tasks.",
+            "minimal",
+            "low",
+            "medium",
+            "high",
         ),
     )
 

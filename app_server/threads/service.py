@@ -403,7 +403,7 @@ class ThreadService:
 
     def interrupt(self, thread_id: str, turn_id: str) -> None:
         """Interrupt the running turn; raises InvalidParams when it is not the running one."""
-        self._running(thread_id, turn_id).interrupt()
+        self._running_turn(thread_id, turn_id).interrupt()
 
     async def steer(self, params: TurnSteerParams) -> str:
         """Add input to the running turn (its next model request carries it); returns the turn's id.
@@ -416,15 +416,15 @@ class ThreadService:
 
         if not params.input:
             raise InvalidParams("input must not be empty")
-        runner = self._running(params.thread_id, params.expected_turn_id)
+        runner = self._running_turn(params.thread_id, params.expected_turn_id)
         recorded = await recorded_content(params.input, self.get(params.thread_id).live.settings.cwd)
         # Checked again: the turn may have ended while the images were read.
-        if self._running(params.thread_id, params.expected_turn_id) is not runner:
+        if self._running_turn(params.thread_id, params.expected_turn_id) is not runner:
             raise InvalidParams(f"no turn is running in thread {quoted(params.thread_id)}")
         runner.steer(UserTurnInput(params.input, recorded, params.client_user_message_id))
         return runner.turn_id
 
-    def _running(self, thread_id: str, turn_id: str) -> TurnRunner:
+    def _running_turn(self, thread_id: str, turn_id: str) -> TurnRunner:
         """The thread's running turn, which must be `turn_id`; raises InvalidParams otherwise."""
         runner = self.get(thread_id).runner
         if runner is None or runner.done.is_set():
