@@ -1,0 +1,24 @@
+"""The version of a config layer: a digest of its exact bytes, so any edit, by us or by hand, changes it.
+
+`config/read` reports it per layer and `config/value/write` / `config/batchWrite` compare a client's
+`expectedVersion` with it to refuse a write based on a stale read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+
+def text_version(data: bytes) -> str:
+    """`sha256:<hex>` of the bytes (a missing file counts as empty)."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def file_version(path: Path) -> str:
+    """The version of the file at `path`, or of an empty file when it does not exist."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        data = b""
+    return text_version(data)
