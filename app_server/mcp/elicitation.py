@@ -1,9 +1,12 @@
 """Questions a server asks (`elicitation/create`) while calls are in flight, and the clock they stop.
 
-A caller that can ask a user passes an `Elicitor` with its call, and a server's question goes
-to the most recent call still in flight that has one (MCP does not say which call a request
-belongs to over stdio; the latest is the one most likely waiting on it). With none, the server
-is told `decline`. When that call ends, a question still open on its behalf is withdrawn and
+A caller that can ask a user passes an `Elicitor` with its call. A question that arrives on the
+call's own response stream (streamable HTTP sends a request's related questions there) goes to
+that call exactly: the SDK runs the callback in the context of the task that sent the request,
+so `_CALLING` names it. Otherwise (stdio, or HTTP's standalone stream: MCP does not say which call
+the question belongs to) it goes to the most recent call still in flight that can ask, the one
+most likely waiting on it. With no call to ask for (or the question's own call cannot ask), the
+server is told `decline`. When a call ends, a question still open on its behalf is withdrawn and
 answered `cancel`. A question is asked of the client whose request made the call (`relayed_to`), in
 a turn and in a direct call alike, and an accepted form answer gets the defaults its schema gives
 for the fields the user left out (SEP-1034, `with_defaults`).
@@ -17,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,6 +97,10 @@ class _Route:
     open_questions: set[anyio.CancelScope] = field(default_factory=set)
 
 
+_CALLING: ContextVar[tuple[ElicitationRouter, _Route | None] | None] = ContextVar("mcp_calling", default=None)
+"""The connection and call (None: one that cannot ask) whose request the current task sent."""
+
+
 class ElicitationRouter:
     """One connection's in-flight calls that can ask, and its answer to the server's questions."""
 
@@ -103,25 +111,34 @@ class ElicitationRouter:
     @contextlib.contextmanager
     def routed_to(self, elicit: Elicitor | None, budget: CallBudget) -> Iterator[None]:
         """While the block runs, the server's questions go to `elicit` (if given) and stop `budget`."""
-        if elicit is None:
-            yield
-            return
-        route = _Route(elicit, budget)
-        self._routes.append(route)
+        route = _Route(elicit, budget) if elicit is not None else None
+        calling = _CALLING.set((self, route))
+        if route is not None:
+            self._routes.append(route)
         try:
             yield
         finally:
-            self._routes.remove(route)
-            for question in route.open_questions:
-                question.cancel()
+            _CALLING.reset(calling)
+            if route is not None:
+                self._routes.remove(route)
+                for question in route.open_questions:
+                    question.cancel()
+
+    def _route_for_question(self) -> _Route | None:
+        """The call a question arriving now belongs to (module docstring), if it can ask."""
+        calling = _CALLING.get()
+        if calling is not None and calling[0] is self:
+            route = calling[1]
+            return route if route in self._routes else None
+        return self._routes[-1] if self._routes else None
 
     async def answer(
         self, context: ClientRequestContext, params: types.ElicitRequestParams
     ) -> types.ElicitResult:
-        """The SDK's elicitation callback: relay to the latest call that can ask (module docstring)."""
-        if not self._routes:
+        """The SDK's elicitation callback: relay to the call the question belongs to (module docstring)."""
+        route = self._route_for_question()
+        if route is None:
             return types.ElicitResult(action="decline")
-        route = self._routes[-1]
         question = params.model_dump(by_alias=True, exclude_none=True, mode="json")
         with anyio.CancelScope() as withdrawn:
             route.open_questions.add(withdrawn)
