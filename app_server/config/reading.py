@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path
 
 from app_server.config.layers import read_layer_stack
 from app_server.config.redaction import redact_tree
@@ -23,7 +23,7 @@ def read_config(home: Path, cli_overrides: Sequence[str], params: ConfigReadPara
     Raises InvalidParams for a `cwd` that is not absolute (it is otherwise ignored: there are no
     project layers), ConfigError when config.toml or an override does not load.
     """
-    if params.cwd is not None and not _is_absolute(params.cwd):
+    if params.cwd is not None and not Path(params.cwd).is_absolute():
         raise InvalidParams(f"Invalid params: `cwd` must be an absolute path, not {quoted(params.cwd)}")
     stack = read_layer_stack(home, cli_overrides)
     layers = None
@@ -42,7 +42,3 @@ def read_config(home: Path, cli_overrides: Sequence[str], params: ConfigReadPara
 def read_requirements() -> ConfigRequirementsReadResponse:
     """No requirements: this daemon reads no requirements.toml, MDM or cloud policy."""
     return ConfigRequirementsReadResponse()
-
-
-def _is_absolute(path: str) -> bool:
-    return PurePosixPath(path).is_absolute() or PureWindowsPath(path).is_absolute()
