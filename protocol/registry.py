@@ -134,6 +134,8 @@ REQUESTS: Mapping[str, RequestSpec] = {
     "turn/interrupt": RequestSpec("turns:TurnInterruptParams", "turns:TurnInterruptResponse"),
     "mcpServerStatus/list": RequestSpec("mcp:ListMcpServerStatusParams", "mcp:ListMcpServerStatusResponse"),
     "config/mcpServer/reload": RequestSpec(None, "mcp:McpServerRefreshResponse"),
+    "config/read": RequestSpec("config:ConfigReadParams", "config:ConfigReadResponse"),
+    "configRequirements/read": RequestSpec(None, "config:ConfigRequirementsReadResponse"),
     "mcpServer/resource/read": RequestSpec("mcp:McpResourceReadParams", "mcp:McpResourceReadResponse"),
     "mcpServer/tool/call": RequestSpec(
         "mcp:McpServerToolCallParams",

@@ -46,6 +46,7 @@ DESCRIPTIONS: Mapping[str, str] = {
     "turn/interrupt": "Stop a running turn; `turn/completed` reports how it ended.",
     "mcpServerStatus/list": "List the configured MCP servers with their startup state and inventory.",
     "config/mcpServer/reload": "Re-read the MCP server config; new servers apply from the next model step.",
+    "configRequirements/read": "Read the managed requirements the config must meet (none here: null).",
     "mcpServer/resource/read": "Read one resource from an MCP server.",
     "mcpServer/tool/call": "Call one MCP tool directly, outside any model step.",
     "mcpServer/oauth/login": "Start an OAuth login for an MCP server; the result arrives as a notification.",

@@ -8,6 +8,8 @@ type and writes, per type, its shape:
 
 - an object: `{"required": {key: T}, "optional": {key: T}}`; `name: T` and `name: T | null` are
   required (the key must be on the wire, null or not), `name?: T` optional;
+- an object with a map (`{...} & { [key in string]?: T }`): the object with `"rest": T`, the type of
+  every key it does not name;
 - a union: `{"union": [T, ...]}` (a tagged union's variants are objects whose tag is a literal);
 - `{"array": T}` for `Array<T>`, `{"map": T}` for `{ [key in string]?: T }`, `{"literal": "x"}`;
 - a type name (a key of `types`) or a TS keyword (`string`, `number`, `boolean`, `bigint`, `null`...).
@@ -216,7 +218,12 @@ def _is_object(shape: Shape) -> bool:
 
 
 def _object_alternatives(shape: Shape) -> list[Shape]:
-    """The objects `shape` is one of (an object, or a union of objects); empty for anything else."""
+    """The objects `shape` is one of (an object, or a union of objects); empty for anything else.
+
+    A map counts as an object of no named keys whose other keys (`rest`) hold its value type.
+    """
+    if isinstance(shape, dict) and "map" in shape:
+        return [{"required": {}, "optional": {}, "rest": shape["map"]}]
     alternatives = shape["union"] if isinstance(shape, dict) and "union" in shape else [shape]
     return alternatives if all(_is_object(alternative) for alternative in alternatives) else []
 
@@ -231,15 +238,21 @@ def intersect(parts: list[Shape]) -> Shape:
         alternatives = _object_alternatives(part)
         if not alternatives:
             raise TsSyntaxError("an intersection of something other than objects")
-        combined = [
-            {
-                "required": {**left["required"], **right["required"]},
-                "optional": {**left["optional"], **right["optional"]},
-            }
-            for left in combined
-            for right in alternatives
-        ]
+        combined = [_merge_objects(left, right) for left in combined for right in alternatives]
     return union(combined)
+
+
+def _merge_objects(left: Shape, right: Shape) -> Shape:
+    """`left & right` of two objects: the keys of both; `rest` (the type of any other key) where
+    either side has one (`{...} & { [key in string]?: T }`, as Codex's `Config`)."""
+    merged: Shape = {
+        "required": {**left["required"], **right["required"]},
+        "optional": {**left["optional"], **right["optional"]},
+    }
+    rest = right.get("rest", left.get("rest"))
+    if rest is not None:
+        merged["rest"] = rest
+    return merged
 
 
 @dataclass(frozen=True)

@@ -231,6 +231,22 @@ MODEL = {
 
 PROVIDER = {"id": "gw", "name": "Gateway", "canEdit": True, "baseUrl": "https://gw.example/v1"}
 
+CONFIG_KEYS = [
+    *("model", "review_model", "model_context_window", "model_auto_compact_token_limit"),
+    *("model_auto_compact_token_limit_scope", "model_provider", "approval_policy", "approvals_reviewer"),
+    *("sandbox_mode", "sandbox_workspace_write", "forced_chatgpt_workspace_id", "forced_login_method"),
+    *("web_search", "client_search_provider", "tools", "instructions", "developer_instructions"),
+    *("compact_prompt", "model_reasoning_effort", "model_reasoning_summary", "model_verbosity"),
+    *("service_tier", "analytics", "browser_use", "computer_use", "desktop"),
+]
+"""The keys Codex's `Config` names (always written, null when unset)."""
+
+USER_LAYER = {
+    "name": {"type": "user", "file": "/home/me/.app-server/config.toml", "profile": None},
+    "version": "sha256:ab",
+}
+SESSION_FLAGS_LAYER = {"name": {"type": "sessionFlags"}, "version": "sha256:cd"}
+
 SAMPLES: list[tuple[str, dict[str, Any]]] = [
     # initialize
     ("InitializeParams", {"clientInfo": {"name": "vscode", "title": "VS Code", "version": "1.0.0"}}),
@@ -611,6 +627,32 @@ SAMPLES: list[tuple[str, dict[str, Any]]] = [
         "ModelProviderSummary",
         {**PROVIDER, "settings": {"type": "gcp", "projectId": "p", "location": None, "credentialFile": None}},
     ),
+    # config
+    ("ConfigReadParams", {}),
+    ("ConfigReadParams", {"includeLayers": True, "cwd": "/work/project"}),
+    (
+        "ConfigReadResponse",
+        {
+            "config": {
+                **dict.fromkeys(CONFIG_KEYS),
+                "model": "gpt-5",
+                "approval_policy": "never",
+                "mcp_servers": {"docs": {"command": "docs-mcp", "args": ["--port", 1]}},
+            },
+            "origins": {
+                "model": SESSION_FLAGS_LAYER,
+                "approval_policy": USER_LAYER,
+                "mcp_servers.docs.command": USER_LAYER,
+                "mcp_servers.docs.args.0": USER_LAYER,
+            },
+            "layers": [
+                {**SESSION_FLAGS_LAYER, "config": {"model": "gpt-5"}, "disabledReason": None},
+                {**USER_LAYER, "config": {"approval_policy": "never"}, "disabledReason": None},
+            ],
+        },
+    ),
+    ("ConfigReadResponse", {"config": dict.fromkeys(CONFIG_KEYS), "origins": {}, "layers": None}),
+    ("ConfigRequirementsReadResponse", {"supportsIndependentSpeedModes": None, "requirements": None}),
     ("GetAccountParams", {"refreshToken": True}),
     ("GetAccountResponse", {"account": {"type": "apiKey"}, "requiresOpenaiAuth": True, "userId": None}),
     (

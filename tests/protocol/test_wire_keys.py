@@ -132,6 +132,16 @@ def test_an_intersection_with_a_named_type_is_merged_once_the_name_is_known() ->
     }
 
 
+def test_an_object_and_a_map_merge_into_an_object_whose_other_keys_have_the_map_type() -> None:
+    shape = _shape("{ model: string | null } & ({ [key in string]?: number | boolean })")
+
+    assert shape == {
+        "required": {"model": {"union": ["string", "null"]}},
+        "optional": {},
+        "rest": {"union": ["number", "boolean"]},
+    }
+
+
 def test_a_registry_union_gives_each_method_its_params_type(tmp_path: Path) -> None:
     registry = tmp_path / "ClientRequest.ts"
     registry.write_text(
@@ -173,6 +183,15 @@ def test_a_tagged_variant_is_checked_as_the_variant_its_tag_names() -> None:
     problems = {str(problem) for problem in key_list().problems(item, "ThreadItem")}
 
     assert "(top): ThreadItem[type=agentMessage]: lacks required key `phase`" in problems
+
+
+def test_keys_an_open_object_does_not_name_are_checked_against_its_rest_type() -> None:
+    open_object = {"required": {"model": "string"}, "optional": {}, "rest": "number"}
+    keys = KeyList({"types": {"Open": {"file": "Open.ts", "shape": open_object}}})
+
+    problems = [str(problem) for problem in keys.problems({"model": "m", "a": 1, "b": "x"}, "Open")]
+
+    assert problems == ['b: Open: str "x" where the binding has number']
 
 
 def test_null_is_refused_where_the_binding_does_not_allow_it() -> None:

@@ -60,6 +60,8 @@ def _without_added_nulls(written: Any, sent: Any) -> Any:
 
 def _with_unknown_fields(parsed: Any, wire: Any) -> Any:
     """`wire` with an unknown field added to every object that a model (not raw JSON) was read from."""
+    if isinstance(parsed, BaseModel) and parsed.model_config.get("extra") == "allow":
+        return wire  # an open object (Codex's `Config`): every key it is given is data, kept
     if (isinstance(parsed, BaseModel) or is_handshake_model(parsed)) and isinstance(wire, dict):
         attributes = _attributes(type(parsed))
         fields = {

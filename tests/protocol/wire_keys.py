@@ -158,6 +158,10 @@ class KeyList:
             for key, key_shape in keys.items():
                 if key in value:
                     found += self._check(value[key], key_shape, _at(path, key), f"{label}.{key}")
+        if "rest" in shape:  # an open object: every other key holds the rest type
+            named = shape["required"].keys() | shape["optional"].keys()
+            for key in value.keys() - named:
+                found += self._check(value[key], shape["rest"], _at(path, key), label)
         return found
 
     def _check_union(self, value: Any, members: list[Shape], path: str, label: str) -> list[Problem]:

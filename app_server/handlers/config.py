@@ -1,0 +1,18 @@
+"""`config/read` and `configRequirements/read`: from config alone, never waiting for the MCP layer."""
+
+from __future__ import annotations
+
+import anyio.to_thread
+
+from app_server.config import reading
+from app_server.services import RequestContext
+from protocol.config import ConfigReadParams, ConfigReadResponse, ConfigRequirementsReadResponse
+
+
+async def config_read(ctx: RequestContext, params: ConfigReadParams) -> ConfigReadResponse:
+    configs = (await ctx.services.core()).configs  # read from disk in a worker: the file may be slow
+    return await anyio.to_thread.run_sync(reading.read_config, configs.home, configs.cli_overrides, params)
+
+
+def requirements_read(_ctx: RequestContext, _params: None) -> ConfigRequirementsReadResponse:
+    return reading.read_requirements()
