@@ -1,9 +1,10 @@
 """The daemon-wide connection pool: one live connection per server identity, shared by every generation.
 
 Two processes are interchangeable when they run the same exact server config in the same context:
-for a stdio server its effective working directory, for any server the credentials it uses, and for
-a server isolated per scope (`isolation = "thread"`) the scope itself. The approval settings
-(`tools`, `default_tools_approval_mode`) and the model's cap on its results
+the scope's workspace (the working directory a stdio server without its own `cwd` starts in, and
+the root `roots/list` tells every server, HTTP ones and those with their own `cwd` included), the
+credentials it uses, and for a server isolated per scope (`isolation = "thread"`) the scope itself.
+The approval settings (`tools`, `default_tools_approval_mode`) and the model's cap on its results
 (`tool_output_max_chars`) are not part of it: the host reads them, the server never sees them, so
 approving a tool "always" (a config edit and a reload) keeps the process. Every generation of every
 cell (the app level, each thread) that needs a server with that identity holds the pool's one
@@ -17,7 +18,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from app_server.config.servers import StdioServerConfig
 from app_server.mcp.client import McpConnection, RuntimeContext, ServerConfig
 
 HOST_ONLY_KEYS = frozenset({"tools", "default_tools_approval_mode", "tool_output_max_chars"})
@@ -34,8 +34,9 @@ class ConnectionKey:
     config: str
     """The exact config but its approval settings, as canonical JSON (configs hold dicts, so they
     are not hashable)."""
-    cwd: Path | None
-    """The effective working directory of a stdio server; None for HTTP servers, which have none."""
+    workspace: Path | None
+    """The scope's working directory: where a stdio server starts unless it sets its own `cwd`, and
+    the root every server is told."""
     credentials: str
     """Changes when the server's credentials change (a login or logout), so a new connection uses them."""
     scope: str | None
@@ -45,10 +46,9 @@ class ConnectionKey:
 def connection_key(
     name: str, config: ServerConfig, context: RuntimeContext, thread_id: str | None, credentials: str = ""
 ) -> ConnectionKey:
-    cwd = (config.cwd or context.cwd or Path.home()) if isinstance(config, StdioServerConfig) else None
     scope = thread_id if config.isolation == "thread" else None
     identity = config.model_dump_json(exclude=set(HOST_ONLY_KEYS))
-    return ConnectionKey(name, identity, cwd, credentials, scope)
+    return ConnectionKey(name, identity, context.cwd, credentials, scope)
 
 
 class ConnectionPool:

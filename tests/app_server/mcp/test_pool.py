@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from app_server.config.servers import StdioServerConfig
+from app_server.config.servers import HttpServerConfig, StdioServerConfig
 from app_server.mcp.client import RuntimeContext
 from app_server.mcp.pool import connection_key
 
@@ -28,3 +29,15 @@ def test_what_the_server_sees_is_part_of_its_identity() -> None:
     assert key() != key(args=["--flag"])
     assert key() != key(enabled_tools=["t"])
     assert key() != key(env={"A": "1"})
+
+
+def test_the_workspace_is_part_of_every_servers_identity_since_it_is_the_root_each_is_told() -> None:
+    configs = [
+        StdioServerConfig.model_validate({"command": "x"}),
+        StdioServerConfig.model_validate({"command": "x", "cwd": "/srv"}),
+        HttpServerConfig.model_validate({"url": "http://127.0.0.1:1/mcp"}),
+    ]
+    for config in configs:
+        alpha = connection_key("docs", config, RuntimeContext(cwd=Path("/alpha")), None)
+        beta = connection_key("docs", config, RuntimeContext(cwd=Path("/beta")), None)
+        assert alpha != beta, config
