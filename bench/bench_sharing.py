@@ -122,17 +122,18 @@ async def reload_rows(home: Path, workspace: Path) -> list[Row]:
     rows: list[Row] = []
     for threads in (1, 10):
         configure("v1")
-        async with Daemon.start(home, max_wait=WAIT) as daemon:
+        # The daemon runs in the workspace, so its app level shares every process with the threads.
+        async with Daemon.start(home, max_wait=WAIT, cwd=workspace) as daemon:
             await daemon.initialize()
             thread_ids = [await _start_thread(daemon, workspace, names) for _ in range(threads)]
-            before = set(server_pids(daemon.process.pid, cwd=workspace).get("c07", []))
+            before = set(server_pids(daemon.process.pid).get("c07", []))
             configure(f"v2-{threads}")
             began = anyio.current_time()
             await daemon.call("config/mcpServer/reload")
             for thread_id in thread_ids:
                 await startup_until(daemon, {"c07": "ready"}, thread_id=thread_id)
             ready = anyio.current_time() - began
-            new = len(set(server_pids(daemon.process.pid, cwd=workspace).get("c07", [])) - before)
+            new = len(set(server_pids(daemon.process.pid).get("c07", [])) - before)
             rows.append(
                 (
                     f"sharing: reload, 1 of 20 changed, {threads} thread(s): new processes, ready",

@@ -61,11 +61,17 @@ class Daemon:
     @classmethod
     @asynccontextmanager
     async def start(
-        cls, home: Path, *args: str, env: dict[str, str] | None = None, max_wait: float = DEFAULT_TIMEOUT
+        cls,
+        home: Path,
+        *args: str,
+        env: dict[str, str] | None = None,
+        max_wait: float = DEFAULT_TIMEOUT,
+        cwd: Path | None = None,
     ) -> AsyncIterator[Self]:
-        """Run `python -m app_server ARGS` with `APP_SERVER_HOME=home`; killed on exit if still running."""
+        """Run `python -m app_server ARGS` with `APP_SERVER_HOME=home` (in `cwd`, else this process's
+        working directory); killed on exit if still running."""
         process = await anyio.open_process(
-            [sys.executable, "-m", "app_server", *args], env=environment(home, env)
+            [sys.executable, "-m", "app_server", *args], env=environment(home, env), cwd=cwd
         )
         daemon = cls(process, max_wait)
         async with process, anyio.create_task_group() as task_group:
