@@ -67,8 +67,9 @@ def workspace_server(**keys: Any) -> dict[str, Any]:
     return python_server(WORKSPACE_SERVER, **keys)
 
 
-def task_server(**keys: Any) -> dict[str, Any]:
-    return python_server(TASK_SERVER, **keys)
+def task_server(*args: str, **keys: Any) -> dict[str, Any]:
+    """The task server (`--undeclared`: without the `tasks` capability)."""
+    return python_server(TASK_SERVER, *args, **keys)
 
 
 def example_server(*args: str, **keys: Any) -> dict[str, Any]:

@@ -86,6 +86,19 @@ async def test_a_task_that_fails_fails_the_direct_call_with_the_servers_error(ho
     assert "research failed: no sources" in response["error"]["message"], response
 
 
+async def test_a_required_task_tool_of_a_server_without_task_support_fails_naming_it(home: Path) -> None:
+    write_config(home, {SERVER: task_server("--undeclared")}, features={"apps": False})
+    async with Daemon.start(home, max_wait=WAIT) as daemon:
+        await daemon.initialize()
+
+        response = await direct(daemon, "research", {"topic": "tides"})
+
+    assert response["error"]["message"] == (
+        "tool `research` of MCP server `tasks` requires task-augmented execution, "
+        "but the server does not declare task support for tools/call"
+    ), response
+
+
 async def test_a_task_whose_call_times_out_is_cancelled(home: Path) -> None:
     write_config(home, {SERVER: task_server(tool_timeout_sec=0.5)}, features={"apps": False})
     async with Daemon.start(home, max_wait=WAIT) as daemon:
@@ -122,3 +135,29 @@ async def test_a_turns_call_of_a_failing_task_is_a_failed_call(home: Path) -> No
 
     assert item["status"] == "failed", item
     assert "research failed: no sources" in item["error"]["message"], item
+
+
+async def test_interrupting_a_turn_cancels_the_task_of_its_call(home: Path) -> None:
+    script: list[dict[str, Any]] = [
+        {"tool_calls": [{"name": f"mcp__{SERVER}__hang", "arguments": {}}]},
+        {
+            "tool_calls": [
+                {"name": f"mcp__{SERVER}__cancelled_tasks", "arguments": {"at_least": 1, "patience": 5}}
+            ]
+        },
+        {"text": "ok"},
+    ]
+    async with turn_daemon(home, script, {SERVER: task_server(**APPROVE)}) as turns:
+        thread_id = await turns.start_thread()
+        turn_id = await turns.start_turn(thread_id)
+        await turns.daemon.next_notification("item/mcpToolCall/progress")  # the task is running
+
+        await turns.daemon.call("turn/interrupt", {"threadId": thread_id, "turnId": turn_id})
+        interrupted = await turns.item_completed("call_0_0")
+        await turns.turn_completed(turn_id)
+        next_turn = await turns.start_turn(thread_id)
+        counted = await turns.item_completed("call_1_0")
+        await turns.turn_completed(next_turn)
+
+    assert interrupted["status"] == "failed", interrupted
+    assert text(counted["result"]) == "1", counted
