@@ -11,6 +11,8 @@ import anyio
 import pytest
 
 from tests.app_server.threads.turn_harness import turn_daemon
+from tests.fixtures.asgi import serve_asgi
+from tests.fixtures.mcp_servers.task_server import http_app
 from tests.support.config import APPROVE, task_server, write_config
 from tests.support.daemon import Daemon
 from tests.support.frontend import call_tool
@@ -47,6 +49,26 @@ async def test_a_tool_that_requires_a_task_answers_a_direct_call_with_the_tasks_
     assert not response["result"].get("isError"), response
     assert text(response["result"]) == "report on tides"
     assert [report["message"] for report in progress] == ["step 1", "step 2"], progress
+
+
+async def test_a_task_of_a_streamable_http_server_answers_its_result_its_failure_or_is_cancelled(
+    home: Path,
+) -> None:
+    async with serve_asgi(lambda _base_url: http_app()) as base_url:
+        server = {"url": f"{base_url}/mcp", "tool_timeout_sec": 1.0}
+        write_config(home, {SERVER: server}, features={"apps": False})
+        async with Daemon.start(home, max_wait=WAIT) as daemon:
+            await daemon.initialize()
+
+            answered = await direct(daemon, "research", {"topic": "tides"})
+            failed = await direct(daemon, "fail")
+            timed_out = await direct(daemon, "hang")
+            cancelled = await direct(daemon, "cancelled_tasks", {"at_least": 1, "patience": 0.5})
+
+    assert text(answered["result"]) == "report on tides", answered
+    assert "research failed: no sources" in failed["error"]["message"], failed
+    assert "timed out" in timed_out["error"]["message"], timed_out
+    assert text(cancelled["result"]) == "1", cancelled
 
 
 async def test_a_tool_whose_task_support_is_optional_is_called_without_a_task(home: Path) -> None:
