@@ -5,9 +5,10 @@ The call is `tools/call` with a `task` field; the server answers a `CreateTaskRe
 and `tasks/result` then waits for the task's end (the spec makes it block until the task is
 terminal) and answers what the call itself would have: its result, or its JSON-RPC error. While
 it waits, the server's questions (its `input_required` state) arrive as ordinary
-`elicitation/create` requests and take the call's route, and its progress on the creating call's
-token still reaches the caller. When the call is given up (its timeout, an interrupted turn), the
-task is cancelled with `tasks/cancel` where the server offers it.
+`elicitation/create` requests and take the call's route; its progress on the creating call's
+token still reaches the caller, and so does each new `statusMessage` of the task (polled with
+`tasks/get` at the server's `pollInterval`), as progress. When the call is given up (its
+timeout, an interrupted turn), the task is cancelled with `tasks/cancel` where the server offers it.
 
 The SDK has the task types but no task-aware client (its typed `tools/call` accepts only a
 `CallToolResult`), so these requests travel on the connection's raw path (`RawRequest`). Tools
@@ -18,6 +19,7 @@ without declaring `tasks.requests.tools.call` cannot be asked to run it, and the
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Awaitable, Mapping
 from typing import Any, Protocol
 
@@ -25,12 +27,19 @@ import anyio
 import mcp_types as types
 from mcp.shared.dispatcher import ProgressFnT
 from mcp.shared.exceptions import MCPError
+from pydantic import ValidationError
 
 from app_server.errors import RequestFailed, quoted
 from app_server.mcp.catalog import WireDict
 
+logger = logging.getLogger(__name__)
+
 CANCEL_TIMEOUT_SEC = 1.0
 """How long a given-up call waits for the server to take its `tasks/cancel`."""
+DEFAULT_POLL_MS = 1000
+"""How often a task's status is polled when the server suggests no `pollInterval`."""
+MIN_POLL_SEC = 0.05
+TERMINAL = frozenset({"completed", "failed", "cancelled"})
 
 
 class RawRequest(Protocol):
@@ -89,11 +98,20 @@ async def call_as_task(
     )
     if "task" not in created:
         return created  # the server ran it as a plain call after all
-    task_id = types.CreateTaskResult.model_validate(created, by_name=False).task.task_id
+    task = types.CreateTaskResult.model_validate(created, by_name=False).task
+    task_id = task.task_id
+    failure: MCPError | None = None
     try:
-        return await send(
-            "tasks/result", {"taskId": task_id}, on_progress=progress, progress_token=progress_token
-        )
+        async with anyio.create_task_group() as tg:
+            if progress is not None:
+                tg.start_soon(_relay_status, send, task, progress)
+            try:
+                result = await send(
+                    "tasks/result", {"taskId": task_id}, on_progress=progress, progress_token=progress_token
+                )
+            except MCPError as exc:  # raised past the group, not inside it (no exception group)
+                failure = exc
+            tg.cancel_scope.cancel()
     except anyio.get_cancelled_exc_class():
         if _declared(capabilities, "tasks", "cancel"):
             with (
@@ -103,3 +121,27 @@ async def call_as_task(
             ):
                 await send("tasks/cancel", {"taskId": task_id})
         raise
+    if failure is not None:
+        raise failure
+    return result
+
+
+async def _relay_status(send: RawRequest, task: types.Task, progress: ProgressFnT) -> None:
+    """Each new `statusMessage` of the task, polled with `tasks/get` at its `pollInterval`, reported
+    as progress (`progress` counting the messages, no total) until the task ends."""
+    interval = max(MIN_POLL_SEC, (task.poll_interval or DEFAULT_POLL_MS) / 1000)
+    reported, last = 0, None
+    while True:
+        if task.status_message and task.status_message != last:
+            reported, last = reported + 1, task.status_message
+            try:
+                await progress(reported, None, last)
+            except Exception:  # a progress report must not cost the call its answer
+                logger.exception("a progress callback failed")
+        if task.status in TERMINAL:
+            return
+        await anyio.sleep(interval)
+        try:
+            task = types.GetTaskResult.model_validate(await send("tasks/get", {"taskId": task.task_id}))
+        except (MCPError, ValidationError):
+            return  # status is a courtesy: the result still comes by tasks/result

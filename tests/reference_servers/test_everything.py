@@ -139,6 +139,12 @@ async def test_the_tool_answers_a_direct_call(everything: Running, tool: str) ->
         # It requires task-augmented execution: it ran as a task, whose question was answered.
         assert "# Research Report: python (" in texts(result), result
         assert "After receiving clarification" in texts(result), result
+        statuses = [
+            message["params"]["message"]
+            for message in everything.daemon.untaken()
+            if message.get("method") == "mcpServer/toolCall/progress" and message["params"]["tool"] == tool
+        ]
+        assert statuses and all(status.endswith("...") for status in statuses), statuses
     if tool == "trigger-elicitation-request":
         # Only the required field was filled in; the daemon added the schema's defaults (SEP-1034).
         assert "- Favorite Integer: 42" in texts(result), result

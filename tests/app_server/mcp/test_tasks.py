@@ -121,15 +121,18 @@ async def test_a_required_task_tool_of_a_server_without_task_support_fails_namin
     ), response
 
 
-async def test_a_task_whose_call_times_out_is_cancelled(home: Path) -> None:
+async def test_a_task_whose_call_times_out_is_cancelled_having_reported_its_status(home: Path) -> None:
     write_config(home, {SERVER: task_server(tool_timeout_sec=0.5)}, features={"apps": False})
     async with Daemon.start(home, max_wait=WAIT) as daemon:
         await daemon.initialize()
 
         response = await direct(daemon, "hang")
+        with anyio.fail_after(WAIT):
+            status = await daemon.next_notification("mcpServer/toolCall/progress")
         cancelled = await direct(daemon, "cancelled_tasks", {"at_least": 1, "patience": 0.4})
 
     assert "timed out" in response["error"]["message"], response
+    assert status["params"]["message"] == "waiting for tasks/cancel", status
     assert text(cancelled["result"]) == "1", cancelled
 
 
