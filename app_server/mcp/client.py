@@ -374,6 +374,7 @@ class McpConnection:
         """Call a tool by its raw name; returns `content, structuredContent, isError, _meta` as sent.
 
         `elicit` answers the server's elicitations while the call is in flight (module docstring).
+        A tool whose `execution.taskSupport` is `"required"` runs as a task (`tasks`).
 
         Raises InvalidParams when the tool is filtered out, McpServerError for an error answered by
         the server (its code, message and data), RequestFailed on timeout or a lost connection.
