@@ -31,7 +31,7 @@ import httpx2
 import mcp_types as types
 from mcp.client import Client
 from mcp.client.streamable_http import streamable_http_client
-from mcp.shared.dispatcher import ProgressFnT
+from mcp.shared.dispatcher import CallOptions, ProgressFnT
 from mcp.shared.exceptions import MCPError
 from pydantic import ValidationError
 
@@ -45,6 +45,7 @@ from app_server.mcp.server_log import ServerLog
 from app_server.mcp.server_logging import log_receiver, request_level
 from app_server.mcp.stdio.child_registry import ChildRegistry
 from app_server.mcp.stdio.process import DEFAULT_MAX_MESSAGE_BYTES, LaunchSpec, StdioChild, child_environment
+from app_server.mcp.tasks import RawRequest, call_as_task, requires_task
 from app_server.mcp.tool_results import ToolResultCheck
 
 logger = logging.getLogger(__name__)
@@ -373,6 +374,7 @@ class McpConnection:
         """Call a tool by its raw name; returns `content, structuredContent, isError, _meta` as sent.
 
         `elicit` answers the server's elicitations while the call is in flight (module docstring).
+        A tool whose `execution.taskSupport` is `"required"` runs as a task (`tasks`).
 
         Raises InvalidParams when the tool is filtered out, McpServerError for an error answered by
         the server (its code, message and data), RequestFailed on timeout or a lost connection.
@@ -385,18 +387,36 @@ class McpConnection:
             params["arguments"] = dict(arguments)
         if meta is not None:
             params["_meta"] = dict(meta)
+        definition = self.catalog.tools.get(tool) if self.catalog is not None else None
         budget = CallBudget(self.config.tool_timeout_sec)
         try:
             with budget.scope, self._elicitations.routed_to(elicit, budget):
-                raw = await self._send_tool_call(client, params, progress)
+                if requires_task(definition):
+                    raw = await self._call_as_task(client, params, progress)
+                else:
+                    raw = await self._send_tool_call(client, params, progress)
         except MCPError as exc:
             raise self._call_error(exc, f"tool `{tool}`") from None
         except ValidationError:
             raise self._tool_results.invalid_answer(tool) from None
         if budget.scope.cancelled_caught:
             raise self._timeout_error(f"calling tool `{tool}`")
-        definition = self.catalog.tools.get(tool) if self.catalog is not None else None
         return self._tool_results.passthrough(tool, definition, raw)
+
+    async def _call_as_task(
+        self, client: Client, params: dict[str, Any], progress: ProgressCallback | None
+    ) -> dict[str, Any]:
+        """A required-task tool's call (`tasks`), on the raw path: the stdio child's direct requests,
+        else the SDK's dispatcher (its typed `tools/call` refuses the `CreateTaskResult` answer)."""
+        if self._child is not None and self._child.requests is not None:
+            requests = self._child.requests
+            send: RawRequest = requests.request
+            token: str | None = requests.new_token()
+        else:
+            send, token = _dispatcher_requests(client), None
+        return await call_as_task(
+            send, self.name, params, self.server_capabilities, progress=progress, progress_token=token
+        )
 
     async def _send_tool_call(
         self, client: Client, params: dict[str, Any], progress: ProgressCallback | None
@@ -442,6 +462,23 @@ class McpConnection:
         if exc.code == types.CONNECTION_CLOSED and exc.message == "Connection closed":
             return RequestFailed(f"MCP server `{self.name}` closed the connection during {what}")
         return McpServerError(exc.message, code=exc.code, data=exc.data)
+
+
+def _dispatcher_requests(client: Client) -> RawRequest:
+    """Raw requests through the SDK session's dispatcher (HTTP); progress only on a request's own token."""
+    dispatcher = client.session._dispatcher
+
+    async def send(
+        method: str,
+        params: Mapping[str, Any],
+        *,
+        on_progress: ProgressCallback | None = None,
+        progress_token: str | None = None,
+    ) -> dict[str, Any]:
+        options: CallOptions = {} if on_progress is None else {"on_progress": on_progress}
+        return await dispatcher.send_raw_request(method, params, options)
+
+    return send
 
 
 def _request_meta(meta: Mapping[str, Any] | None) -> types.RequestParamsMeta | None:

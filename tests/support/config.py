@@ -28,6 +28,8 @@ WORKSPACE_SERVER = FIXTURES / "workspace_server.py"
 """A server that asks for its roots, logs at any level and records the level it was asked for."""
 CONTENT_SERVER = FIXTURES / "content_server.py"
 """An mcp SDK server whose tools return each kind of MCP content (see content_server.py)."""
+TASK_SERVER = FIXTURES / "task_server.py"
+"""An mcp SDK server whose tools run as tasks (`execution.taskSupport`, see task_server.py)."""
 MODEL_KEY_ENV = "SCRIPTED_MODEL_KEY"
 """The environment variable the scripted model provider reads its API key from."""
 
@@ -63,6 +65,11 @@ def elicit_server(**keys: Any) -> dict[str, Any]:
 
 def workspace_server(**keys: Any) -> dict[str, Any]:
     return python_server(WORKSPACE_SERVER, **keys)
+
+
+def task_server(*args: str, **keys: Any) -> dict[str, Any]:
+    """The task server (`--undeclared`: without the `tasks` capability)."""
+    return python_server(TASK_SERVER, *args, **keys)
 
 
 def example_server(*args: str, **keys: Any) -> dict[str, Any]:

@@ -60,6 +60,8 @@ class DirectRequests:
     def __init__(self, write: Callable[[bytes], Awaitable[None]]) -> None:
         self._write = write
         self._pending: dict[str, _Pending] = {}
+        self._listening: dict[str, _Pending] = {}
+        """Progress tokens and the request that waits for their reports."""
         self._ids = itertools.count(1)
         self._closed = False
 
@@ -69,15 +71,21 @@ class DirectRequests:
         params: Mapping[str, Any],
         *,
         on_progress: ProgressFnT | None = None,
+        progress_token: str | None = None,
     ) -> dict[str, Any]:
         """The raw `result` of one request. Raises MCPError: the server's error, or CONNECTION_CLOSED
-        when the connection ends first. Bound it with a cancel scope: cancelling withdraws it."""
+        when the connection ends first. Bound it with a cancel scope: cancelling withdraws it.
+
+        With `on_progress`, the request carries `progress_token` (one of `new_token`; default: its
+        own id) and the progress reported on that token while it waits goes to `on_progress`."""
         if self._closed:
             raise _connection_closed()
-        request_id = f"{ID_PREFIX}{next(self._ids)}"
-        if on_progress is not None:
-            params = {**params, "_meta": {**(params.get("_meta") or {}), "progressToken": request_id}}
+        request_id = self.new_token()
         pending = self._pending[request_id] = _Pending(on_progress)
+        token = progress_token or request_id
+        if on_progress is not None:
+            params = {**params, "_meta": {**(params.get("_meta") or {}), "progressToken": token}}
+            self._listening[token] = pending
         try:
             try:
                 await self._send({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
@@ -90,6 +98,12 @@ class DirectRequests:
             raise
         finally:
             del self._pending[request_id]
+            if self._listening.get(token) is pending:
+                del self._listening[token]
+
+    def new_token(self) -> str:
+        """A fresh id, unique on this connection: a request's own, or a progress token for several."""
+        return f"{ID_PREFIX}{next(self._ids)}"
 
     async def _answer(self, pending: _Pending) -> dict[str, Any]:
         while True:
@@ -141,7 +155,7 @@ class DirectRequests:
             token = params.get("progressToken")
             if not (isinstance(token, str) and token.startswith(ID_PREFIX)):
                 return False
-            pending = self._pending.get(token)
+            pending = self._listening.get(token)
             if pending is not None and pending.on_progress is not None:
                 progress, total, text = params.get("progress"), params.get("total"), params.get("message")
                 if isinstance(progress, int | float):
