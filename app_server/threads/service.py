@@ -389,9 +389,12 @@ class ThreadService:
 
         changes = turn_changes(params)
         await self._attached.wait()
-        thread = self._threads.get(params.thread_id) or await self._load_stored(params.thread_id)
-        if thread.live.settings.archived:
-            raise InvalidParams(f"thread {quoted(params.thread_id)} is archived: unarchive it to run a turn")
+        thread = self._threads.get(params.thread_id)
+        if thread is None:
+            stored, _loaded = await self.store.history(params.thread_id)
+            _refuse_archived(stored.header)  # before loading: an archived thread starts no MCP server
+            thread = await self._load_stored(params.thread_id)
+        _refuse_archived(thread.live.settings)
         if _running(thread):
             raise InvalidParams(f"thread {quoted(params.thread_id)} already has a turn in progress")
         cwd = changes.cwd if changes.cwd is not None else thread.live.settings.cwd
@@ -468,6 +471,12 @@ class ThreadService:
                 f" (that is {quoted(runner.turn_id)})"
             )
         return runner
+
+
+def _refuse_archived(settings: ThreadHeader) -> None:
+    """Raises InvalidParams for an archived thread: it runs no turn until unarchived."""
+    if settings.archived:
+        raise InvalidParams(f"thread {quoted(settings.id)} is archived: unarchive it to run a turn")
 
 
 def _running(thread: LoadedThread) -> bool:
