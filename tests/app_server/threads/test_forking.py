@@ -9,8 +9,15 @@ from typing import Any
 import anyio
 import pytest
 
+from app_server.errors import InvalidParams
 from app_server.model.scripted import RecordedRequest
+from app_server.threads.forking import fork_source
+from app_server.threads.history import RESTART_INTERRUPTION
+from app_server.threads.records import ThreadChanges, ThreadHeader, ThreadSettings, TurnCompleted
+from app_server.threads.settings import fork_settings
+from app_server.threads.store import ThreadStore
 from protocol.errors import INVALID_PARAMS
+from protocol.threads import ThreadForkParams
 from tests.app_server.threads.turn_harness import DEFAULT_WAIT, TurnDaemon, cheap_server, turn_daemon
 from tests.support.config import MODEL_KEY_ENV
 from tests.support.daemon import Daemon
@@ -37,6 +44,63 @@ async def run_turn(turns: TurnDaemon, thread_id: str, text: str) -> str:
     turn_id = await turns.start_turn(thread_id, text)
     assert (await turns.turn_completed(turn_id))["status"] == "completed"
     return turn_id
+
+
+def user_message(item_id: str, text: str) -> dict[str, Any]:
+    return {
+        "type": "userMessage",
+        "id": item_id,
+        "content": [{"type": "text", "text": text, "text_elements": []}],
+    }
+
+
+async def test_a_fork_copies_turns_through_the_chosen_one_and_closes_one_a_dead_daemon_left_running(
+    threads_root: Path, settings: ThreadSettings
+) -> None:
+    live = await ThreadStore(threads_root).create(settings)
+    first = (await live.start_turn()).id
+    await live.start_item(first, user_message("u1", "first"))
+    await live.complete_turn(first, "completed")
+    await live.update(ThreadChanges(name="Source"))
+    second = (await live.start_turn()).id
+    await live.start_item(second, user_message("u2", "second"))  # the daemon dies here
+    store = ThreadStore(threads_root)
+
+    through_first = await fork_source(store, live.id, first)
+    whole = await fork_source(store, live.id, None)
+
+    assert {getattr(record, "turn_id", None) for record in through_first.records} == {first}
+    assert through_first.settings.name == "Source"  # read, yet never copied: no threadUpdated record
+    assert all(record.type != "threadUpdated" for record in whole.records)
+    closing = whole.records[-1]
+    assert isinstance(closing, TurnCompleted) and closing.turn_id == second
+    assert closing.status == "interrupted" and closing.error == {"message": RESTART_INTERRUPTION}
+    forked = await store.create(settings, forked_from_id=live.id, history=whole.records)
+    thread = (await ThreadStore(threads_root).read(forked.id, include_turns=True)).thread
+    assert thread.forked_from_id == live.id and thread.name is None and thread.preview == "first"
+    assert [(turn.id, turn.status) for turn in thread.turns] == [
+        (first, "completed"),
+        (second, "interrupted"),
+    ]
+    with pytest.raises(InvalidParams):
+        await fork_source(store, live.id, "not-a-turn")
+
+
+def test_a_forks_settings_are_the_sources_with_its_overrides(tmp_path: Path) -> None:
+    source = ThreadSettings(
+        cwd="/", model_provider="openai", model="gpt-5", config={"a": 1}, thread_source="x"
+    )
+    header = {**source.model_dump(), "id": "t", "at_ms": 0, "cli_version": "0"}
+    params = ThreadForkParams(thread_id="t", model="gpt-5-mini", cwd=str(tmp_path), config={"b": 2})
+
+    forked = fork_settings(ThreadHeader.model_validate(header), params)
+
+    assert (forked.model, forked.cwd, forked.config) == ("gpt-5-mini", str(tmp_path), {"b": 2})
+    assert (forked.model_provider, forked.thread_source) == ("openai", "x")
+    with pytest.raises(InvalidParams):
+        fork_settings(
+            ThreadHeader.model_validate(header), ThreadForkParams(thread_id="t", cwd="/no/such/dir")
+        )
 
 
 async def test_a_fork_at_the_first_turn_has_that_turn_only_and_its_next_turn_sends_the_model_that_history(
@@ -95,7 +159,7 @@ async def test_a_fork_without_last_turn_copies_every_turn_and_honours_exclude_tu
         assert {thread["id"] for thread in listed["data"]} == {source, whole["thread"]["id"]}
 
 
-async def test_a_fork_is_refused_while_a_turn_runs_and_for_unknown_ids_or_an_archived_source(
+async def test_a_fork_is_refused_while_a_turn_runs_and_for_unknown_ids_bad_config_or_an_archived_source(
     home: Path,
 ) -> None:
     script: list[dict[str, Any]] = [{"text": "one"}, {"text": "held", "hold": "before_response"}]
@@ -119,6 +183,9 @@ async def test_a_fork_is_refused_while_a_turn_runs_and_for_unknown_ids_or_an_arc
 
         unknown_turn = await daemon.request("thread/fork", {"threadId": source, "lastTurnId": "nope"})
         assert unknown_turn["error"]["code"] == INVALID_PARAMS
+        bad_config = {"mcp_servers": {"x": {"command": "x", "bogus": 1}}}
+        invalid = await daemon.request("thread/fork", {"threadId": source, "config": bad_config})
+        assert "bogus" in invalid["error"]["message"]
         await daemon.call("thread/archive", {"threadId": source})
         archived = await daemon.request("thread/fork", {"threadId": source})
         assert archived["error"]["code"] == INVALID_PARAMS and "archived" in archived["error"]["message"]
