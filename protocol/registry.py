@@ -109,6 +109,7 @@ REQUESTS: Mapping[str, RequestSpec] = {
     "initialize": RequestSpec("initialize:InitializeParams", "initialize:InitializeResponse"),
     "thread/start": RequestSpec("threads:ThreadStartParams", "threads:ThreadStartResponse"),
     "thread/resume": RequestSpec("threads:ThreadResumeParams", "threads:ThreadResumeResponse"),
+    "thread/fork": RequestSpec("threads:ThreadForkParams", "threads:ThreadForkResponse"),
     "thread/read": RequestSpec("threads:ThreadReadParams", "threads:ThreadReadResponse"),
     "thread/list": RequestSpec("threads:ThreadListParams", "threads:ThreadListResponse"),
     "thread/loaded/list": RequestSpec(

@@ -158,8 +158,8 @@ class CollaborationMode(WireModel):
     settings: CollaborationSettings
 
 
-class _ThreadOverrides(WireModel):
-    """Settings a client may override when it starts or resumes a thread."""
+class _SessionOverrides(WireModel):
+    """Settings a client may override when it starts, resumes or forks a thread."""
 
     approval_policy: AskForApproval | None = None
     approvals_reviewer: ApprovalsReviewer | None = None
@@ -169,9 +169,14 @@ class _ThreadOverrides(WireModel):
     developer_instructions: str | None = None
     model: str | None = None
     model_provider: str | None = None
-    personality: Personality | None = None
     sandbox: SandboxMode | None = None
     service_tier: str | None = None
+
+
+class _ThreadOverrides(_SessionOverrides):
+    """A start's or a resume's overrides: a fork's, and the personality."""
+
+    personality: Personality | None = None
 
 
 class ThreadStartParams(_ThreadOverrides):
@@ -213,7 +218,7 @@ class ThreadResumeResponse(_ThreadSessionState):
     turns_backwards_cursor: str | None = None
 
 
-class ThreadForkParams(_ThreadOverrides):
+class ThreadForkParams(_SessionOverrides):
     """A new thread with the source's history through `lastTurnId` (all of it by default)."""
 
     thread_id: str

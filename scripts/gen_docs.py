@@ -34,6 +34,7 @@ DESCRIPTIONS: Mapping[str, str] = {
     "initialize": "Open the session: the client says who it is, the server answers where it lives.",
     "thread/start": "Start a new thread (a durable conversation) with optional settings.",
     "thread/resume": "Load a stored thread so turns can run on it again.",
+    "thread/fork": "Start a new thread from another's history through `lastTurnId` (all of it by default).",
     "thread/read": "Read a thread, optionally with its turns.",
     "thread/list": "List stored threads, a page at a time.",
     "thread/loaded/list": "List the ids of the threads loaded in this daemon, a page at a time.",

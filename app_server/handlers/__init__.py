@@ -20,6 +20,7 @@ HANDLERS: Mapping[str, str] = {
     "initialize": "initialize:initialize",
     "thread/start": "thread:thread_start",
     "thread/resume": "thread:thread_resume",
+    "thread/fork": "thread:thread_fork",
     "thread/read": "thread:thread_read",
     "thread/list": "thread:thread_list",
     "thread/loaded/list": "thread_admin:thread_loaded_list",

@@ -1,6 +1,8 @@
-"""`thread/start`, `thread/resume`, `thread/read`, `thread/list`."""
+"""`thread/start`, `thread/fork`, `thread/resume`, `thread/read`, `thread/list`."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from app_server.services import RequestContext
 from app_server.threads.listing import SortKey
@@ -8,6 +10,8 @@ from app_server.threads.settings import session_state
 from protocol.notifications import ThreadTokenUsageUpdatedNotification
 from protocol.registry import method_of
 from protocol.threads import (
+    ThreadForkParams,
+    ThreadForkResponse,
     ThreadListParams,
     ThreadListResponse,
     ThreadReadParams,
@@ -18,15 +22,36 @@ from protocol.threads import (
     ThreadStartResponse,
 )
 
+if TYPE_CHECKING:
+    from app_server.core import AppCore
+    from app_server.threads.service import LoadedThread
+
 
 async def thread_start(ctx: RequestContext, params: ThreadStartParams) -> ThreadStartResponse:
     core = await ctx.services.core()
     thread = await core.threads.start(params)
+    return ThreadStartResponse(**_new_thread(ctx, core, thread, include_turns=False))
+
+
+async def thread_fork(ctx: RequestContext, params: ThreadForkParams) -> ThreadForkResponse:
+    core = await ctx.services.core()
+    thread = await core.threads.fork(params)
+    return ThreadForkResponse(**_new_thread(ctx, core, thread, include_turns=not params.exclude_turns))
+
+
+def _new_thread(
+    ctx: RequestContext, core: AppCore, thread: LoadedThread, *, include_turns: bool
+) -> dict[str, Any]:
+    """A started or forked thread's response fields; the caller follows it, and every client is
+    told `thread/started` (without turns) once the caller has its answer."""
     live = thread.live
     core.threads.subscribe(live.id, ctx.connection)
-    response = ThreadStartResponse(thread=live.snapshot(include_turns=False), **session_state(live.settings))
-    ctx.after_reply.append(lambda: core.threads.announce(thread, started=response.thread))
-    return response
+    started = live.snapshot(include_turns=False)
+    ctx.after_reply.append(lambda: core.threads.announce(thread, started=started))
+    return {
+        "thread": live.snapshot(include_turns=True) if include_turns else started,
+        **session_state(live.settings),
+    }
 
 
 async def thread_resume(ctx: RequestContext, params: ThreadResumeParams) -> ThreadResumeResponse:

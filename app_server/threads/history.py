@@ -162,6 +162,7 @@ class ThreadHistory:
                 "model_provider": header.model_provider,
                 "model": header.model,
                 "name": header.name,
+                "forked_from_id": header.forked_from_id,
                 "preview": header.preview,
                 "reasoning_effort": header.reasoning_effort,
                 "source": header.source,
@@ -183,11 +184,13 @@ def _preview_of(item: dict[str, Any]) -> str:
     return "\n".join(texts)
 
 
-def replay(records: list[Record], warnings: list[str]) -> ThreadHistory | None:
+def replay(
+    records: list[Record], warnings: list[str], applied: list[Record] | None = None
+) -> ThreadHistory | None:
     """Fold a journal's records; None when it has no readable header (the thread cannot be shown).
 
     Records that do not fit (e.g. an item of a turn whose start line was lost) are skipped,
-    and each is reported in `warnings`.
+    and each is reported in `warnings`; those that fit are added to `applied`, if given.
     """
     if not records or not isinstance(records[0], ThreadHeader):
         warnings.append("the thread header is missing or corrupt")
@@ -197,6 +200,8 @@ def replay(records: list[Record], warnings: list[str]) -> ThreadHistory | None:
         problem = history.problem(record)
         if problem is None:
             history.apply(record)
+            if applied is not None:
+                applied.append(record)
         else:
             warnings.append(f"record {position} ({record.type}) was skipped: {problem}")
     return history

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,12 +58,13 @@ class Journal:
             async with self._lock:
                 await anyio.to_thread.run_sync(self._write_durably, line)
 
-    async def create(self, header: ThreadHeader) -> None:
-        """Create the file with its header line, durably (file and directory entry both synced).
+    async def create(self, header: ThreadHeader, history: Sequence[Record] = ()) -> None:
+        """Create the file with its header line and `history` (a fork's copied turns), durably
+        (file and directory entry both synced, once for all the lines).
 
         Raises RequestFailed if the file already exists or cannot be written.
         """
-        line = encode_record(header)
+        line = b"".join(encode_record(record) for record in (header, *history))
         with anyio.CancelScope(shield=True):
             async with self._lock:
                 await anyio.to_thread.run_sync(self._create_durably, line)

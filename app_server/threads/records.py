@@ -73,6 +73,8 @@ class ThreadHeader(ThreadSettings):
     name: str | None = None
     preview: str = ""
     archived: bool = False
+    forked_from_id: str | None = None
+    """The thread this one was forked from (its turns were copied into this journal)."""
 
 
 class TurnStarted(WireModel):

@@ -10,7 +10,7 @@ imported with a thread's first turn, which needs the MCP layer anyway.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -24,11 +24,13 @@ from app_server.errors import InvalidParams, RequestFailed, quoted
 from app_server.events import EventBus
 from app_server.threads.activity import waiting_while_asked
 from app_server.threads.approval_memory import ApprovalMemory, PersistApproval
+from app_server.threads.forking import fork_source
 from app_server.threads.live import LiveThread
-from app_server.threads.records import ThreadChanges, ThreadHeader
+from app_server.threads.records import Record, ThreadChanges, ThreadHeader, ThreadSettings
 from app_server.threads.settings import (
     DEFAULT_APPROVAL_POLICY,
     DEFAULT_INSTRUCTIONS,
+    fork_settings,
     model_of,
     resume_changes,
     start_settings,
@@ -41,7 +43,7 @@ from protocol.notifications import (
     ThreadStatusChangedNotification,
 )
 from protocol.thread_admin import ThreadUnsubscribeStatus
-from protocol.threads import Thread, ThreadResumeParams, ThreadStartParams
+from protocol.threads import Thread, ThreadForkParams, ThreadResumeParams, ThreadStartParams
 from protocol.turns import Turn, TurnStartParams, TurnSteerParams
 
 if TYPE_CHECKING:
@@ -189,7 +191,38 @@ class ThreadService:
         bad cwd.
         """
         config = self._configs.for_thread(params.config)
-        live = await self.store.create(start_settings(params, config), ephemeral=bool(params.ephemeral))
+        return await self._create(start_settings(params, config), config, ephemeral=bool(params.ephemeral))
+
+    async def fork(self, params: ThreadForkParams) -> LoadedThread:
+        """A new thread with the source's turns through `lastTurnId` and its settings, the fork's
+        overrides applied; loaded as a started one is (its MCP servers start the same way).
+
+        The source is only read. Raises as `forking.fork_source`, ConfigError when the config
+        overrides do not validate, InvalidParams for a bad cwd, and as `start` for a required server.
+        """
+        source = await fork_source(self.store, params.thread_id, params.last_turn_id)
+        settings = fork_settings(source.settings, params)
+        return await self._create(
+            settings,
+            self._configs.for_thread(settings.config),
+            ephemeral=bool(params.ephemeral),
+            forked_from_id=params.thread_id,
+            history=source.records,
+        )
+
+    async def _create(
+        self,
+        settings: ThreadSettings,
+        config: AppConfig,
+        *,
+        ephemeral: bool,
+        forked_from_id: str | None = None,
+        history: Sequence[Record] = (),
+    ) -> LoadedThread:
+        """Create and load a new thread; one whose required server fails leaves no trace."""
+        live = await self.store.create(
+            settings, ephemeral=ephemeral, forked_from_id=forked_from_id, history=history
+        )
         try:
             return await self._load(live, config)
         except RequestFailed:
@@ -356,9 +389,12 @@ class ThreadService:
 
         changes = turn_changes(params)
         await self._attached.wait()
-        thread = self._threads.get(params.thread_id) or await self._load_stored(params.thread_id)
-        if thread.live.settings.archived:
-            raise InvalidParams(f"thread {quoted(params.thread_id)} is archived: unarchive it to run a turn")
+        thread = self._threads.get(params.thread_id)
+        if thread is None:
+            stored, _loaded = await self.store.history(params.thread_id)
+            _refuse_archived(stored.header)  # before loading: an archived thread starts no MCP server
+            thread = await self._load_stored(params.thread_id)
+        _refuse_archived(thread.live.settings)
         if _running(thread):
             raise InvalidParams(f"thread {quoted(params.thread_id)} already has a turn in progress")
         cwd = changes.cwd if changes.cwd is not None else thread.live.settings.cwd
@@ -435,6 +471,12 @@ class ThreadService:
                 f" (that is {quoted(runner.turn_id)})"
             )
         return runner
+
+
+def _refuse_archived(settings: ThreadHeader) -> None:
+    """Raises InvalidParams for an archived thread: it runs no turn until unarchived."""
+    if settings.archived:
+        raise InvalidParams(f"thread {quoted(settings.id)} is archived: unarchive it to run a turn")
 
 
 def _running(thread: LoadedThread) -> bool:

@@ -1,9 +1,9 @@
 """Thread settings: the defaults, and the one place client params become a thread's settings.
 
 `thread/start` params become `ThreadSettings` (defaults from config filled in once, here, so the
-journal records what the thread really runs under); `thread/resume` and `turn/start` params
-become `ThreadChanges` (only what the client set); the settings become the session state
-every start or resume answers with.
+journal records what the thread really runs under), and so do `thread/fork` params over the
+source's settings; `thread/resume` and `turn/start` params become `ThreadChanges` (only what the
+client set); the settings become the session state every start, resume or fork answers with.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from app_server.config.model_catalog import DEFAULT_MODEL
 from app_server.errors import InvalidParams, quoted
 from app_server.threads.records import SETTING_FIELDS, ThreadChanges, ThreadHeader, ThreadSettings
 from protocol.base import WireModel
-from protocol.threads import ThreadResumeParams, ThreadStartParams
+from protocol.threads import ThreadForkParams, ThreadResumeParams, ThreadStartParams
 from protocol.turns import TurnStartParams
 
 DEFAULT_PROVIDER = "openai"
@@ -35,6 +35,8 @@ _SANDBOX_POLICIES: dict[str, dict[str, Any]] = {
     },
     "danger-full-access": {"type": "dangerFullAccess"},
 }
+
+_STORED_SETTINGS = set(ThreadSettings.model_fields)
 
 _TURN_SETTINGS = frozenset({"model", "cwd", "approval_policy", "approvals_reviewer"})
 """What a `turn/start` may change for this and later turns."""
@@ -71,6 +73,15 @@ def resume_changes(params: ThreadResumeParams) -> ThreadChanges:
     return _changes(_set_settings(params, SETTING_FIELDS))
 
 
+def fork_settings(source: ThreadHeader, params: ThreadForkParams) -> ThreadSettings:
+    """A fork's settings: the source's, with the fork's overrides applied as a resume applies them.
+
+    Raises as `resolve_cwd`.
+    """
+    chosen = _cwd_resolved(_set_settings(params, SETTING_FIELDS | {"thread_source"}))
+    return ThreadSettings.model_validate({**source.model_dump(include=_STORED_SETTINGS), **chosen})
+
+
 def turn_changes(params: TurnStartParams) -> ThreadChanges:
     """Per-turn overrides that stick for later turns. Raises as `resolve_cwd`."""
     return _changes(_set_settings(params, _TURN_SETTINGS))
@@ -86,9 +97,14 @@ def _set_settings(params: WireModel, names: frozenset[str]) -> dict[str, Any]:
 
 
 def _changes(chosen: dict[str, Any]) -> ThreadChanges:
+    return ThreadChanges.model_validate(_cwd_resolved(chosen))
+
+
+def _cwd_resolved(chosen: dict[str, Any]) -> dict[str, Any]:
+    """`chosen` with its cwd, if it has one, resolved (raises as `resolve_cwd`)."""
     if "cwd" in chosen:
         chosen["cwd"] = resolve_cwd(chosen["cwd"])
-    return ThreadChanges.model_validate(chosen)
+    return chosen
 
 
 def session_state(settings: ThreadHeader) -> dict[str, Any]:

@@ -22,10 +22,10 @@ from app_server.home import home_dir
 from app_server.threads.catalog import ThreadCatalog
 from app_server.threads.history import RESTART_INTERRUPTION, ThreadHistory, replay
 from app_server.threads.ids import new_id, require_thread_id
-from app_server.threads.journal import Journal, read_journal
+from app_server.threads.journal import Journal, JournalContents, read_journal
 from app_server.threads.listing import DEFAULT_PAGE_SIZE, SortDirection, SortKey, ThreadFilter, page
 from app_server.threads.live import LiveThread, now_ms
-from app_server.threads.records import ThreadChanges, ThreadHeader, ThreadSettings, ThreadUpdated
+from app_server.threads.records import Record, ThreadChanges, ThreadHeader, ThreadSettings, ThreadUpdated
 from protocol.threads import Thread
 
 _log = logging.getLogger(__name__)
@@ -58,18 +58,35 @@ class ThreadStore:
         self._catalog = ThreadCatalog(self.root)
         self._loading = anyio.Lock()
 
-    async def create(self, settings: ThreadSettings, *, ephemeral: bool = False) -> LiveThread:
-        """Start a thread with a new UUIDv7 id; its header is on disk (unless ephemeral) when this returns.
+    async def create(
+        self,
+        settings: ThreadSettings,
+        *,
+        ephemeral: bool = False,
+        forked_from_id: str | None = None,
+        history: Sequence[Record] = (),
+    ) -> LiveThread:
+        """Start a thread with a new UUIDv7 id; its header (and `history`, the turns a fork copies,
+        which must fit one another) is on disk (unless ephemeral) when this returns.
 
         Raises RequestFailed if the journal cannot be written.
         """
         header = ThreadHeader.model_validate(
-            {**settings.model_dump(), "id": new_id(), "at_ms": now_ms(), "cli_version": self._cli_version}
+            {
+                **settings.model_dump(),
+                "id": new_id(),
+                "at_ms": now_ms(),
+                "cli_version": self._cli_version,
+                "forked_from_id": forked_from_id,
+            }
         )
         journal = None if ephemeral else Journal(self._journal_path(header.id), header.id)
         if journal is not None:
-            await journal.create(header)
-        live = LiveThread(ThreadHistory(header), journal)
+            await journal.create(header, history)
+        folded = ThreadHistory(header)
+        for record in history:
+            folded.apply(record)
+        live = LiveThread(folded, journal)
         self._live[header.id] = live
         return live
 
@@ -156,6 +173,13 @@ class ThreadStore:
             history.to_model(include_turns=include_turns, loaded=False, ephemeral=False), warnings
         )
 
+    async def records(self, thread_id: str) -> list[Record]:
+        """The readable records of a durable thread's journal, loaded or not (torn lines left out).
+
+        Raises InvalidParams for a malformed or unknown id, RequestFailed for an unreadable journal.
+        """
+        return (await self._read_journal(thread_id)).records
+
     async def history(self, thread_id: str) -> tuple[ThreadHistory, bool]:
         """A thread's folded history and whether it is loaded here (else no turn of it is running).
 
@@ -214,14 +238,17 @@ class ThreadStore:
     def _journal_path(self, thread_id: str) -> Path:
         return self.root / f"{require_thread_id(thread_id)}.jsonl"
 
-    async def _load(self, thread_id: str) -> tuple[ThreadHistory, tuple[str, ...]]:
+    async def _read_journal(self, thread_id: str) -> JournalContents:
         path = self._journal_path(thread_id)
         try:
-            contents = await anyio.to_thread.run_sync(read_journal, path)
+            return await anyio.to_thread.run_sync(read_journal, path)
         except FileNotFoundError:
             raise InvalidParams(f"thread not found: {thread_id}") from None
         except OSError as exc:
             raise RequestFailed(f"thread {thread_id} cannot be read: {exc.strerror}") from None
+
+    async def _load(self, thread_id: str) -> tuple[ThreadHistory, tuple[str, ...]]:
+        contents = await self._read_journal(thread_id)
         history = replay(contents.records, contents.warnings)
         if history is None or history.id != thread_id:
             raise RequestFailed(f"thread {thread_id} cannot be read: its header is missing or corrupt")

@@ -11,7 +11,9 @@ import pytest
 from app_server.errors import InvalidParams
 from app_server.threads.admin import MAX_NAME_CHARS, loaded_page, valid_name
 from app_server.threads.ids import new_id
-from tests.app_server.threads.turn_harness import elicit_server, turn_daemon
+from tests.app_server.threads.turn_harness import cheap_server, elicit_server, turn_daemon
+from tests.support.config import MODEL_KEY_ENV
+from tests.support.daemon import Daemon
 
 INVALID_PARAMS = -32602
 
@@ -80,3 +82,24 @@ async def test_an_archived_thread_runs_no_turn_until_unarchived_and_a_running_on
         await daemon.call("thread/unarchive", {"threadId": thread_id})
         turn_id = await turns.start_turn(thread_id)
         assert (await turns.turn_completed(turn_id))["status"] == "completed"
+
+
+@pytest.mark.anyio
+async def test_a_stored_archived_thread_is_refused_a_turn_without_being_loaded(home: Path) -> None:
+    async with turn_daemon(home, [{"text": "one"}], {"cheap": cheap_server("C")}) as turns:
+        thread_id = await turns.start_thread()
+        await turns.daemon.call("thread/archive", {"threadId": thread_id})
+        turns.daemon.process.kill()
+        await turns.daemon.wait_exit()
+        journal = home / "threads" / f"{thread_id}.jsonl"
+        before = journal.read_bytes()
+
+        async with Daemon.start(home, env={MODEL_KEY_ENV: "scripted"}) as restarted:
+            await restarted.initialize()
+            refused = await restarted.request(
+                "turn/start", {"threadId": thread_id, "input": [{"type": "text", "text": "go"}]}
+            )
+            assert refused["error"]["code"] == INVALID_PARAMS and "archived" in refused["error"]["message"]
+            assert (await restarted.call("thread/loaded/list", {}))["data"] == []
+            assert not any(m.get("params", {}).get("threadId") == thread_id for m in restarted.untaken())
+        assert journal.read_bytes() == before
