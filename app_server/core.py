@@ -32,12 +32,12 @@ from app_server.mcp.contributors import ContributorRegistry
 from app_server.threads.records import ThreadHeader
 from app_server.threads.service import ThreadService
 from app_server.threads.store import ThreadStore
-from protocol.views import McpServerViewsReadResponse
 
 if TYPE_CHECKING:
     from app_server.mcp.oauth.credentials import CredentialStore
     from app_server.mcp_core import McpCore
     from app_server.model.client import ModelClient
+    from protocol.views import McpServerViewsReadResponse
 
 logger = logging.getLogger(__name__)
 

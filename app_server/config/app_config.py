@@ -20,6 +20,10 @@ CredentialsStoreMode = Literal["auto", "file", "keyring"]
 ApprovalPolicy = Literal["untrusted", "on-request", "never"]
 SandboxMode = Literal["read-only", "workspace-write", "danger-full-access"]
 
+DEFAULT_MODEL = "gpt-5-codex"
+"""What a thread runs when neither the client nor config.toml's `model` names one (here, not in the
+model catalog, so that starting a thread does not build the catalog's wire models)."""
+
 DEFAULT_STARTUP_GRACE_SEC = 1.0
 """Codex waits about a second for servers still starting before a model step."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cache
 from urllib.parse import urlsplit
 
-from app_server.config.app_config import AppConfig, ModelProviderTable, ProviderModelTable
+from app_server.config.app_config import DEFAULT_MODEL, AppConfig, ModelProviderTable, ProviderModelTable
 from app_server.errors import InvalidParams, quoted
 from protocol.models import (
     CustomGatewayProviderSettings,
@@ -25,9 +25,6 @@ from protocol.models import (
 OPENAI_PROVIDER_NAME = "openai"
 OPENAI_DISPLAY_NAME = "OpenAI"
 OPENAI_BASE_URL = "https://api.openai.com/v1"
-
-DEFAULT_MODEL = "gpt-5-codex"
-"""What a thread runs when neither the client nor config.toml's `model` names one."""
 
 DEFAULT_REASONING_EFFORT = "medium"
 

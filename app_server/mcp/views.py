@@ -14,13 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from app_server.auth import AccountKind
 from app_server.config.app_config import AppConfig
 from app_server.config.entries import Provenance, ServerEntry
 from app_server.mcp.apps import CODEX_APPS, AppsSettings
 from app_server.mcp.contributors import Contribution, Remove
-from protocol.views import McpServerProvenance, McpServerViewEntry, McpServerViewsReadResponse
+
+if TYPE_CHECKING:
+    from protocol.views import McpServerViewEntry, McpServerViewsReadResponse
 
 APPS_GATE = "Apps feature on and ChatGPT auth"
 
@@ -83,6 +86,10 @@ def views_snapshot(
     config: AppConfig, contributions: Iterable[Contribution], account: AccountKind, apps: AppsSettings
 ) -> McpServerViewsReadResponse:
     """The `mcpServer/views/read` result: all three views with provenance, secrets redacted."""
+    # Imported here: `thread/start` computes the views (is a server `required`?) but renders none,
+    # and the wire models of the views (and of the server status they share) are not built for it.
+    from protocol.views import McpServerViewsReadResponse
+
     configured_view = configured(config)
     runtime_view = runtime(configured_view, contributions, apps)
     return McpServerViewsReadResponse(
@@ -114,6 +121,8 @@ def _joined(first: str | None, second: str) -> str:
 
 
 def _wire(entry: ServerEntry) -> McpServerViewEntry:
+    from protocol.views import McpServerProvenance, McpServerViewEntry
+
     return McpServerViewEntry(
         name=entry.name,
         transport=entry.config.transport,

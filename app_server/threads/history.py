@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -36,7 +37,11 @@ RESTART_INTERRUPTION = "turn was interrupted by a daemon restart"
 HISTORY_MODE: ThreadHistoryMode = "legacy"
 """`thread/resume` and `thread/read` return whole turns; there is no paged history."""
 
-_ITEMS: TypeAdapter[list[ThreadItem]] = TypeAdapter(list[ThreadItem])
+
+@cache
+def _items() -> TypeAdapter[list[ThreadItem]]:
+    """Built on first use: a new thread's replies never validate stored items."""
+    return TypeAdapter(list[ThreadItem])
 
 
 @dataclass(slots=True)
@@ -62,7 +67,7 @@ class TurnState:
         completed = self.completed_at_ms
         return Turn(
             id=self.id,
-            items=_ITEMS.validate_python(list(self.items.values())) if include_items else [],
+            items=_items().validate_python(list(self.items.values())) if include_items else [],
             items_view="full" if include_items else "notLoaded",
             status=status,
             error=TurnError.model_validate(error) if error is not None else None,

@@ -42,7 +42,6 @@ from protocol.notifications import (
     ThreadStartedNotification,
     ThreadStatusChangedNotification,
 )
-from protocol.thread_admin import ThreadUnsubscribeStatus
 from protocol.threads import Thread, ThreadForkParams, ThreadResumeParams, ThreadStartParams
 from protocol.turns import Turn, TurnStartParams, TurnSteerParams
 
@@ -54,6 +53,7 @@ if TYPE_CHECKING:
     from app_server.mcp.scopes import ScopePlanner
     from app_server.model.client import ModelClient
     from app_server.threads.turns import TurnRunner
+    from protocol.thread_admin import ThreadUnsubscribeStatus  # its models answer other methods
 
 logger = logging.getLogger(__name__)
 

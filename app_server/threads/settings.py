@@ -12,8 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from app_server.config.app_config import AppConfig
-from app_server.config.model_catalog import DEFAULT_MODEL
+from app_server.config.app_config import DEFAULT_MODEL, AppConfig
 from app_server.errors import InvalidParams, quoted
 from app_server.threads.records import SETTING_FIELDS, ThreadChanges, ThreadHeader, ThreadSettings
 from protocol.base import WireModel

@@ -311,3 +311,18 @@ def test_the_core_and_every_handler_import_neither_the_mcp_sdk_nor_the_turn_mach
         f"app_server.handlers.{module}" for module in ("thread", "turn", "account", "mcp", "app")
     )
     assert _modules_loaded_by(f"app_server.core, {handlers}", heavy) == "[]"
+
+
+def test_the_path_to_the_first_thread_start_and_account_read_replies_builds_no_other_methods_models() -> None:
+    # Building wire models is most of that path: those of the model catalog, the server views and
+    # status, and the thread admin methods answer other requests, and come with their first call.
+    unneeded = (
+        "protocol.models",
+        "protocol.views",
+        "protocol.mcp",
+        "protocol.thread_admin",
+        "app_server.config.model_catalog",
+        "uuid6",
+    )
+    imports = "app_server.server, app_server.core, app_server.handlers.thread, app_server.handlers.account"
+    assert _modules_loaded_by(imports, unneeded) == "[]"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from app_server.config.app_config import AppConfig
+from app_server.config.app_config import DEFAULT_MODEL, AppConfig
 from app_server.config.loader import load_config
-from app_server.config.model_catalog import DEFAULT_MODEL, provider_list, provider_models
+from app_server.config.model_catalog import provider_list, provider_models
 from app_server.errors import ConfigError, InvalidParams
 from protocol.models import Model
 

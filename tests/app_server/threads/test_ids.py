@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from app_server.errors import InvalidParams
@@ -10,6 +12,13 @@ def test_new_ids_are_time_ordered_uuid7_strings() -> None:
     first, second = new_id(), new_id()
     assert is_valid_id(first) and first[14] == "7"
     assert first < second
+
+
+def test_ids_made_in_the_same_millisecond_still_sort_in_the_order_they_were_made() -> None:
+    made = [new_id() for _ in range(1000)]  # far more than one a millisecond
+    assert made == sorted(made) and len(set(made)) == len(made)
+    parsed = uuid.UUID(made[0])
+    assert (parsed.version, parsed.variant) == (7, uuid.RFC_4122)
 
 
 @pytest.mark.parametrize(
