@@ -322,7 +322,6 @@ def test_the_path_to_the_first_thread_start_and_account_read_replies_builds_no_o
         "protocol.mcp",
         "protocol.thread_admin",
         "app_server.config.model_catalog",
-        "uuid6",
     )
     imports = "app_server.server, app_server.core, app_server.handlers.thread, app_server.handlers.account"
     assert _modules_loaded_by(imports, unneeded) == "[]"
