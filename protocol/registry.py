@@ -134,6 +134,12 @@ REQUESTS: Mapping[str, RequestSpec] = {
     "turn/interrupt": RequestSpec("turns:TurnInterruptParams", "turns:TurnInterruptResponse"),
     "mcpServerStatus/list": RequestSpec("mcp:ListMcpServerStatusParams", "mcp:ListMcpServerStatusResponse"),
     "config/mcpServer/reload": RequestSpec(None, "mcp:McpServerRefreshResponse"),
+    "config/value/write": RequestSpec(
+        "config_write:ConfigValueWriteParams", "config_write:ConfigWriteResponse"
+    ),
+    "config/batchWrite": RequestSpec(
+        "config_write:ConfigBatchWriteParams", "config_write:ConfigWriteResponse"
+    ),
     "mcpServer/resource/read": RequestSpec("mcp:McpResourceReadParams", "mcp:McpResourceReadResponse"),
     "mcpServer/tool/call": RequestSpec(
         "mcp:McpServerToolCallParams",

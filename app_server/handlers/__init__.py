@@ -35,6 +35,8 @@ HANDLERS: Mapping[str, str] = {
     "turn/interrupt": "turn:turn_interrupt",
     "mcpServerStatus/list": "mcp:status_list",
     "config/mcpServer/reload": "mcp:reload",
+    "config/value/write": "config_write:value_write",
+    "config/batchWrite": "config_write:batch_write",
     "mcpServer/resource/read": "mcp:resource_read",
     "mcpServer/tool/call": "mcp:tool_call",
     "mcpServer/oauth/login": "mcp:oauth_login",

@@ -76,7 +76,7 @@ def add_servers(config_path: Path, servers: Mapping[str, McpServerConfig], *, re
     for name, config in servers.items():
         text = _with_server(text, name, server_table(config))
     _check(text, data, {**existing, **{name: server_table(config) for name, config in servers.items()}})
-    _write(config_path, text)
+    write_atomically(config_path, text)
 
 
 def remove_server(config_path: Path, name: str) -> None:
@@ -91,7 +91,7 @@ def remove_server(config_path: Path, name: str) -> None:
         raise RequestFailed(f"no server named `{name}` is configured")
     text = _without_server(text, name)
     _check(text, data, {key: value for key, value in existing.items() if key != name})
-    _write(config_path, text)
+    write_atomically(config_path, text)
 
 
 def approve_tool(config_path: Path, server: str, tool: str) -> None:
@@ -124,7 +124,7 @@ def approve_tool(config_path: Path, server: str, tool: str) -> None:
     else:
         text = _with_tool_approved(text, server, tool)
     _check(text, data, servers)
-    _write(config_path, text)
+    write_atomically(config_path, text)
 
 
 def _with_tool_approved(text: str, server: str, tool: str) -> str:
@@ -229,7 +229,7 @@ def _check(text: str, before: Mapping[str, Any], servers: Mapping[str, Any]) -> 
         )
 
 
-def _write(config_path: Path, text: str) -> None:
+def write_atomically(config_path: Path, text: str) -> None:
     """Replace the file atomically; a new file (and a new home folder) is private to the user."""
     config_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     mode = config_path.stat().st_mode & 0o777 if config_path.exists() else 0o600
