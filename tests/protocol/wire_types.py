@@ -28,6 +28,7 @@ MODEL_MODULES = [
     "protocol.apps",
     "protocol.account",
     "protocol.models",
+    "protocol.config_write",
     "protocol.notifications",
     "protocol.server_requests",
 ]
