@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,13 +50,38 @@ async def daemon(home: Path) -> AsyncIterator[Daemon]:
         yield running
 
 
+@dataclass(frozen=True)
+class ConfigFile:
+    """A daemon's config.toml as the tests look at it (plain file reads, outside the event loop's way)."""
+
+    path: Path
+
+    def text(self) -> str:
+        return self.path.read_text()
+
+    def data(self) -> bytes:
+        return self.path.read_bytes()
+
+    def mode(self) -> int:
+        return self.path.stat().st_mode & 0o777
+
+    def version(self) -> str:
+        return file_version(self.path)
+
+    def canonical(self) -> str:
+        return str(self.path.resolve())
+
+    def write(self, text: str, mode: int = 0o600) -> None:
+        self.path.write_text(text)
+        self.path.chmod(mode)
+
+
 @pytest.fixture
-def config(home: Path) -> Path:
+def config(home: Path) -> ConfigFile:
     """The daemon's config.toml, reset to the commented file before each test."""
-    path = home / "config.toml"
-    path.write_text(COMMENTED)
-    path.chmod(0o600)
-    return path
+    file = ConfigFile(home / "config.toml")
+    file.write(COMMENTED)
+    return file
 
 
 async def write(daemon: Daemon, key_path: str, value: Any, strategy: str = "replace", **more: Any) -> Any:
@@ -85,24 +110,24 @@ def error_of(response: Any, reason: str) -> Any:
 
 
 async def test_a_scalar_write_changes_only_its_value_and_answers_the_new_version(
-    daemon: Daemon, config: Path
+    daemon: Daemon, config: ConfigFile
 ) -> None:
-    version = file_version(config)
+    version = config.version()
 
     result = result_of(await write(daemon, "model", "o3", expectedVersion=version))
 
-    assert config.read_text() == COMMENTED.replace('model = "gpt-5"', 'model = "o3"')
+    assert config.text() == COMMENTED.replace('model = "gpt-5"', 'model = "o3"')
     assert result == {
         "status": "ok",
-        "version": file_version(config),
-        "filePath": str(config.resolve()),
+        "version": config.version(),
+        "filePath": config.canonical(),
         "overriddenMetadata": None,
     }
-    assert config.stat().st_mode & 0o777 == 0o600
+    assert config.mode() == 0o600
 
 
 async def test_a_nested_key_under_a_quoted_segment_is_added_keeping_every_comment(
-    daemon: Daemon, config: Path
+    daemon: Daemon, config: ConfigFile
 ) -> None:
     result_of(await write(daemon, 'mcp_servers."docs".startup_timeout_sec', 5))
     result_of(await write(daemon, "mcp_servers.docs.env.TOKEN_FILE", "/run/token"))
@@ -112,33 +137,37 @@ async def test_a_nested_key_under_a_quoted_segment_is_added_keeping_every_commen
         'env = { LEVEL = "info" }  # inline on purpose',
         'env = { LEVEL = "info", TOKEN_FILE = "/run/token"}  # inline on purpose',
     )
-    assert config.read_text() == expected + "startup_timeout_sec = 5\n"
+    assert config.text() == expected + "startup_timeout_sec = 5\n"
 
 
-async def test_upsert_merges_a_table_key_by_key_and_replace_replaces_it(daemon: Daemon, config: Path) -> None:
+async def test_upsert_merges_a_table_key_by_key_and_replace_replaces_it(
+    daemon: Daemon, config: ConfigFile
+) -> None:
     result_of(await write(daemon, "mcp_servers.docs", {"args": ["--port", "2"], "cwd": "/srv"}, "upsert"))
-    text = config.read_text()
+    text = config.text()
     assert 'command = "docs-server"   # on PATH' in text
     assert 'args = ["--port", "2"]' in text
     assert 'cwd = "/srv"' in text
     assert 'env = { LEVEL = "info" }' in text
 
     result_of(await write(daemon, "mcp_servers.docs", {"command": "other"}, "replace"))
-    text = config.read_text()
+    text = config.text()
     assert 'command = "other"' in text
     assert "--port" not in text
     assert "LEVEL" not in text
     assert text.startswith(COMMENTED[: COMMENTED.index("[mcp_servers.docs]")])  # the rest is untouched
 
 
-async def test_null_removes_the_key_and_a_missing_parent_is_refused(daemon: Daemon, config: Path) -> None:
+async def test_null_removes_the_key_and_a_missing_parent_is_refused(
+    daemon: Daemon, config: ConfigFile
+) -> None:
     result_of(await write(daemon, "mcp_servers.docs.args", None))
-    assert config.read_text() == COMMENTED.replace('args = ["--port", "1"]\n', "")
+    assert config.text() == COMMENTED.replace('args = ["--port", "1"]\n', "")
 
-    unchanged = config.read_bytes()
+    unchanged = config.data()
     error = error_of(await write(daemon, "profiles.work.model", None), "configPathNotFound")
     assert "profiles" in error["message"]
-    assert config.read_bytes() == unchanged
+    assert config.data() == unchanged
 
 
 @pytest.mark.parametrize(
@@ -154,41 +183,41 @@ async def test_null_removes_the_key_and_a_missing_parent_is_refused(daemon: Daem
     ],
 )
 async def test_an_edit_that_does_not_validate_is_refused_with_its_position_and_nothing_written(
-    daemon: Daemon, config: Path, key_path: str, value: Any, problem: str
+    daemon: Daemon, config: ConfigFile, key_path: str, value: Any, problem: str
 ) -> None:
-    before = config.read_bytes()
+    before = config.data()
 
     error = error_of(await write(daemon, key_path, value), "configValidationError")
 
     assert error["message"].startswith(f"invalid configuration:\n{problem}")
-    assert str(config.parent) not in error["message"]
-    assert config.read_bytes() == before
+    assert str(config.path.parent) not in error["message"]
+    assert config.data() == before
 
 
-async def test_a_refused_value_is_not_quoted_in_the_error(daemon: Daemon, config: Path) -> None:
-    before = config.read_bytes()
+async def test_a_refused_value_is_not_quoted_in_the_error(daemon: Daemon, config: ConfigFile) -> None:
+    before = config.data()
 
     error = error_of(await write(daemon, "mcp_servers.docs.env", "sk-live-SECRET"), "configValidationError")
 
     assert "SECRET" not in str(error)
-    assert config.read_bytes() == before
+    assert config.data() == before
 
 
-async def test_a_stale_expected_version_is_refused_as_a_conflict(daemon: Daemon, config: Path) -> None:
-    version = file_version(config)
-    config.write_text(COMMENTED + 'approval_policy = "never"\n')  # edited by hand since the read
-    before = config.read_bytes()
+async def test_a_stale_expected_version_is_refused_as_a_conflict(daemon: Daemon, config: ConfigFile) -> None:
+    version = config.version()
+    config.write(COMMENTED + 'approval_policy = "never"\n')  # edited by hand since the read
+    before = config.data()
 
     error = error_of(await write(daemon, "model", "o3", expectedVersion=version), "configVersionConflict")
 
     assert "modified since last read" in error["message"]
-    assert config.read_bytes() == before
+    assert config.data() == before
 
 
 async def test_two_concurrent_writes_from_one_version_one_wins_and_the_other_conflicts(
-    daemon: Daemon, config: Path
+    daemon: Daemon, config: ConfigFile
 ) -> None:
-    version = file_version(config)
+    version = config.version()
     ids = [daemon.new_id(), daemon.new_id()]
     for request_id, model in zip(ids, ["first", "second"], strict=True):
         params = {"keyPath": "model", "value": model, "mergeStrategy": "replace", "expectedVersion": version}
@@ -202,45 +231,47 @@ async def test_two_concurrent_writes_from_one_version_one_wins_and_the_other_con
     assert len(winners) == 1
     assert len(losers) == 1
     error_of(losers[0], "configVersionConflict")
-    assert winners[0]["result"]["version"] == file_version(config)
+    assert winners[0]["result"]["version"] == config.version()
     winner = "first" if winners[0]["id"] == ids[0] else "second"
-    assert f'model = "{winner}"' in config.read_text()
+    assert f'model = "{winner}"' in config.text()
 
 
-async def test_a_batch_is_all_or_nothing(daemon: Daemon, config: Path) -> None:
-    before = config.read_bytes()
+async def test_a_batch_is_all_or_nothing(daemon: Daemon, config: ConfigFile) -> None:
+    before = config.data()
     bad = [("model", "o3", "replace"), ("mcp_servers.docs.command", 5, "replace")]
 
     error_of(await batch(daemon, bad), "configValidationError")
-    assert config.read_bytes() == before
+    assert config.data() == before
 
     good = [
         ("model", "o3", "replace"),
         ("features.apps", None, "replace"),
         ("approval_policy", "never", "upsert"),
     ]
-    result = result_of(await batch(daemon, good, expectedVersion=file_version(config)))
-    text = config.read_text()
+    result = result_of(await batch(daemon, good, expectedVersion=config.version()))
+    text = config.text()
     assert 'model = "o3"' in text
     assert "apps = false" not in text
     assert 'approval_policy = "never"' in text
-    assert result["version"] == file_version(config)
+    assert result["version"] == config.version()
 
 
 @pytest.mark.parametrize("other", ["/etc/app-server.toml", "config.toml", "{home}/other.toml"])
-async def test_a_file_other_than_the_user_config_is_refused(daemon: Daemon, config: Path, other: str) -> None:
-    before = config.read_bytes()
+async def test_a_file_other_than_the_user_config_is_refused(
+    daemon: Daemon, config: ConfigFile, other: str
+) -> None:
+    before = config.data()
 
-    response = await write(daemon, "model", "o3", filePath=other.format(home=config.parent))
+    response = await write(daemon, "model", "o3", filePath=other.format(home=config.path.parent))
 
     error_of(response, "configLayerReadonly")
-    assert config.read_bytes() == before
-    assert result_of(await write(daemon, "model", "o3", filePath=str(config)))["filePath"] == str(
+    assert config.data() == before
+    assert result_of(await write(daemon, "model", "o3", filePath=str(config.path)))["filePath"] == str(
         config.resolve()
     )
 
 
-async def test_a_value_write_does_not_reload(daemon: Daemon, config: Path) -> None:
+async def test_a_value_write_does_not_reload(daemon: Daemon, config: ConfigFile) -> None:
     result_of(await write(daemon, "mcp_servers.fresh", cheap_server("fresh")))
 
     with anyio.fail_after(WAIT):
@@ -252,7 +283,7 @@ async def test_a_value_write_does_not_reload(daemon: Daemon, config: Path) -> No
 
 
 async def test_a_batch_with_reload_starts_a_newly_added_server(tmp_path: Path) -> None:
-    (tmp_path / "config.toml").write_text(config_text(features={"apps": False}))
+    ConfigFile(tmp_path / "config.toml").write(config_text(features={"apps": False}))
     async with Daemon.start(tmp_path, max_wait=WAIT) as daemon:
         await daemon.initialize()
         edit = ("mcp_servers.fresh", cheap_server("fresh"), "replace")
@@ -266,9 +297,8 @@ async def test_a_batch_with_reload_starts_a_newly_added_server(tmp_path: Path) -
 
 
 async def test_a_write_a_c_override_shadows_answers_ok_overridden(tmp_path: Path) -> None:
-    config = tmp_path / "config.toml"
-    config.write_text(config_text(features={"apps": False}))
-    os.chmod(config, 0o640)
+    config = ConfigFile(tmp_path / "config.toml")
+    config.write(config_text(features={"apps": False}), mode=0o640)
     async with Daemon.start(tmp_path, "-c", 'model="forced"', max_wait=WAIT) as daemon:
         await daemon.initialize()
 
@@ -283,5 +313,5 @@ async def test_a_write_a_c_override_shadows_answers_ok_overridden(tmp_path: Path
     assert "-c model" in metadata["message"]
     assert plain["status"] == "ok"
     assert plain["overriddenMetadata"] is None
-    assert 'model = "o3"' in config.read_text()
-    assert config.stat().st_mode & 0o777 == 0o640
+    assert 'model = "o3"' in config.text()
+    assert config.mode() == 0o640
