@@ -12,21 +12,24 @@ edit is checked by re-reading the result: it must equal the old settings with on
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import re
 import tempfile
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec
 
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import InlineTable
 
+from app_server.config.editing.lock import config_lock
 from app_server.config.servers import SERVER_NAME_PATTERN, HttpServerConfig, McpServerConfig
 from app_server.errors import InvalidParams, RequestFailed
 
+P = ParamSpec("P")
 SERVERS_KEY = "mcp_servers"
 _NAME = re.compile(SERVER_NAME_PATTERN)
 _INLINE_FIELDS = frozenset({"env", "http_headers", "env_http_headers", "tools", "oauth"})
@@ -49,6 +52,17 @@ def server_table(config: McpServerConfig) -> dict[str, Any]:
     return data
 
 
+def _locked(edit: Callable[Concatenate[Path, P], None]) -> Callable[Concatenate[Path, P], None]:
+    """Run a read-modify-write of config.toml under its inter-process lock."""
+
+    @functools.wraps(edit)
+    def locked(config_path: Path, /, *args: P.args, **kwargs: P.kwargs) -> None:
+        with config_lock(config_path.parent):
+            edit(config_path, *args, **kwargs)
+
+    return locked
+
+
 def configured_servers(config_path: Path) -> dict[str, Any]:
     """The raw `[mcp_servers]` tables of `config_path` (empty when the file does not exist).
 
@@ -57,6 +71,7 @@ def configured_servers(config_path: Path) -> dict[str, Any]:
     return _servers_of(_parse(_read(config_path)))
 
 
+@_locked
 def add_servers(config_path: Path, servers: Mapping[str, McpServerConfig], *, replace: bool = False) -> None:
     """Write `servers` into `config_path`, creating it (and its folder, private) when missing.
 
@@ -79,6 +94,7 @@ def add_servers(config_path: Path, servers: Mapping[str, McpServerConfig], *, re
     write_atomically(config_path, text)
 
 
+@_locked
 def remove_server(config_path: Path, name: str) -> None:
     """Delete the entry `name` from `config_path`, whichever TOML form declares it.
 
@@ -94,6 +110,7 @@ def remove_server(config_path: Path, name: str) -> None:
     write_atomically(config_path, text)
 
 
+@_locked
 def approve_tool(config_path: Path, server: str, tool: str) -> None:
     """Set `approval_mode = "approve"` for `tool` of the configured server `server` (Codex's "always
     allow"); nothing is written when it is already set.

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
-from filelock import FileLock, Timeout
 
 from app_server.config.editing.edits import write_atomically
+from app_server.config.editing.lock import config_lock
 from app_server.config.loader import CONFIG_FILE_NAME, ConfigSource, build_config, parse_config_source
 from app_server.config.overrides import LayeredTree
 from app_server.config.versions import overrides_version, text_version
@@ -27,20 +26,6 @@ from app_server.config.writing.edits import KeyEdit, apply_edit, read_edit, valu
 from app_server.errors import ConfigError, ConfigWriteError, RequestFailed
 from protocol.config_layers import ConfigLayerMetadata, SessionFlagsLayerSource
 from protocol.config_write import ConfigEdit, ConfigWriteResponse, OverriddenMetadata
-
-LOCK_FILE_NAME = ".config.toml.lock"
-_LOCK_TIMEOUT_SECONDS = 10.0
-
-
-@contextmanager
-def config_lock(home: Path) -> Iterator[None]:
-    """Hold the inter-process lock of `home`'s config.toml; RequestFailed when it stays taken."""
-    home.mkdir(mode=0o700, parents=True, exist_ok=True)
-    try:
-        with FileLock(home / LOCK_FILE_NAME, timeout=_LOCK_TIMEOUT_SECONDS):
-            yield
-    except Timeout:
-        raise RequestFailed("config.toml is being written by another process; retry") from None
 
 
 class ConfigWriter:
