@@ -9,12 +9,15 @@ from typing import Any
 
 import anyio
 import pytest
+from filelock import FileLock
 
+from app_server.config.editing.lock import LOCK_FILE_NAME
 from app_server.config.versions import file_version
 from protocol import errors as codes
 from tests.app_server.handlers.servers import startup_until
 from tests.support.config import cheap_server, config_text
 from tests.support.daemon import Daemon
+from tests.support.gate import ImportGate
 
 pytestmark = pytest.mark.anyio
 
@@ -236,6 +239,23 @@ async def test_two_concurrent_writes_from_one_version_one_wins_and_the_other_con
     assert f'model = "{winner}"' in config.text()
 
 
+async def test_a_write_waits_for_another_writers_lock_and_then_sees_its_change(
+    daemon: Daemon, config: ConfigFile
+) -> None:
+    version = config.version()
+    with FileLock(config.path.parent / LOCK_FILE_NAME):
+        request_id = daemon.new_id()
+        params = {"keyPath": "model", "value": "mine", "mergeStrategy": "replace", "expectedVersion": version}
+        await daemon.send({"id": request_id, "method": "config/value/write", "params": params})
+        config.write(COMMENTED + 'approval_policy = "never"\n')  # the other writer's change
+        edited = config.data()
+
+    with anyio.fail_after(WAIT):
+        response = await daemon.next_message(lambda m: m.get("id") == request_id)
+    error_of(response, "configVersionConflict")
+    assert config.data() == edited
+
+
 async def test_a_batch_is_all_or_nothing(daemon: Daemon, config: ConfigFile) -> None:
     before = config.data()
     bad = [("model", "o3", "replace"), ("mcp_servers.docs.command", 5, "replace")]
@@ -314,3 +334,16 @@ async def test_a_write_a_c_override_shadows_answers_ok_overridden(tmp_path: Path
     assert plain["overriddenMetadata"] is None
     assert 'model = "o3"' in config.text()
     assert config.mode() == 0o640
+
+
+async def test_a_value_write_needs_no_mcp_layer(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    ConfigFile(home / "config.toml").write(config_text(features={"apps": False}))
+    with ImportGate(tmp_path / "gate") as gate:
+        async with Daemon.start(home, env=gate.env, max_wait=WAIT) as daemon:
+            with anyio.fail_after(WAIT):  # answered with `import mcp` held
+                await daemon.initialize()
+                result = result_of(await write(daemon, "model", "o3"))
+            gate.open()
+    assert result["status"] == "ok"
