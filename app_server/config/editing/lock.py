@@ -27,7 +27,7 @@ def config_lock(home: Path) -> Iterator[None]:
     """
     home.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
-        with FileLock(home / LOCK_FILE_NAME, timeout=_LOCK_TIMEOUT_SECONDS):
+        with FileLock(home / LOCK_FILE_NAME, timeout=_LOCK_TIMEOUT_SECONDS, mode=0o600):
             yield
     except Timeout:
         raise RequestFailed("config.toml is being written by another process; retry") from None
