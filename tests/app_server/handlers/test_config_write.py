@@ -135,12 +135,12 @@ async def test_a_nested_key_under_a_quoted_segment_is_added_keeping_every_commen
     result_of(await write(daemon, 'mcp_servers."docs".startup_timeout_sec', 5))
     result_of(await write(daemon, "mcp_servers.docs.env.TOKEN_FILE", "/run/token"))
 
-    # The new key goes at the end of its table (tomlkit's place); the inline table grows in place.
+    # A new key follows its table's last key; the inline table grows in place.
     expected = COMMENTED.replace(
         'env = { LEVEL = "info" }  # inline on purpose',
-        'env = { LEVEL = "info", TOKEN_FILE = "/run/token"}  # inline on purpose',
+        'env = { LEVEL = "info", TOKEN_FILE = "/run/token"}  # inline on purpose\nstartup_timeout_sec = 5',
     )
-    assert config.text() == expected + "startup_timeout_sec = 5\n"
+    assert config.text() == expected
 
 
 async def test_upsert_merges_a_table_key_by_key_and_replace_replaces_it(
@@ -175,13 +175,13 @@ async def test_null_removes_the_key_and_a_missing_parent_is_refused(
 
 @pytest.mark.parametrize(
     ("key_path", "value", "problem"),
-    # Positions are in the file as the edit would have left it (a new key goes at its table's end).
+    # Positions are in the file as the edit would have left it.
     [
         ("mcp_servers.docs.command", 5, "config.toml:9:1: mcp_servers.docs.command: expected a string"),
         (
             "mcp_servers.docs.startup_timeout_sec",
             "abc",
-            "config.toml:14:1: mcp_servers.docs.startup_timeout_sec: expected a number",
+            "config.toml:12:1: mcp_servers.docs.startup_timeout_sec: expected a number",
         ),
     ],
 )

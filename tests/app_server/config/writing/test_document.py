@@ -53,3 +53,22 @@ def test_a_key_of_an_inline_table_stays_inline() -> None:
     text = edited_text(TEXT, [read_edit("mcp_servers.docs.env.B", {"x": 1}, "replace")])
     assert 'env = { A = "1", B = {x = 1}}  # inline' in text
     assert text.startswith(TEXT[: TEXT.index("env =")])
+
+
+def test_a_new_key_goes_after_its_tables_last_key_not_under_the_next_tables_comment() -> None:
+    text = """\
+model = "a"
+
+# Features, below.
+[features]
+apps = false
+
+# The docs server.
+[mcp_servers.docs]
+command = "d"
+"""
+    edits = [read_edit("approval_policy", "never", "replace"), read_edit("features.x", 1, "replace")]
+
+    assert edited_text(text, edits) == text.replace(
+        'model = "a"\n', 'model = "a"\napproval_policy = "never"\n'
+    ).replace("apps = false\n", "apps = false\nx = 1\n")
