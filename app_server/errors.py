@@ -2,6 +2,7 @@
 
     AppServerError            base; never raised itself
     ├── InvalidParams         the request's params are wrong or name something that does not exist (-32602)
+    ├── ConfigWriteError      a config write refused (stale version, invalid result, other file) (-32600)
     ├── Overloaded            the outbound queue is full (-32001)
     ├── RequestFailed         a valid request whose operation failed; the message says what to do (-32000)
     │   ├── McpServerError    an MCP server failed or answered with an error (carries its code and data)
@@ -50,6 +51,20 @@ class AppServerError(Exception):
 
 class InvalidParams(AppServerError):
     code = codes.INVALID_PARAMS
+
+
+class ConfigWriteError(AppServerError):
+    """A `config/value/write` or `config/batchWrite` refused; nothing was written.
+
+    As the reference does: -32600 with `data.config_write_error_code` naming why, so a front-end can
+    tell a stale read (re-read and retry) from an edit that does not validate.
+    """
+
+    code = codes.INVALID_REQUEST
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message, data={"config_write_error_code": reason})
+        self.reason = reason
 
 
 class Overloaded(AppServerError):

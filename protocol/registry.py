@@ -137,6 +137,12 @@ REQUESTS: Mapping[str, RequestSpec] = {
     "config/mcpServer/reload": RequestSpec(None, "mcp:McpServerRefreshResponse"),
     "config/read": RequestSpec("config:ConfigReadParams", "config:ConfigReadResponse"),
     "configRequirements/read": RequestSpec(None, "config:ConfigRequirementsReadResponse"),
+    "config/value/write": RequestSpec(
+        "config_write:ConfigValueWriteParams", "config_write:ConfigWriteResponse"
+    ),
+    "config/batchWrite": RequestSpec(
+        "config_write:ConfigBatchWriteParams", "config_write:ConfigWriteResponse"
+    ),
     "mcpServer/resource/read": RequestSpec("mcp:McpResourceReadParams", "mcp:McpResourceReadResponse"),
     "mcpServer/tool/call": RequestSpec(
         "mcp:McpServerToolCallParams",

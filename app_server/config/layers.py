@@ -16,7 +16,7 @@ from typing import Any
 from app_server.config.loader import build_config, read_config_source
 from app_server.config.locator import KeyPath
 from app_server.config.overrides import LayeredTree
-from app_server.config.versions import file_version, text_version
+from app_server.config.versions import file_version, overrides_version
 from protocol.config_layers import ConfigLayerMetadata, SessionFlagsLayerSource, UserLayerSource
 
 
@@ -63,7 +63,7 @@ def read_layer_stack(home: Path, cli_overrides: Sequence[str]) -> ConfigLayerSta
     )
     session_flags = None
     if cli_overrides:
-        version = text_version("\n".join(cli_overrides).encode("utf-8"))
+        version = overrides_version(cli_overrides)
         session_flags = ConfigLayerEntry(
             ConfigLayerMetadata(name=SessionFlagsLayerSource(), version=version), flags.tree
         )

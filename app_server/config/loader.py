@@ -87,8 +87,26 @@ class ConfigSource:
 
 def read_config_source(home: Path) -> ConfigSource:
     """Read and parse config.toml (missing means empty). Raises ConfigError on unreadable or bad TOML."""
-    tree, positions = _read_toml(home / CONFIG_FILE_NAME)
-    return ConfigSource(home=home, tree=tree, positions=positions)
+    file = home / CONFIG_FILE_NAME
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ConfigSource(home=home, tree={}, positions=None)
+    except (OSError, UnicodeDecodeError):
+        raise ConfigError([f"{CONFIG_FILE_NAME}: cannot be read as UTF-8 text"]) from None
+    return parse_config_source(home, text)
+
+
+def parse_config_source(home: Path, text: str) -> ConfigSource:
+    """`text` as the config.toml of `home` (a config write checks its result before writing it).
+
+    Raises ConfigError, naming line and column, when it is not valid TOML.
+    """
+    try:
+        tree = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError([_syntax_problem(error)]) from None
+    return ConfigSource(home=home, tree=tree, positions=locate_toml_keys(text))
 
 
 def load_config(
@@ -140,20 +158,6 @@ def build_config(
     config = _validate(layers.tree, diagnostics, config_file=str(file) if positions else None)
     diagnostics.raise_errors()
     return _with_plugin_servers(config, source.home / PLUGINS_DIR_NAME, diagnostics)
-
-
-def _read_toml(file: Path) -> tuple[dict[str, Any], KeyPositions | None]:
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}, None
-    except (OSError, UnicodeDecodeError):
-        raise ConfigError([f"{CONFIG_FILE_NAME}: cannot be read as UTF-8 text"]) from None
-    try:
-        tree = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError([_syntax_problem(error)]) from None
-    return tree, locate_toml_keys(text)
 
 
 def _syntax_problem(error: tomllib.TOMLDecodeError) -> str:

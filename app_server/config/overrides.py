@@ -33,7 +33,7 @@ class LayeredTree:
         label = f"-c {key}"
         if not separator or not key:
             raise ConfigError([f"{label}: expected `-c key=value`"])
-        path = _parse_key_path(key)
+        path = parse_key_path(key)
         if path is None:
             raise ConfigError([f"{label}: `{key}` is not a valid key path"])
         value: Any = raw_value.strip()
@@ -50,7 +50,7 @@ class LayeredTree:
         """
         problems: list[str] = []
         for key, value in overrides.items():
-            path = _parse_key_path(key)
+            path = parse_key_path(key)
             if path is None:
                 problems.append(f"thread config: `{key}` is not a valid key path")
                 continue
@@ -93,7 +93,7 @@ class LayeredTree:
         self._origins[path] = label
 
 
-def _parse_key_path(key: str) -> KeyPath | None:
+def parse_key_path(key: str) -> KeyPath | None:
     """`mcp_servers."my server".command` -> ("mcp_servers", "my server", "command"), by TOML key rules.
 
     None when `key` is not exactly one (dotted) key.

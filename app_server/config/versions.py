@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -22,3 +23,8 @@ def file_version(path: Path) -> str:
     except FileNotFoundError:
         data = b""
     return text_version(data)
+
+
+def overrides_version(overrides: Sequence[str]) -> str:
+    """The version of the `-c` layer: a digest of the overrides as given, one a line."""
+    return text_version("\n".join(overrides).encode())

@@ -38,6 +38,8 @@ HANDLERS: Mapping[str, str] = {
     "config/mcpServer/reload": "mcp:reload",
     "config/read": "config:config_read",
     "configRequirements/read": "config:requirements_read",
+    "config/value/write": "config_write:value_write",
+    "config/batchWrite": "config_write:batch_write",
     "mcpServer/resource/read": "mcp:resource_read",
     "mcpServer/tool/call": "mcp:tool_call",
     "mcpServer/oauth/login": "mcp:oauth_login",

@@ -431,6 +431,38 @@ SAMPLES: list[tuple[str, dict[str, Any]]] = [
     ("ThreadItem", TOOL_SEARCH_CALL),
     ("ThreadItem", {**USER_MESSAGE, "clientId": "client-msg-1"}),
     *[("SandboxPolicy", policy) for policy in SANDBOX_POLICIES],
+    # config writes
+    (
+        "ConfigValueWriteParams",
+        {
+            "keyPath": 'mcp_servers."docs".command',
+            "value": "python",
+            "mergeStrategy": "replace",
+            "filePath": "/home/u/.app-server/config.toml",
+            "expectedVersion": "sha256:00",
+        },
+    ),
+    ("ConfigValueWriteParams", {"keyPath": "model", "value": None, "mergeStrategy": "upsert"}),
+    (
+        "ConfigBatchWriteParams",
+        {
+            "edits": [{"keyPath": "features", "value": {"apps": False}, "mergeStrategy": "upsert"}],
+            "reloadUserConfig": True,
+        },
+    ),
+    (
+        "ConfigWriteResponse",
+        {
+            "status": "okOverridden",
+            "version": "sha256:01",
+            "filePath": "/home/u/.app-server/config.toml",
+            "overriddenMetadata": {
+                "message": "Overridden by session flags (-c model)",
+                "overridingLayer": {"name": {"type": "sessionFlags"}, "version": "sha256:02"},
+                "effectiveValue": "gpt-5",
+            },
+        },
+    ),
     # mcp
     (
         "ListMcpServerStatusParams",

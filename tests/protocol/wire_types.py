@@ -29,6 +29,7 @@ MODEL_MODULES = [
     "protocol.account",
     "protocol.models",
     "protocol.config",
+    "protocol.config_write",
     "protocol.notifications",
     "protocol.server_requests",
 ]

@@ -1,4 +1,3 @@
-"""Writing config.toml from the command line: adding and removing `[mcp_servers]` entries, importing others'.
-
-Only `app-server mcp add|remove|import` uses this package; the daemon only reads config.
+"""Writing config.toml: `app-server mcp add|remove|import`, the daemon's "always approve" of a tool,
+and the atomic write and inter-process lock that `app_server.config.writing` shares.
 """

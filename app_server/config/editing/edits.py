@@ -12,21 +12,24 @@ edit is checked by re-reading the result: it must equal the old settings with on
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import re
 import tempfile
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec
 
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import InlineTable
 
+from app_server.config.editing.lock import config_lock
 from app_server.config.servers import SERVER_NAME_PATTERN, HttpServerConfig, McpServerConfig
 from app_server.errors import InvalidParams, RequestFailed
 
+P = ParamSpec("P")
 SERVERS_KEY = "mcp_servers"
 _NAME = re.compile(SERVER_NAME_PATTERN)
 _INLINE_FIELDS = frozenset({"env", "http_headers", "env_http_headers", "tools", "oauth"})
@@ -49,6 +52,17 @@ def server_table(config: McpServerConfig) -> dict[str, Any]:
     return data
 
 
+def _locked(edit: Callable[Concatenate[Path, P], None]) -> Callable[Concatenate[Path, P], None]:
+    """Run a read-modify-write of config.toml under its inter-process lock."""
+
+    @functools.wraps(edit)
+    def locked(config_path: Path, /, *args: P.args, **kwargs: P.kwargs) -> None:
+        with config_lock(config_path.parent):
+            edit(config_path, *args, **kwargs)
+
+    return locked
+
+
 def configured_servers(config_path: Path) -> dict[str, Any]:
     """The raw `[mcp_servers]` tables of `config_path` (empty when the file does not exist).
 
@@ -57,6 +71,7 @@ def configured_servers(config_path: Path) -> dict[str, Any]:
     return _servers_of(_parse(_read(config_path)))
 
 
+@_locked
 def add_servers(config_path: Path, servers: Mapping[str, McpServerConfig], *, replace: bool = False) -> None:
     """Write `servers` into `config_path`, creating it (and its folder, private) when missing.
 
@@ -76,9 +91,10 @@ def add_servers(config_path: Path, servers: Mapping[str, McpServerConfig], *, re
     for name, config in servers.items():
         text = _with_server(text, name, server_table(config))
     _check(text, data, {**existing, **{name: server_table(config) for name, config in servers.items()}})
-    _write(config_path, text)
+    write_atomically(config_path, text)
 
 
+@_locked
 def remove_server(config_path: Path, name: str) -> None:
     """Delete the entry `name` from `config_path`, whichever TOML form declares it.
 
@@ -91,9 +107,10 @@ def remove_server(config_path: Path, name: str) -> None:
         raise RequestFailed(f"no server named `{name}` is configured")
     text = _without_server(text, name)
     _check(text, data, {key: value for key, value in existing.items() if key != name})
-    _write(config_path, text)
+    write_atomically(config_path, text)
 
 
+@_locked
 def approve_tool(config_path: Path, server: str, tool: str) -> None:
     """Set `approval_mode = "approve"` for `tool` of the configured server `server` (Codex's "always
     allow"); nothing is written when it is already set.
@@ -124,7 +141,7 @@ def approve_tool(config_path: Path, server: str, tool: str) -> None:
     else:
         text = _with_tool_approved(text, server, tool)
     _check(text, data, servers)
-    _write(config_path, text)
+    write_atomically(config_path, text)
 
 
 def _with_tool_approved(text: str, server: str, tool: str) -> str:
@@ -229,7 +246,7 @@ def _check(text: str, before: Mapping[str, Any], servers: Mapping[str, Any]) -> 
         )
 
 
-def _write(config_path: Path, text: str) -> None:
+def write_atomically(config_path: Path, text: str) -> None:
     """Replace the file atomically; a new file (and a new home folder) is private to the user."""
     config_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     mode = config_path.stat().st_mode & 0o777 if config_path.exists() else 0o600
