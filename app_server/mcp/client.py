@@ -1,18 +1,23 @@
 """One connection to one MCP server (stdio or streamable HTTP), owned by one supervisor task for its life.
 
-The supervisor enters the SDK `Client`, lists the catalog, then waits for a stop request, a
-`list_changed` notification (re-list) or the child's exit; the SDK's cancel scopes are therefore
-entered and exited in the same task. Startup (spawn or connect + initialize + first listing) is
-bounded by `startup_timeout_sec`: at the deadline a timer task reports `failed` and cancels the
-scope that encloses the whole life, whose teardown (the child stopped and reaped) the supervisor
-then runs; the report does not wait for it. Calls are made from the callers' own tasks, bounded by
-`tool_timeout_sec` (whose clock stops while a question is open on a call's behalf); when the
-connection stops, its in-flight calls fail (leases prevent that for a generation still in use).
-Tool calls to a stdio child are written to it directly (`direct_requests`), to HTTP servers
-through the SDK; either way the result is checked by `tool_results` before it is passed on.
-The server's questions (`elicitation/create`) go to the in-flight calls through `elicitation`; its
-`roots/list` is answered with the scope's working directory (`roots`) and its log messages go to
-its log and stderr (`server_logging`).
+The supervisor enters the SDK `Client` in its automatic mode (a `server/discover` probe: the
+stateless 2026-07-28 era when the server speaks it, else the initialize handshake), lists the
+catalog, then waits for a stop request, a list change (re-list) or the child's exit; the SDK's
+cancel scopes are therefore entered and exited in the same task. A list change is a
+`list_changed` notification in the handshake era, an event of a `subscriptions/listen` stream
+the supervisor keeps open in the 2026 era (`_listen_for_changes`). Startup (spawn or connect,
+the handshake or the probe, the first listing) is bounded by `startup_timeout_sec`: at the
+deadline a timer task reports `failed` and cancels the scope that encloses the whole life, whose
+teardown (the child stopped and reaped) the supervisor then runs; the report does not wait for
+it. Calls are made from the callers' own tasks, bounded by `tool_timeout_sec` (whose clock stops
+while a question is open on a call's behalf); when the connection stops, its in-flight calls
+fail (leases prevent that for a generation still in use).
+Tool calls to a stdio child in the handshake era are written to it directly (`direct_requests`),
+others go through the SDK (in the 2026 era, in rounds until the server stops asking for input:
+`input_rounds`); either way the result is checked by `tool_results` before it is passed on.
+The server's questions (`elicitation/create`, or a call's input requests) go to the in-flight
+calls through `elicitation`; its `roots/list` is answered with the scope's working directory
+(`roots`) and its log messages go to its log and stderr (`server_logging`).
 """
 
 from __future__ import annotations
@@ -30,15 +35,19 @@ import anyio
 import httpx2
 import mcp_types as types
 from mcp.client import Client
+from mcp.client._input_required import InputRequiredRoundsExceededError
 from mcp.client.streamable_http import streamable_http_client
+from mcp.client.subscriptions import SubscriptionLost
 from mcp.shared.dispatcher import ProgressFnT
 from mcp.shared.exceptions import MCPError
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import ValidationError
 
 from app_server.config.servers import HttpServerConfig, StdioServerConfig
 from app_server.errors import AppServerError, InvalidParams, McpServerError, RequestFailed, quoted
 from app_server.mcp.catalog import ServerCatalog, WireDict, fetch_catalog
 from app_server.mcp.elicitation import CallBudget, ElicitationRouter, Elicitor
+from app_server.mcp.input_rounds import call_tool_in_rounds
 from app_server.mcp.oauth.challenge import parse_challenge
 from app_server.mcp.roots import roots_answer
 from app_server.mcp.server_log import ServerLog
@@ -56,6 +65,8 @@ ProgressCallback = ProgressFnT
 """`async (progress, total, message) -> None`."""
 CLIENT_INFO = types.Implementation(name="app-server", version="0.1.0")
 FAILURE_LOG_LINES = 20
+MAX_RELISTENS = 3
+"""How many times a lost `subscriptions/listen` stream is opened again before changes go unwatched."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +121,8 @@ class McpConnection:
         self.catalog: ServerCatalog | None = None
         self.server_info: WireDict | None = None
         self.server_capabilities: WireDict | None = None
+        self.protocol_version: str | None = None
+        """Negotiated at startup: a 2026 version (the stateless era) or a handshake-era one."""
         self.log = ServerLog()
         self._tool_results = ToolResultCheck(name, self.log)
         self.pid: int | None = None
@@ -210,8 +223,9 @@ class McpConnection:
                 transport = streamable_http_client(self.config.url, http_client=http)
             client = Client(
                 transport,
-                mode="legacy",
+                mode="auto",
                 cache=None,
+                log_level=self.config.log_level,
                 client_info=CLIENT_INFO,
                 message_handler=self._on_message,
                 elicitation_callback=self._elicitations.answer,
@@ -265,12 +279,21 @@ class McpConnection:
         self.server_capabilities = client.server_capabilities.model_dump(
             by_alias=True, exclude_none=True, mode="json"
         )
+        self.protocol_version = client.protocol_version
         self._set_state("ready", None)
+
+    @property
+    def stateless_era(self) -> bool:
+        """Whether the connection speaks the 2026-07-28 era (no server requests, no notifications
+        outside a call or a subscription)."""
+        return self.protocol_version in MODERN_PROTOCOL_VERSIONS
 
     async def _serve(self, client: Client) -> None:
         async with anyio.create_task_group() as tg:
             if self._child is not None:
                 tg.start_soon(self._wake_on_exit, self._child)
+            if self.stateless_era:
+                tg.start_soon(self._listen_for_changes, client)
             while True:
                 await self._wake.wait()
                 self._wake = anyio.Event()
@@ -289,6 +312,36 @@ class McpConnection:
         await child.exited.wait()
         self._wake.set()
 
+    async def _listen_for_changes(self, client: Client) -> None:
+        """The 2026 era's list changes: a `subscriptions/listen` stream for what the catalog holds
+        (tools, resources), each event a re-list; a lost stream is opened again and the catalog
+        re-listed, since events may have been missed meanwhile."""
+        capabilities = client.server_capabilities
+        tools = capabilities.tools is not None and bool(capabilities.tools.list_changed)
+        resources = capabilities.resources is not None and bool(capabilities.resources.list_changed)
+        if not (tools or resources):
+            return
+        for attempt in range(MAX_RELISTENS + 1):
+            if attempt:
+                self._request_relist()
+            try:
+                async with client.listen(
+                    tools_list_changed=tools, resources_list_changed=resources
+                ) as changes:
+                    async for _ in changes:
+                        self._request_relist()
+                return  # the server closed the stream: it will send no more changes
+            except SubscriptionLost:
+                self.log.append("[app-server] the change subscription was lost; listening again")
+            except (MCPError, TimeoutError):
+                self.log.append("[app-server] the server refused the change subscription; changes go unseen")
+                return
+        self.log.append("[app-server] the change subscription kept failing; changes go unseen")
+
+    def _request_relist(self) -> None:
+        self._relist_requested = True
+        self._wake.set()
+
     async def _relist(self, client: Client) -> None:
         with anyio.move_on_after(self.config.startup_timeout_sec):
             try:
@@ -300,9 +353,12 @@ class McpConnection:
                 self._on_catalog_changed(self)
 
     async def _on_message(self, message: Any) -> None:
+        """The handshake era's list changes; in the 2026 era the subscription's events also come
+        through here as notifications, and `_listen_for_changes` has them already."""
+        if self.stateless_era:
+            return
         if isinstance(message, types.ToolListChangedNotification | types.ResourceListChangedNotification):
-            self._relist_requested = True
-            self._wake.set()
+            self._request_relist()
 
     def _log_failure(self) -> None:
         """The daemon's log (never the wire) gets the reason and the last lines the server wrote."""
@@ -393,6 +449,8 @@ class McpConnection:
             raise self._call_error(exc, f"tool `{tool}`") from None
         except ValidationError:
             raise self._tool_results.invalid_answer(tool) from None
+        except InputRequiredRoundsExceededError:
+            raise McpServerError(f"MCP server `{self.name}` kept asking for input on tool `{tool}`") from None
         if budget.scope.cancelled_caught:
             raise self._timeout_error(f"calling tool `{tool}`")
         definition = self.catalog.tools.get(tool) if self.catalog is not None else None
@@ -402,6 +460,8 @@ class McpConnection:
         self, client: Client, params: dict[str, Any], progress: ProgressCallback | None
     ) -> dict[str, Any]:
         """The raw result: written straight to a stdio child (`direct_requests`), else through the SDK."""
+        if self.stateless_era:
+            return await call_tool_in_rounds(client, params, progress)
         if self._child is not None and self._child.requests is not None:
             return await self._child.requests.request("tools/call", params, on_progress=progress)
         result = await client.session.send_request(
@@ -415,7 +475,7 @@ class McpConnection:
         """Read one resource, passing its `_meta` on; returns `{contents}`. Raises like `call_tool`."""
         client = self._connected_client()
         try:
-            with anyio.fail_after(self.config.tool_timeout_sec):
+            with anyio.fail_after(self.config.tool_timeout_sec), self._elicitations.routed_to(None, None):
                 result = await client.read_resource(uri, meta=_request_meta(meta))
         except TimeoutError:
             raise self._timeout_error(f"reading `{uri}`") from None

@@ -1,9 +1,11 @@
 """Questions a server asks (`elicitation/create`) while calls are in flight, and the clock they stop.
 
-A caller that can ask a user passes an `Elicitor` with its call, and a server's question goes
-to the most recent call still in flight that has one (MCP does not say which call a request
-belongs to over stdio; the latest is the one most likely waiting on it). With none, the server
-is told `decline`. When that call ends, a question still open on its behalf is withdrawn and
+A caller that can ask a user passes an `Elicitor` with its call. In the 2026-07-28 era a question
+is part of the answer to one call (an input request, `input_rounds`), answered from that call's
+own task, so it goes to exactly that call (`_ASKING` says which). In the handshake era it is a
+request of the server's own, which MCP does not tie to a call over stdio: it goes to the most
+recent call still in flight that can ask (the one most likely waiting on it). With none, the
+server is told `decline`. When that call ends, a question still open on its behalf is withdrawn and
 answered `cancel`. A question is asked of the client whose request made the call (`relayed_to`), in
 a turn and in a direct call alike, and an accepted form answer gets the defaults its schema gives
 for the fields the user left out (SEP-1034, `with_defaults`).
@@ -17,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,6 +96,10 @@ class _Route:
     open_questions: set[anyio.CancelScope] = field(default_factory=set)
 
 
+_ASKING: ContextVar[tuple[ElicitationRouter, _Route | None] | None] = ContextVar("asking", default=None)
+"""In a call's own task (and the tasks it starts): its router, and its route (None: it cannot ask)."""
+
+
 class ElicitationRouter:
     """One connection's in-flight calls that can ask, and its answer to the server's questions."""
 
@@ -101,27 +108,40 @@ class ElicitationRouter:
         self._routes: list[_Route] = []
 
     @contextlib.contextmanager
-    def routed_to(self, elicit: Elicitor | None, budget: CallBudget) -> Iterator[None]:
+    def routed_to(self, elicit: Elicitor | None, budget: CallBudget | None) -> Iterator[None]:
         """While the block runs, the server's questions go to `elicit` (if given) and stop `budget`."""
-        if elicit is None:
-            yield
+        if elicit is None or budget is None:
+            token = _ASKING.set((self, None))
+            try:
+                yield
+            finally:
+                _ASKING.reset(token)
             return
         route = _Route(elicit, budget)
         self._routes.append(route)
+        token = _ASKING.set((self, route))
         try:
             yield
         finally:
+            _ASKING.reset(token)
             self._routes.remove(route)
             for question in route.open_questions:
                 question.cancel()
 
+    def _route_for(self) -> _Route | None:
+        """The call a question belongs to (module docstring)."""
+        asking = _ASKING.get()
+        if asking is not None and asking[0] is self:
+            return asking[1]
+        return self._routes[-1] if self._routes else None
+
     async def answer(
         self, context: ClientRequestContext, params: types.ElicitRequestParams
     ) -> types.ElicitResult:
-        """The SDK's elicitation callback: relay to the latest call that can ask (module docstring)."""
-        if not self._routes:
+        """The SDK's elicitation callback: relay to the call that asks (module docstring)."""
+        route = self._route_for()
+        if route is None:
             return types.ElicitResult(action="decline")
-        route = self._routes[-1]
         question = params.model_dump(by_alias=True, exclude_none=True, mode="json")
         with anyio.CancelScope() as withdrawn:
             route.open_questions.add(withdrawn)

@@ -18,6 +18,7 @@ from app_server.events import EventBus
 from app_server.mcp.manager import McpManager
 from app_server.mcp.runtime import RuntimeCell
 from app_server.transport.sockets import tcp_listener
+from tests.fixtures.mcp_servers.eras import http_app
 from tests.fixtures.mcp_servers.fixture_server import build_server
 from tests.support.config import CHEAP_SERVER, ELICIT_SERVER, FIXTURE_SERVER
 
@@ -72,7 +73,7 @@ async def running(home: Path) -> AsyncIterator[Running]:
 @pytest.fixture
 def http_fixture_url() -> Iterator[str]:
     """The fixture server over streamable HTTP on 127.0.0.1 (uvicorn in a thread), label `web`."""
-    app = build_server("web").streamable_http_app()
+    app = http_app(build_server("web"), "legacy")
     sock = tcp_listener("127.0.0.1", 0)
     sock.listen(64)
     port = sock.getsockname()[1]
