@@ -5,7 +5,7 @@ stateless 2026-07-28 era when the server speaks it, else the initialize handshak
 catalog, then waits for a stop request, a list change (re-list) or the child's exit; the SDK's
 cancel scopes are therefore entered and exited in the same task. A list change is a
 `list_changed` notification in the handshake era, an event of a `subscriptions/listen` stream
-the supervisor keeps open in the 2026 era (`_listen_for_changes`). Startup (spawn or connect,
+the supervisor keeps open in the 2026 era (`changes`). Startup (spawn or connect,
 the handshake or the probe, the first listing) is bounded by `startup_timeout_sec`: at the
 deadline a timer task reports `failed` and cancels the scope that encloses the whole life, whose
 teardown (the child stopped and reaped) the supervisor then runs; the report does not wait for
@@ -37,7 +37,7 @@ import mcp_types as types
 from mcp.client import Client
 from mcp.client._input_required import InputRequiredRoundsExceededError
 from mcp.client.streamable_http import streamable_http_client
-from mcp.client.subscriptions import SubscriptionLost
+from mcp.client.subscriptions import Subscription
 from mcp.shared.dispatcher import ProgressFnT
 from mcp.shared.exceptions import MCPError
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
@@ -46,6 +46,7 @@ from pydantic import ValidationError
 from app_server.config.servers import HttpServerConfig, StdioServerConfig
 from app_server.errors import AppServerError, InvalidParams, McpServerError, RequestFailed, quoted
 from app_server.mcp.catalog import ServerCatalog, WireDict, fetch_catalog
+from app_server.mcp.changes import follow, subscribed
 from app_server.mcp.elicitation import CallBudget, ElicitationRouter, Elicitor
 from app_server.mcp.input_rounds import call_tool_in_rounds
 from app_server.mcp.oauth.challenge import parse_challenge
@@ -65,8 +66,6 @@ ProgressCallback = ProgressFnT
 """`async (progress, total, message) -> None`."""
 CLIENT_INFO = types.Implementation(name="app-server", version="0.1.0")
 FAILURE_LOG_LINES = 20
-MAX_RELISTENS = 3
-"""How many times a lost `subscriptions/listen` stream is opened again before changes go unwatched."""
 
 
 @dataclass(frozen=True)
@@ -170,13 +169,13 @@ class McpConnection:
                 tg.start_soon(self._time_out_startup, deadline)
                 try:
                     with self._life:
-                        async with self._open_client() as client:
+                        async with self._open_client() as client, self._subscribed(client) as changes:
                             catalog = await fetch_catalog(client, self.name, self.config)
                             if self.state != "starting":
                                 return  # abandoned as the catalog came in: torn down on the way out
                             deadline.cancel()
                             self._become_ready(client, catalog)
-                            await self._serve(client)
+                            await self._serve(client, changes)
                 finally:
                     deadline.cancel()
         except Exception as exc:
@@ -288,12 +287,18 @@ class McpConnection:
         outside a call or a subscription)."""
         return self.protocol_version in MODERN_PROTOCOL_VERSIONS
 
-    async def _serve(self, client: Client) -> None:
+    def _subscribed(self, client: Client) -> contextlib.AbstractAsyncContextManager[Subscription | None]:
+        """The 2026 era's change subscription (`changes`), open before the first listing."""
+        if client.protocol_version not in MODERN_PROTOCOL_VERSIONS:
+            return contextlib.nullcontext()
+        return subscribed(client, self.log)
+
+    async def _serve(self, client: Client, changes: Subscription | None) -> None:
         async with anyio.create_task_group() as tg:
             if self._child is not None:
                 tg.start_soon(self._wake_on_exit, self._child)
-            if self.stateless_era:
-                tg.start_soon(self._listen_for_changes, client)
+            if changes is not None:
+                tg.start_soon(follow, client, changes, self._request_relist, self.log)
             while True:
                 await self._wake.wait()
                 self._wake = anyio.Event()
@@ -312,32 +317,6 @@ class McpConnection:
         await child.exited.wait()
         self._wake.set()
 
-    async def _listen_for_changes(self, client: Client) -> None:
-        """The 2026 era's list changes: a `subscriptions/listen` stream for what the catalog holds
-        (tools, resources), each event a re-list; a lost stream is opened again and the catalog
-        re-listed, since events may have been missed meanwhile."""
-        capabilities = client.server_capabilities
-        tools = capabilities.tools is not None and bool(capabilities.tools.list_changed)
-        resources = capabilities.resources is not None and bool(capabilities.resources.list_changed)
-        if not (tools or resources):
-            return
-        for attempt in range(MAX_RELISTENS + 1):
-            if attempt:
-                self._request_relist()
-            try:
-                async with client.listen(
-                    tools_list_changed=tools, resources_list_changed=resources
-                ) as changes:
-                    async for _ in changes:
-                        self._request_relist()
-                return  # the server closed the stream: it will send no more changes
-            except SubscriptionLost:
-                self.log.append("[app-server] the change subscription was lost; listening again")
-            except (MCPError, TimeoutError):
-                self.log.append("[app-server] the server refused the change subscription; changes go unseen")
-                return
-        self.log.append("[app-server] the change subscription kept failing; changes go unseen")
-
     def _request_relist(self) -> None:
         self._relist_requested = True
         self._wake.set()
@@ -354,7 +333,7 @@ class McpConnection:
 
     async def _on_message(self, message: Any) -> None:
         """The handshake era's list changes; in the 2026 era the subscription's events also come
-        through here as notifications, and `_listen_for_changes` has them already."""
+        through here as notifications, and `changes` has them already."""
         if self.stateless_era:
             return
         if isinstance(message, types.ToolListChangedNotification | types.ResourceListChangedNotification):

@@ -28,6 +28,8 @@ WORKSPACE_SERVER = FIXTURES / "workspace_server.py"
 """A server that asks for its roots, logs at any level and records the level it was asked for."""
 CONTENT_SERVER = FIXTURES / "content_server.py"
 """An mcp SDK server whose tools return each kind of MCP content (see content_server.py)."""
+MODERN_SERVER = FIXTURES / "modern_server.py"
+"""An mcp SDK server that speaks only the stateless 2026-07-28 era (asks for input in rounds)."""
 MODEL_KEY_ENV = "SCRIPTED_MODEL_KEY"
 """The environment variable the scripted model provider reads its API key from."""
 
@@ -59,6 +61,10 @@ def content_server(*args: str, **keys: Any) -> dict[str, Any]:
 
 def elicit_server(**keys: Any) -> dict[str, Any]:
     return python_server(ELICIT_SERVER, **keys)
+
+
+def modern_server(*args: str, **keys: Any) -> dict[str, Any]:
+    return python_server(MODERN_SERVER, *args, **keys)
 
 
 def workspace_server(**keys: Any) -> dict[str, Any]:

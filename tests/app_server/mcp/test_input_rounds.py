@@ -1,0 +1,142 @@
+"""Connections in the SDK's automatic mode: a server of the stateless 2026-07-28 era (over stdio and
+streamable HTTP) asks for input in rounds, each question going to exactly the call that asked, and
+announces list changes on a subscription; a handshake-era server is still reached by the fallback."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from app_server.config.servers import HttpServerConfig, StdioServerConfig
+from app_server.mcp.catalog import WireDict
+from app_server.mcp.client import RuntimeContext
+from app_server.mcp.runtime import McpRuntime
+from protocol.server_requests import McpServerElicitationRequestParams
+from tests.app_server.mcp.conftest import Running, modern_config, stdio_config
+from tests.fixtures.asgi import serve_asgi
+from tests.fixtures.mcp_servers.eras import http_app
+from tests.fixtures.mcp_servers.modern_server import build_server
+
+pytestmark = pytest.mark.anyio
+
+WAIT = 30.0
+MODERN = "2026-07-28"
+
+
+@pytest.fixture(params=["stdio", "http"])
+async def modern(request: pytest.FixtureRequest) -> AsyncIterator[StdioServerConfig | HttpServerConfig]:
+    """The 2026-only fixture server's config, over stdio or over streamable HTTP on 127.0.0.1."""
+    if request.param == "stdio":
+        yield modern_config()
+        return
+    async with serve_asgi(lambda _base_url: http_app(build_server("web"), "modern")) as base_url:
+        yield HttpServerConfig(url=f"{base_url}/mcp")
+
+
+def answering(name: str, asked: list[WireDict]) -> Callable[[McpServerElicitationRequestParams], Any]:
+    """An `ask` that notes each question and accepts it with `name`."""
+
+    async def ask(params: McpServerElicitationRequestParams) -> dict[str, Any]:
+        asked.append(params.model_dump(by_alias=True, exclude_none=True))
+        return {"action": "accept", "content": {"name": name}}
+
+    return ask
+
+
+def text(result: WireDict) -> str:
+    value: str = result["content"][0]["text"]
+    return value
+
+
+async def test_a_2026_server_is_spoken_to_in_its_era_and_its_question_reaches_the_caller(
+    modern: StdioServerConfig | HttpServerConfig, running: Running
+) -> None:
+    cell = running.manager.open_cell({"m": modern}, RuntimeContext())
+    asked: list[WireDict] = []
+    with anyio.fail_after(WAIT), cell.lease() as runtime:
+        result = await runtime.call_tool("m", "ask_name", ask=answering("Ada", asked))
+        assert runtime.connection("m").protocol_version == MODERN
+
+    assert text(result) == "accept:Ada"
+    assert [(question["serverName"], question["mode"], question["message"]) for question in asked] == [
+        ("m", "form", "What is your name?")
+    ]
+
+
+async def test_each_round_of_a_call_asks_its_caller_with_the_previous_answer_carried(
+    running: Running,
+) -> None:
+    cell = running.manager.open_cell({"m": modern_config()}, RuntimeContext())
+    asked: list[WireDict] = []
+    with anyio.fail_after(WAIT), cell.lease() as runtime:
+        result = await runtime.call_tool("m", "ask_twice", ask=answering("Lovelace", asked))
+
+    assert [question["message"] for question in asked] == ["First name?", "Last name of accept:Lovelace?"]
+    assert text(result) == "accept:Lovelace accept:Lovelace"
+
+
+async def test_concurrent_calls_questions_each_reach_the_call_that_asked(running: Running) -> None:
+    """Both questions are open at once; the handshake era's rule (the latest call) would send both
+    to the second caller."""
+    cell = running.manager.open_cell({"m": modern_config()}, RuntimeContext())
+    asked: dict[str, list[WireDict]] = {"first": [], "second": []}
+    results: dict[str, str] = {}
+
+    async def call(who: str, runtime: McpRuntime) -> None:
+        arguments = {"who": who, "group": "g", "expect": 2, "patience": WAIT}
+        results[who] = text(
+            await runtime.call_tool("m", "ask_together", arguments, ask=answering(who, asked[who]))
+        )
+
+    with anyio.fail_after(WAIT), cell.lease() as runtime:
+        await runtime.connection("m").wait_settled()
+        async with anyio.create_task_group() as group:
+            group.start_soon(call, "first", runtime)
+            await anyio.wait_all_tasks_blocked()
+            group.start_soon(call, "second", runtime)
+
+    assert [question["message"] for question in asked["first"]] == ["Name of first?"]
+    assert [question["message"] for question in asked["second"]] == ["Name of second?"]
+    assert results == {"first": "accept:first", "second": "accept:second"}
+
+
+async def test_a_call_that_cannot_ask_has_its_input_request_declined(running: Running) -> None:
+    cell = running.manager.open_cell({"m": modern_config()}, RuntimeContext())
+    with anyio.fail_after(WAIT), cell.lease() as runtime:
+        result = await runtime.call_tool("m", "ask_name")
+    assert text(result) == "decline:None"
+
+
+async def test_an_input_request_for_the_roots_is_answered_with_the_working_directory(
+    running: Running, tmp_path: Path
+) -> None:
+    cell = running.manager.open_cell({"m": modern_config()}, RuntimeContext(cwd=tmp_path))
+    with anyio.fail_after(WAIT), cell.lease() as runtime:
+        result = await runtime.call_tool("m", "my_roots")
+    assert text(result) == tmp_path.as_uri()
+
+
+async def test_a_change_announced_on_the_subscription_is_relisted_into_the_next_generation(
+    modern: StdioServerConfig | HttpServerConfig, running: Running
+) -> None:
+    cell = running.manager.open_cell({"m": modern}, RuntimeContext())
+    with anyio.fail_after(WAIT):
+        with cell.lease() as first:
+            await first.wait_started()
+            await first.call_tool("m", "add_tool", {"name": "fresh"})
+            while cell.current is first:
+                await cell.changed.wait()
+        assert cell.current.tool_index()["mcp__m__fresh"].tool == "fresh"
+
+
+async def test_a_handshake_era_server_is_reached_by_the_fallback_from_the_probe(running: Running) -> None:
+    cell = running.manager.open_cell({"a": stdio_config("a")}, RuntimeContext())
+    with anyio.fail_after(WAIT), cell.lease() as runtime:
+        await runtime.wait_started()
+        connection = runtime.connection("a")
+    assert connection.state == "ready"
+    assert connection.protocol_version == "2025-11-25"
