@@ -133,6 +133,21 @@ async def test_a_change_announced_on_the_subscription_is_relisted_into_the_next_
         assert cell.current.tool_index()["mcp__m__fresh"].tool == "fresh"
 
 
+async def test_a_calls_progress_reaches_its_caller(
+    modern: StdioServerConfig | HttpServerConfig, running: Running
+) -> None:
+    cell = running.manager.open_cell({"m": modern}, RuntimeContext())
+    seen: list[tuple[float, str | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, message))
+
+    with anyio.fail_after(WAIT), cell.lease() as runtime:
+        result = await runtime.call_tool("m", "progress", {"steps": 2}, progress=on_progress)
+    assert text(result) == "done"
+    assert seen == [(1, "step 1"), (2, "step 2")]
+
+
 async def test_a_handshake_era_server_is_reached_by_the_fallback_from_the_probe(running: Running) -> None:
     cell = running.manager.open_cell({"a": stdio_config("a")}, RuntimeContext())
     with anyio.fail_after(WAIT), cell.lease() as runtime:
