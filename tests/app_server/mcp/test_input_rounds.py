@@ -4,12 +4,14 @@ announces list changes on a subscription; a handshake-era server is still reache
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
+from mcp.server.mcpserver import MCPServer
 
 from app_server.config.servers import HttpServerConfig, StdioServerConfig
 from app_server.mcp.catalog import WireDict
@@ -19,6 +21,7 @@ from protocol.server_requests import McpServerElicitationRequestParams
 from tests.app_server.mcp.conftest import Running, modern_config, stdio_config
 from tests.fixtures.asgi import serve_asgi
 from tests.fixtures.mcp_servers.eras import http_app
+from tests.fixtures.mcp_servers.fixture_server import build_server as build_fixture_server
 from tests.fixtures.mcp_servers.modern_server import build_server
 
 pytestmark = pytest.mark.anyio
@@ -27,14 +30,35 @@ WAIT = 30.0
 MODERN = "2026-07-28"
 
 
-@pytest.fixture(params=["stdio", "http"])
-async def modern(request: pytest.FixtureRequest) -> AsyncIterator[StdioServerConfig | HttpServerConfig]:
-    """The 2026-only fixture server's config, over stdio or over streamable HTTP on 127.0.0.1."""
-    if request.param == "stdio":
-        yield modern_config()
+Config = StdioServerConfig | HttpServerConfig
+TRANSPORTS = ["stdio", "http"]
+
+
+@contextlib.asynccontextmanager
+async def in_2026_era(
+    transport: str, stdio: StdioServerConfig, build: Callable[[], MCPServer]
+) -> AsyncIterator[Config]:
+    """`stdio`, or the server `build` makes served in the 2026 era over streamable HTTP on 127.0.0.1."""
+    if transport == "stdio":
+        yield stdio
         return
-    async with serve_asgi(lambda _base_url: http_app(build_server("web"), "modern")) as base_url:
+    async with serve_asgi(lambda _base_url: http_app(build(), "modern")) as base_url:
         yield HttpServerConfig(url=f"{base_url}/mcp")
+
+
+@pytest.fixture(params=TRANSPORTS)
+async def modern(request: pytest.FixtureRequest) -> AsyncIterator[Config]:
+    """The 2026-only fixture server (it asks in input rounds, announces changes on a subscription)."""
+    async with in_2026_era(request.param, modern_config(), lambda: build_server("web")) as config:
+        yield config
+
+
+@pytest.fixture(params=TRANSPORTS)
+async def fixture_2026(request: pytest.FixtureRequest) -> AsyncIterator[Config]:
+    """The handshake-era tests' fixture server, pinned to the 2026 era (its `progress` tool)."""
+    stdio = stdio_config("p", "--era", "modern")
+    async with in_2026_era(request.param, stdio, lambda: build_fixture_server("p")) as config:
+        yield config
 
 
 def answering(name: str, asked: list[WireDict]) -> Callable[[McpServerElicitationRequestParams], Any]:
@@ -53,7 +77,7 @@ def text(result: WireDict) -> str:
 
 
 async def test_a_2026_server_is_spoken_to_in_its_era_and_its_question_reaches_the_caller(
-    modern: StdioServerConfig | HttpServerConfig, running: Running
+    modern: Config, running: Running
 ) -> None:
     cell = running.manager.open_cell({"m": modern}, RuntimeContext())
     asked: list[WireDict] = []
@@ -121,7 +145,7 @@ async def test_an_input_request_for_the_roots_is_answered_with_the_working_direc
 
 
 async def test_a_change_announced_on_the_subscription_is_relisted_into_the_next_generation(
-    modern: StdioServerConfig | HttpServerConfig, running: Running
+    modern: Config, running: Running
 ) -> None:
     cell = running.manager.open_cell({"m": modern}, RuntimeContext())
     with anyio.fail_after(WAIT):
@@ -133,10 +157,8 @@ async def test_a_change_announced_on_the_subscription_is_relisted_into_the_next_
         assert cell.current.tool_index()["mcp__m__fresh"].tool == "fresh"
 
 
-async def test_a_calls_progress_reaches_its_caller(
-    modern: StdioServerConfig | HttpServerConfig, running: Running
-) -> None:
-    cell = running.manager.open_cell({"m": modern}, RuntimeContext())
+async def test_a_calls_progress_reaches_its_caller(fixture_2026: Config, running: Running) -> None:
+    cell = running.manager.open_cell({"m": fixture_2026}, RuntimeContext())
     seen: list[tuple[float, str | None]] = []
 
     async def on_progress(progress: float, total: float | None, message: str | None) -> None:
@@ -144,6 +166,7 @@ async def test_a_calls_progress_reaches_its_caller(
 
     with anyio.fail_after(WAIT), cell.lease() as runtime:
         result = await runtime.call_tool("m", "progress", {"steps": 2}, progress=on_progress)
+        assert runtime.connection("m").protocol_version == MODERN
     assert text(result) == "done"
     assert seen == [(1, "step 1"), (2, "step 2")]
 
