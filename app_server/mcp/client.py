@@ -121,7 +121,7 @@ class McpConnection:
         self.server_info: WireDict | None = None
         self.server_capabilities: WireDict | None = None
         self.protocol_version: str | None = None
-        """Negotiated at startup: a 2026 version (the stateless era) or a handshake-era one."""
+        """Negotiated as the client connects: a 2026 version (the stateless era) or a handshake-era one."""
         self.log = ServerLog()
         self._tool_results = ToolResultCheck(name, self.log)
         self.pid: int | None = None
@@ -232,6 +232,7 @@ class McpConnection:
                 logging_callback=log_receiver(self.name, self.log),
             )
             entered = await stack.enter_async_context(client)
+            self.protocol_version = entered.protocol_version
             await request_level(entered, self.config.log_level, self.log)
             yield entered
 
@@ -278,7 +279,6 @@ class McpConnection:
         self.server_capabilities = client.server_capabilities.model_dump(
             by_alias=True, exclude_none=True, mode="json"
         )
-        self.protocol_version = client.protocol_version
         self._set_state("ready", None)
 
     @property
@@ -289,7 +289,7 @@ class McpConnection:
 
     def _subscribed(self, client: Client) -> contextlib.AbstractAsyncContextManager[Subscription | None]:
         """The 2026 era's change subscription (`changes`), open before the first listing."""
-        if client.protocol_version not in MODERN_PROTOCOL_VERSIONS:
+        if not self.stateless_era:
             return contextlib.nullcontext()
         return subscribed(client, self.log)
 
@@ -429,7 +429,9 @@ class McpConnection:
         except ValidationError:
             raise self._tool_results.invalid_answer(tool) from None
         except InputRequiredRoundsExceededError:
-            raise McpServerError(f"MCP server `{self.name}` kept asking for input on tool `{tool}`") from None
+            raise RequestFailed(
+                f"MCP server `{self.name}` kept asking for input on tool `{tool}`: the call was given up"
+            ) from None
         if budget.scope.cancelled_caught:
             raise self._timeout_error(f"calling tool `{tool}`")
         definition = self.catalog.tools.get(tool) if self.catalog is not None else None

@@ -14,6 +14,7 @@ import pytest
 from mcp.server.mcpserver import MCPServer
 
 from app_server.config.servers import HttpServerConfig, StdioServerConfig
+from app_server.errors import RequestFailed
 from app_server.mcp.catalog import WireDict
 from app_server.mcp.client import RuntimeContext
 from app_server.mcp.runtime import McpRuntime
@@ -133,6 +134,15 @@ async def test_a_call_that_cannot_ask_has_its_input_request_declined(running: Ru
     with anyio.fail_after(WAIT), cell.lease() as runtime:
         result = await runtime.call_tool("m", "ask_name")
     assert text(result) == "decline:None"
+
+
+async def test_a_server_that_never_stops_asking_has_the_call_given_up(running: Running) -> None:
+    cell = running.manager.open_cell({"m": modern_config()}, RuntimeContext())
+    with anyio.fail_after(WAIT), cell.lease() as runtime, pytest.raises(RequestFailed) as caught:
+        await runtime.call_tool("m", "ask_forever")
+    assert caught.value.message == (
+        "MCP server `m` kept asking for input on tool `ask_forever`: the call was given up"
+    )
 
 
 async def test_an_input_request_for_the_roots_is_answered_with_the_working_directory(
