@@ -77,14 +77,16 @@ def text(result: WireDict) -> str:
     return value
 
 
-async def test_a_2026_server_is_spoken_to_in_its_era_and_its_question_reaches_the_caller(
+async def test_a_2026_server_is_spoken_to_in_its_era_names_itself_and_its_question_reaches_the_caller(
     modern: Config, running: Running
 ) -> None:
     cell = running.manager.open_cell({"m": modern}, RuntimeContext())
     asked: list[WireDict] = []
     with anyio.fail_after(WAIT), cell.lease() as runtime:
         result = await runtime.call_tool("m", "ask_name", ask=answering("Ada", asked))
-        assert runtime.connection("m").protocol_version == MODERN
+        connection = runtime.connection("m")
+        assert connection.protocol_version == MODERN
+        assert connection.server_info is not None and connection.server_info["version"] == "2.0.0"
 
     assert text(result) == "accept:Ada"
     assert [(question["serverName"], question["mode"], question["message"]) for question in asked] == [
