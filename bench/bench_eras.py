@@ -18,17 +18,15 @@ from pathlib import Path
 from typing import cast
 
 import anyio
-import httpx2
 import uvicorn
 
 from app_server.config.servers import HttpServerConfig
-from app_server.mcp.catalog import fetch_catalog
 from app_server.mcp.client import McpConnection, RuntimeContext
 from app_server.transport.sockets import tcp_listener
 from tests.fixtures.mcp_servers.eras import Era, http_app
 from tests.fixtures.mcp_servers.modern_server import build_server
 
-ROUNDS = 30
+ROUNDS = 40
 CONNECT = "MCP connect -> catalog (HTTP)"
 Row = tuple[str, str, str]
 
@@ -63,24 +61,15 @@ def served(era: Era) -> Iterator[str]:
         child.wait(10)
 
 
-async def handshake_only(url: str) -> float:
-    """What the daemon did before, in ms to the catalog: the SDK's legacy mode, the same listing."""
-    from mcp.client import Client
-    from mcp.client.streamable_http import streamable_http_client
+class HandshakeOnly(McpConnection):
+    """What the daemon did before: the SDK's legacy mode, the handshake alone."""
 
-    config = HttpServerConfig(url=url)
-    started = time.perf_counter()
-    async with (
-        httpx2.AsyncClient() as http,
-        Client(streamable_http_client(url, http_client=http), mode="legacy", cache=None) as client,
-    ):
-        await fetch_catalog(client, "bench", config)
-        return (time.perf_counter() - started) * 1000
+    connect_mode = "legacy"
 
 
-async def connection_start(url: str) -> float:
-    """A daemon connection (automatic mode), in ms from start to ready; stopped after."""
-    connection = McpConnection("bench", HttpServerConfig(url=url), RuntimeContext())
+async def connection_start(url: str, kind: type[McpConnection] = McpConnection) -> float:
+    """A daemon connection, in ms from start to ready; stopped after."""
+    connection = kind("bench", HttpServerConfig(url=url), RuntimeContext())
     async with anyio.create_task_group() as tg:
         started = time.perf_counter()
         tg.start_soon(connection.run)
@@ -103,7 +92,7 @@ async def measure(legacy_url: str, modern_url: str) -> list[Row]:
     await connection_start(modern_url)
     # Interleaved, so load from other processes weighs on every figure alike.
     for _ in range(ROUNDS):
-        samples["before"].append(await handshake_only(legacy_url))
+        samples["before"].append(await connection_start(legacy_url, HandshakeOnly))
         samples["auto-legacy"].append(await connection_start(legacy_url))
         samples["auto-2026"].append(await connection_start(modern_url))
     connection = McpConnection("bench", HttpServerConfig(url=modern_url), RuntimeContext())

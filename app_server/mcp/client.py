@@ -28,7 +28,7 @@ import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, ClassVar, Literal, cast
 from urllib.parse import urlsplit
 
 import anyio
@@ -93,6 +93,9 @@ def _root_cause(exc: BaseException) -> BaseException:
 
 class McpConnection:
     """A live (or starting, or failed) connection to one server; see the module docstring."""
+
+    connect_mode: ClassVar[Literal["auto", "legacy"]] = "auto"
+    """The SDK's era negotiation; `legacy` (the handshake alone) is what bench/bench_eras.py compares."""
 
     def __init__(
         self,
@@ -222,7 +225,7 @@ class McpConnection:
                 transport = streamable_http_client(self.config.url, http_client=http)
             client = Client(
                 transport,
-                mode="auto",
+                mode=self.connect_mode,
                 cache=None,
                 log_level=self.config.log_level,
                 client_info=CLIENT_INFO,
