@@ -1,18 +1,23 @@
 """One connection to one MCP server (stdio or streamable HTTP), owned by one supervisor task for its life.
 
-The supervisor enters the SDK `Client`, lists the catalog, then waits for a stop request, a
-`list_changed` notification (re-list) or the child's exit; the SDK's cancel scopes are therefore
-entered and exited in the same task. Startup (spawn or connect + initialize + first listing) is
-bounded by `startup_timeout_sec`: at the deadline a timer task reports `failed` and cancels the
-scope that encloses the whole life, whose teardown (the child stopped and reaped) the supervisor
-then runs; the report does not wait for it. Calls are made from the callers' own tasks, bounded by
-`tool_timeout_sec` (whose clock stops while a question is open on a call's behalf); when the
-connection stops, its in-flight calls fail (leases prevent that for a generation still in use).
-Tool calls to a stdio child are written to it directly (`direct_requests`), to HTTP servers
-through the SDK; either way the result is checked by `tool_results` before it is passed on.
-The server's questions (`elicitation/create`) go to the in-flight calls through `elicitation`; its
-`roots/list` is answered with the scope's working directory (`roots`) and its log messages go to
-its log and stderr (`server_logging`).
+The supervisor enters the SDK `Client` in its automatic mode (a `server/discover` probe: the
+stateless 2026-07-28 era when the server speaks it, else the initialize handshake), lists the
+catalog, then waits for a stop request, a list change (re-list) or the child's exit; the SDK's
+cancel scopes are therefore entered and exited in the same task. A list change is a
+`list_changed` notification in the handshake era, an event of a `subscriptions/listen` stream
+the supervisor keeps open in the 2026 era (`changes`). Startup (spawn or connect,
+the handshake or the probe, the first listing) is bounded by `startup_timeout_sec`: at the
+deadline a timer task reports `failed` and cancels the scope that encloses the whole life, whose
+teardown (the child stopped and reaped) the supervisor then runs; the report does not wait for
+it. Calls are made from the callers' own tasks, bounded by `tool_timeout_sec` (whose clock stops
+while a question is open on a call's behalf); when the connection stops, its in-flight calls
+fail (leases prevent that for a generation still in use).
+Tool calls to a stdio child in the handshake era are written to it directly (`direct_requests`),
+others go through the SDK (in the 2026 era, in rounds until the server stops asking for input:
+`input_rounds`); either way the result is checked by `tool_results` before it is passed on.
+The server's questions (`elicitation/create`, or a call's input requests) go to the in-flight
+calls through `elicitation`; its `roots/list` is answered with the scope's working directory
+(`roots`) and its log messages go to its log and stderr (`server_logging`).
 """
 
 from __future__ import annotations
@@ -23,22 +28,27 @@ import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, ClassVar, Literal, cast
 from urllib.parse import urlsplit
 
 import anyio
 import httpx2
 import mcp_types as types
 from mcp.client import Client
+from mcp.client._input_required import InputRequiredRoundsExceededError
 from mcp.client.streamable_http import streamable_http_client
+from mcp.client.subscriptions import Subscription
 from mcp.shared.dispatcher import CallOptions, ProgressFnT
 from mcp.shared.exceptions import MCPError
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import ValidationError
 
 from app_server.config.servers import HttpServerConfig, StdioServerConfig
 from app_server.errors import AppServerError, InvalidParams, McpServerError, RequestFailed, quoted
 from app_server.mcp.catalog import ServerCatalog, WireDict, fetch_catalog
+from app_server.mcp.changes import follow, subscribed
 from app_server.mcp.elicitation import CallBudget, ElicitationRouter, Elicitor
+from app_server.mcp.input_rounds import call_tool_in_rounds
 from app_server.mcp.oauth.challenge import parse_challenge
 from app_server.mcp.roots import roots_answer
 from app_server.mcp.server_log import ServerLog
@@ -85,6 +95,9 @@ def _root_cause(exc: BaseException) -> BaseException:
 class McpConnection:
     """A live (or starting, or failed) connection to one server; see the module docstring."""
 
+    connect_mode: ClassVar[Literal["auto", "legacy"]] = "auto"
+    """The SDK's era negotiation; `legacy` (the handshake alone) is what bench/bench_eras.py compares."""
+
     def __init__(
         self,
         name: str,
@@ -111,6 +124,8 @@ class McpConnection:
         self.catalog: ServerCatalog | None = None
         self.server_info: WireDict | None = None
         self.server_capabilities: WireDict | None = None
+        self.protocol_version: str | None = None
+        """Negotiated as the client connects: a 2026 version (the stateless era) or a handshake-era one."""
         self.log = ServerLog()
         self._tool_results = ToolResultCheck(name, self.log)
         self.pid: int | None = None
@@ -158,13 +173,13 @@ class McpConnection:
                 tg.start_soon(self._time_out_startup, deadline)
                 try:
                     with self._life:
-                        async with self._open_client() as client:
+                        async with self._open_client() as client, self._subscribed(client) as changes:
                             catalog = await fetch_catalog(client, self.name, self.config)
                             if self.state != "starting":
                                 return  # abandoned as the catalog came in: torn down on the way out
                             deadline.cancel()
                             self._become_ready(client, catalog)
-                            await self._serve(client)
+                            await self._serve(client, changes)
                 finally:
                     deadline.cancel()
         except Exception as exc:
@@ -211,8 +226,9 @@ class McpConnection:
                 transport = streamable_http_client(self.config.url, http_client=http)
             client = Client(
                 transport,
-                mode="legacy",
+                mode=self.connect_mode,
                 cache=None,
+                log_level=self.config.log_level,
                 client_info=CLIENT_INFO,
                 message_handler=self._on_message,
                 elicitation_callback=self._elicitations.answer,
@@ -220,6 +236,7 @@ class McpConnection:
                 logging_callback=log_receiver(self.name, self.log),
             )
             entered = await stack.enter_async_context(client)
+            self.protocol_version = entered.protocol_version
             await request_level(entered, self.config.log_level, self.log)
             yield entered
 
@@ -268,10 +285,24 @@ class McpConnection:
         )
         self._set_state("ready", None)
 
-    async def _serve(self, client: Client) -> None:
+    @property
+    def stateless_era(self) -> bool:
+        """Whether the connection speaks the 2026-07-28 era (no server requests, no notifications
+        outside a call or a subscription)."""
+        return self.protocol_version in MODERN_PROTOCOL_VERSIONS
+
+    def _subscribed(self, client: Client) -> contextlib.AbstractAsyncContextManager[Subscription | None]:
+        """The 2026 era's change subscription (`changes`), open before the first listing."""
+        if not self.stateless_era:
+            return contextlib.nullcontext()
+        return subscribed(client, self.log)
+
+    async def _serve(self, client: Client, changes: Subscription | None) -> None:
         async with anyio.create_task_group() as tg:
             if self._child is not None:
                 tg.start_soon(self._wake_on_exit, self._child)
+            if changes is not None:
+                tg.start_soon(follow, client, changes, self._request_relist, self.log)
             while True:
                 await self._wake.wait()
                 self._wake = anyio.Event()
@@ -290,6 +321,10 @@ class McpConnection:
         await child.exited.wait()
         self._wake.set()
 
+    def _request_relist(self) -> None:
+        self._relist_requested = True
+        self._wake.set()
+
     async def _relist(self, client: Client) -> None:
         with anyio.move_on_after(self.config.startup_timeout_sec):
             try:
@@ -301,9 +336,12 @@ class McpConnection:
                 self._on_catalog_changed(self)
 
     async def _on_message(self, message: Any) -> None:
+        """The handshake era's list changes; in the 2026 era the subscription's events also come
+        through here as notifications, and `changes` has them already."""
+        if self.stateless_era:
+            return
         if isinstance(message, types.ToolListChangedNotification | types.ResourceListChangedNotification):
-            self._relist_requested = True
-            self._wake.set()
+            self._request_relist()
 
     def _log_failure(self) -> None:
         """The daemon's log (never the wire) gets the reason and the last lines the server wrote."""
@@ -399,6 +437,10 @@ class McpConnection:
             raise self._call_error(exc, f"tool `{tool}`") from None
         except ValidationError:
             raise self._tool_results.invalid_answer(tool) from None
+        except InputRequiredRoundsExceededError:
+            raise RequestFailed(
+                f"MCP server `{self.name}` kept asking for input on tool `{tool}`: the call was given up"
+            ) from None
         if budget.scope.cancelled_caught:
             raise self._timeout_error(f"calling tool `{tool}`")
         return self._tool_results.passthrough(tool, definition, raw)
@@ -422,6 +464,8 @@ class McpConnection:
         self, client: Client, params: dict[str, Any], progress: ProgressCallback | None
     ) -> dict[str, Any]:
         """The raw result: written straight to a stdio child (`direct_requests`), else through the SDK."""
+        if self.stateless_era:
+            return await call_tool_in_rounds(client, params, progress)
         if self._child is not None and self._child.requests is not None:
             return await self._child.requests.request("tools/call", params, on_progress=progress)
         result = await client.session.send_request(
@@ -435,7 +479,7 @@ class McpConnection:
         """Read one resource, passing its `_meta` on; returns `{contents}`. Raises like `call_tool`."""
         client = self._connected_client()
         try:
-            with anyio.fail_after(self.config.tool_timeout_sec):
+            with anyio.fail_after(self.config.tool_timeout_sec), self._elicitations.routed_to(None, None):
                 result = await client.read_resource(uri, meta=_request_meta(meta))
         except TimeoutError:
             raise self._timeout_error(f"reading `{uri}`") from None

@@ -1,15 +1,17 @@
 """Questions a server asks (`elicitation/create`) while calls are in flight, and the clock they stop.
 
-A caller that can ask a user passes an `Elicitor` with its call. A question that arrives on the
-call's own response stream (streamable HTTP sends a request's related questions there) goes to
-that call exactly: the SDK runs the callback in the context of the task that sent the request,
-so `_CALLING` names it. Otherwise (stdio, or HTTP's standalone stream: MCP does not say which call
-the question belongs to) it goes to the most recent call still in flight that can ask, the one
-most likely waiting on it. With no call to ask for (or the question's own call cannot ask), the
-server is told `decline`. When a call ends, a question still open on its behalf is withdrawn and
-answered `cancel`. A question is asked of the client whose request made the call (`relayed_to`), in
-a turn and in a direct call alike, and an accepted form answer gets the defaults its schema gives
-for the fields the user left out (SEP-1034, `with_defaults`).
+A caller that can ask a user passes an `Elicitor` with its call, and a question goes to exactly
+the call it belongs to where MCP says which: in the 2026-07-28 era a question is part of the answer
+to one call (an input request, `input_rounds`), answered from that call's own task; over streamable
+HTTP a handshake-era server sends a request's related questions on that request's own response
+stream, and the SDK runs the callback in the context of the task that sent it. `_CALLING` names
+that call. Otherwise (stdio, or HTTP's standalone stream, in the handshake era) it goes to the most
+recent call still in flight that can ask, the one most likely waiting on it. With no call to ask
+for (or the question's own call cannot ask), the server is told `decline`. When a call ends, a
+question still open on its behalf is withdrawn and answered `cancel`. A question is asked of the
+client whose request made the call (`relayed_to`), in a turn and in a direct call alike, and an
+accepted form answer gets the defaults its schema gives for the fields the user left out
+(SEP-1034, `with_defaults`).
 
 A call's `tool_timeout_sec` measures the server, not how long a person takes to answer: its
 clock (`CallBudget`) stops while a question is open on the call's behalf.
@@ -109,9 +111,9 @@ class ElicitationRouter:
         self._routes: list[_Route] = []
 
     @contextlib.contextmanager
-    def routed_to(self, elicit: Elicitor | None, budget: CallBudget) -> Iterator[None]:
+    def routed_to(self, elicit: Elicitor | None, budget: CallBudget | None) -> Iterator[None]:
         """While the block runs, the server's questions go to `elicit` (if given) and stop `budget`."""
-        route = _Route(elicit, budget) if elicit is not None else None
+        route = _Route(elicit, budget) if elicit is not None and budget is not None else None
         calling = _CALLING.set((self, route))
         if route is not None:
             self._routes.append(route)

@@ -16,6 +16,7 @@ import mcp_types as types
 from mcp.client import Client
 from mcp.client.session import LoggingFnT
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from app_server.config.servers import McpLogLevel
 from app_server.mcp.server_log import ServerLog
@@ -52,8 +53,8 @@ def log_receiver(name: str, log: ServerLog) -> LoggingFnT:
 async def request_level(client: Client, level: McpLogLevel | None, log: ServerLog) -> None:
     """Ask the server to log at `level` (none: the server's own default). A server without the
     logging capability, or one that refuses, is noted in its log and keeps running."""
-    if level is None:
-        return
+    if level is None or client.protocol_version in MODERN_PROTOCOL_VERSIONS:
+        return  # in the 2026 era the level rides on every request (the Client's `log_level`)
     if client.server_capabilities.logging is None:
         log.append(f"[app-server] log_level = {level!r} not sent: the server has no logging capability")
         return

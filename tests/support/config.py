@@ -30,6 +30,8 @@ CONTENT_SERVER = FIXTURES / "content_server.py"
 """An mcp SDK server whose tools return each kind of MCP content (see content_server.py)."""
 TASK_SERVER = FIXTURES / "task_server.py"
 """An mcp SDK server whose tools run as tasks (`execution.taskSupport`, see task_server.py)."""
+MODERN_SERVER = FIXTURES / "modern_server.py"
+"""An mcp SDK server that speaks only the stateless 2026-07-28 era (asks for input in rounds)."""
 MODEL_KEY_ENV = "SCRIPTED_MODEL_KEY"
 """The environment variable the scripted model provider reads its API key from."""
 
@@ -61,6 +63,10 @@ def content_server(*args: str, **keys: Any) -> dict[str, Any]:
 
 def elicit_server(**keys: Any) -> dict[str, Any]:
     return python_server(ELICIT_SERVER, **keys)
+
+
+def modern_server(*args: str, **keys: Any) -> dict[str, Any]:
+    return python_server(MODERN_SERVER, *args, **keys)
 
 
 def workspace_server(**keys: Any) -> dict[str, Any]:

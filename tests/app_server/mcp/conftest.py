@@ -18,8 +18,9 @@ from app_server.events import EventBus
 from app_server.mcp.manager import McpManager
 from app_server.mcp.runtime import RuntimeCell
 from app_server.transport.sockets import tcp_listener
+from tests.fixtures.mcp_servers.eras import http_app
 from tests.fixtures.mcp_servers.fixture_server import build_server
-from tests.support.config import CHEAP_SERVER, ELICIT_SERVER, FIXTURE_SERVER
+from tests.support.config import CHEAP_SERVER, ELICIT_SERVER, FIXTURE_SERVER, MODERN_SERVER
 
 STARTUP_STATUS = "mcpServer/startupStatus/updated"
 
@@ -34,6 +35,11 @@ def stdio_config(label: str, *extra_args: str, **fields: Any) -> StdioServerConf
 def elicit_config(**fields: Any) -> StdioServerConfig:
     """A config that runs the elicitation fixture server (asks questions, counts cancellations)."""
     return StdioServerConfig(command=sys.executable, args=(str(ELICIT_SERVER),), **fields)
+
+
+def modern_config(*args: str, **fields: Any) -> StdioServerConfig:
+    """A config that runs the fixture server of the stateless 2026-07-28 era (`--era` in `args`)."""
+    return StdioServerConfig(command=sys.executable, args=(str(MODERN_SERVER), *args), **fields)
 
 
 def cheap_config(**fields: Any) -> StdioServerConfig:
@@ -72,7 +78,7 @@ async def running(home: Path) -> AsyncIterator[Running]:
 @pytest.fixture
 def http_fixture_url() -> Iterator[str]:
     """The fixture server over streamable HTTP on 127.0.0.1 (uvicorn in a thread), label `web`."""
-    app = build_server("web").streamable_http_app()
+    app = http_app(build_server("web"), "legacy")
     sock = tcp_listener("127.0.0.1", 0)
     sock.listen(64)
     port = sock.getsockname()[1]

@@ -14,6 +14,7 @@ from app_server.mcp.server_log import ServerLog
 from tests.app_server.threads.turn_harness import DEFAULT_WAIT, http_server, turn_daemon
 from tests.fixtures.asgi import serve_asgi
 from tests.fixtures.mcp_servers.elicit_server import build_server
+from tests.fixtures.mcp_servers.eras import http_app
 
 ELICITATION = "mcpServer/elicitation/request"
 
@@ -103,7 +104,7 @@ def test_a_url_mode_answer_is_left_alone() -> None:
 async def test_over_http_each_question_reaches_the_call_whose_stream_it_came_on(tmp_path: Any) -> None:
     """Two calls on one shared HTTP connection ask at the same time: the app level's question and the
     thread's each go to their own call (the latest-call rule of stdio would send both to one)."""
-    app = build_server().streamable_http_app()
+    app = http_app(build_server(), "legacy")
     async with (
         serve_asgi(lambda _base_url: app) as base_url,
         turn_daemon(tmp_path, [], {"el": http_server(f"{base_url}/mcp")}) as turns,

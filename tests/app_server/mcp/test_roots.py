@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.asgi import serve_asgi
+from tests.fixtures.mcp_servers.eras import http_app
 from tests.fixtures.mcp_servers.workspace_server import build_server
 from tests.support.config import workspace_server, write_config
 from tests.support.daemon import Daemon
@@ -41,7 +42,7 @@ async def test_each_workspace_is_told_its_own_root_by_http_servers_and_servers_w
     workspaces = [tmp_path / "alpha", tmp_path / "beta"]
     for directory in (home, server_dir, *workspaces):
         directory.mkdir()
-    app = build_server().streamable_http_app()
+    app = http_app(build_server(), "legacy")
     async with serve_asgi(lambda _base_url: app) as base_url:
         servers = {"own": workspace_server(cwd=str(server_dir)), "web": {"url": f"{base_url}/mcp"}}
         write_config(home, servers, features={"apps": False})

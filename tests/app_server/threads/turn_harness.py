@@ -33,6 +33,7 @@ from mcp.client.streamable_http import streamable_http_client
 from app_server.model.script import Script
 from app_server.model.scripted import ScriptedModelServer
 from tests.fixtures.asgi import serve_asgi
+from tests.fixtures.mcp_servers.eras import http_app
 from tests.fixtures.mcp_servers.fixture_server import build_server
 from tests.support import config, processes
 from tests.support.config import APPROVE, MODEL_KEY_ENV, ServerTables, write_config
@@ -203,6 +204,6 @@ class HttpFixture:
 @asynccontextmanager
 async def http_fixture(label: str) -> AsyncIterator[HttpFixture]:
     """Serve the fixture server named `label` on 127.0.0.1 until the block exits."""
-    app = build_server(label).streamable_http_app()
+    app = http_app(build_server(label), "legacy")
     async with serve_asgi(lambda _base_url: app) as base_url:
         yield HttpFixture(label, f"{base_url}/mcp")
