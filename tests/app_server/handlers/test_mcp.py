@@ -461,13 +461,18 @@ async def test_reload_takes_absent_null_or_empty_params_and_rejects_any_other(re
 
 
 async def test_reload_restarts_a_changed_server_and_keeps_an_unchanged_one(reloading: Running) -> None:
+    """The kept server is announced `ready` again to the app level and to every loaded thread."""
     daemon = reloading.daemon
+    ready = {"keep": "ready", "change": "ready"}
+    thread_id = (await daemon.call("thread/start", {"cwd": str(reloading.home)}))["thread"]["id"]
+    await startup_until(daemon, ready, thread_id=thread_id)
     keep, change = await pid_of(daemon, "keep"), await pid_of(daemon, "change")
     write_reload_config(reloading.home, "2")
     assert await daemon.call("config/mcpServer/reload") == {}
-    restarted = await startup_until(daemon, {"change": "ready"})
-    assert [note["status"] for note in restarted["change"]] == ["starting", "ready"]
-    assert [note["status"] for note in restarted.get("keep", [])] in ([], ["ready"])  # carried: re-announced
+    for scope in (None, thread_id):
+        restarted = await startup_until(daemon, ready, thread_id=scope)
+        assert [note["status"] for note in restarted["change"]] == ["starting", "ready"]
+        assert [note["status"] for note in restarted["keep"]] == ["ready"], "carried: re-announced"
     assert await pid_of(daemon, "keep") == keep
     assert await pid_of(daemon, "change") != change
 
