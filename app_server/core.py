@@ -4,9 +4,10 @@
 threads. It is built right after `initialize` and answers what needs no MCP connection
 (`thread/start|list|read|resume`, `account/*`, `mcpServer/views/read`). Once it runs it builds the
 MCP half (`app_server.mcp_core.McpCore`: manager, scope planner, OAuth, the app-level cell,
-reload) in the background: that half imports the mcp SDK (~0.5 s), in a worker thread so the
-connection keeps answering. Requests that need it wait in `mcp()`; threads loaded meanwhile get
-their runtime cells the moment it is up (`ThreadService.attach`).
+reload) in the background: that half imports the mcp SDK (~0.5 s), in a daemon thread so the
+connection keeps answering and an exit meanwhile does not wait for it. Requests that need it
+wait in `mcp()`; threads loaded meanwhile get their runtime cells the moment it is up
+(`ThreadService.attach`).
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from typing import TYPE_CHECKING
 
 import anyio
 import anyio.abc
-import anyio.to_thread
 
 from app_server.auth import AuthStore
 from app_server.config.app_config import AppConfig
 from app_server.config.reader import ConfigReader
+from app_server.daemon_thread import run_abandonable
 from app_server.events import EventBus
 from app_server.mcp import views
 from app_server.mcp.apps import AppsContributor, AppsSettings
@@ -78,9 +79,12 @@ class AppCore:
             self._task_group = tg
             await tg.start(self.threads.run)
             task_status.started()
-            await anyio.to_thread.run_sync(_import_mcp_layer)
+            # In daemon threads, abandoned at exit: closing stdin (or SIGTERM) meanwhile does not
+            # wait for the import; no child runs yet (the manager, which starts them, comes after).
+            await run_abandonable(_import_mcp_layer, name="mcp-layer-import")
             # Choosing the credential store probes the OS keyring (~0.1 s): off the event loop too.
-            mcp = self.new_mcp_core(await anyio.to_thread.run_sync(self.open_credentials))
+            credentials = await run_abandonable(self.open_credentials, name="mcp-credentials")
+            mcp = self.new_mcp_core(credentials)
             await tg.start(mcp.run)
             self._mcp = mcp
             self._mcp_up.set()

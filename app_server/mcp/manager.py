@@ -91,7 +91,8 @@ class McpManager:
         self._connection_ids = itertools.count(1)
         self._audience: dict[McpConnection, set[str | None]] = {}
         """The scopes (thread ids, None for the app level) told about each connection: they hear its
-        every later change, its end included."""
+        every later change, its end included, while their current generation holds it (and the end of
+        one their letting go stopped)."""
         self._generation = 0
         self.live_generations = 0
         """Generations published and not yet closed (for tests and diagnostics)."""
@@ -190,7 +191,9 @@ class McpManager:
             cell = RuntimeCell(runtime, announced=announced)
             self._cells.add(cell)
         else:
+            previous = cell.current
             cell.publish(runtime)
+            self._stop_telling(cell.thread_id, previous, keeping=runtime)
         for key, connection in started:
             self._start(key, connection)
         return cell
@@ -234,6 +237,20 @@ class McpManager:
         """Retire a cell's generation for good; its servers stop when its last lease goes."""
         self._cells.discard(cell)
         cell.close()
+        self._stop_telling(cell.thread_id, cell.current)
+
+    def _stop_telling(
+        self, scope: str | None, previous: McpRuntime, *, keeping: McpRuntime | None = None
+    ) -> None:
+        """`scope` stops hearing the connections of its `previous` generation that `keeping` (its
+        next one, if any) does not hold and that go on for others (a generation still leased, other
+        scopes); it still hears the end of those its letting go stopped."""
+        kept = set(keeping.connections()) if keeping is not None else set()
+        for connection in previous.connections():
+            if connection in kept or connection.stopping:
+                continue
+            if (audience := self._audience.get(connection)) is not None:
+                audience.discard(scope)
 
     def _new_runtime(
         self, slots: Mapping[str, ServerSlot], context: RuntimeContext, thread_id: str | None

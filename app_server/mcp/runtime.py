@@ -147,12 +147,26 @@ class McpRuntime:
                 await connection.wait_settled()
 
     async def check_required(self) -> None:
-        """Wait for startup; raise RequestFailed naming every `required` server that failed."""
-        await self.wait_started()
-        failed = [
-            f"{slot.name}: {slot.connection.error or slot.connection.state}"
+        """Wait for the `required` servers only; raise RequestFailed at the first that fails, naming
+        every required server failed by then. The others start on: none of them holds this up."""
+        required = [
+            slot.connection
             for slot in self.slots.values()
-            if slot.config.required and slot.connection is not None and slot.connection.state != "ready"
+            if slot.config.required and slot.connection is not None
+        ]
+
+        async def settle(connection: McpConnection, scope: anyio.CancelScope) -> None:
+            await connection.wait_settled()
+            if connection.state != "ready":
+                scope.cancel()
+
+        async with anyio.create_task_group() as tg:
+            for connection in required:
+                tg.start_soon(settle, connection, tg.cancel_scope)
+        failed = [
+            f"{connection.name}: {connection.error or connection.state}"
+            for connection in required
+            if connection.settled.is_set() and connection.state != "ready"
         ]
         if failed:
             raise RequestFailed("required MCP servers failed to initialize: " + "; ".join(failed))

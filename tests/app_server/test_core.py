@@ -3,6 +3,8 @@ and what needs no MCP connection is answered before the MCP layer is up."""
 
 from __future__ import annotations
 
+import signal
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -127,3 +129,32 @@ async def test_a_failing_required_server_fails_thread_start_and_the_thread_is_ne
     assert failed["error"]["code"] == codes.REQUEST_FAILED
     assert failed["error"]["message"].startswith("required MCP servers failed to initialize: must: ")
     assert started["params"]["thread"]["id"] == second
+
+
+# ---- exit does not wait for the MCP layer's build ------------------------------------------------
+
+EXIT_WITHIN = 5.0
+"""A generous bound on the exit; the SDK import stays held until the test ends."""
+
+
+async def _close_stdin(daemon: Daemon) -> None:
+    await daemon.close_stdin()
+
+
+async def _send_sigterm(daemon: Daemon) -> None:
+    daemon.process.send_signal(signal.SIGTERM)
+
+
+@pytest.mark.parametrize("stop", [_close_stdin, _send_sigterm], ids=["stdin-closed", "sigterm"])
+async def test_the_daemon_exits_without_waiting_for_a_held_mcp_sdk_import(
+    home: Path, tmp_path: Path, stop: Callable[[Daemon], Awaitable[None]]
+) -> None:
+    with ImportGate(tmp_path / "gate") as gate:
+        async with Daemon.start(home, env=gate.env, max_wait=WAIT) as daemon:
+            await daemon.initialize()
+            # Answered by the running core, which queued the MCP layer's build before it could be.
+            assert (await daemon.call("account/read", {}))["account"] is None
+            await stop(daemon)
+            with anyio.fail_after(EXIT_WITHIN):
+                code = await daemon.process.wait()
+    assert code == 0

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
 from protocol import errors as codes
@@ -399,6 +400,27 @@ async def test_a_required_server_that_fails_fails_thread_start_and_leaves_no_thr
     assert all(m["params"]["thread"]["cwd"] != str(workspace) for m in announced), "the thread was announced"
 
 
+HUNG_START_SEC = 20
+"""The startup timeout of the optional server that hangs beside a failing required one."""
+
+
+async def test_a_failing_required_server_fails_thread_start_without_waiting_for_a_hung_optional_one(
+    running: Running,
+) -> None:
+    workspace = running.home / "discarded-promptly"
+    workspace.mkdir()
+    required = {"command": str(workspace / "no-such-server"), "required": True, "startup_timeout_sec": 5}
+    hung = fixture_server("slow_opt", "--fault", "hang-at-start", startup_timeout_sec=HUNG_START_SEC)
+    config = {"mcp_servers.c_hang.enabled": False, "mcp_servers.must": required, "mcp_servers.slow": hung}
+    with anyio.fail_after(HUNG_START_SEC / 2):  # the hung server's timeout must not be waited for
+        error = await error_of(running.daemon, "thread/start", {"cwd": str(workspace), "config": config})
+    assert error["code"] == codes.REQUEST_FAILED
+    assert error["message"].startswith("required MCP servers failed to initialize: must: ")
+    untaken = running.daemon.untaken()
+    announced = [m for m in untaken if m.get("method") == "thread/started"]
+    assert all(m["params"]["thread"]["cwd"] != str(workspace) for m in announced), "the thread was announced"
+
+
 # ---- config/mcpServer/reload ---------------------------------------------------------------
 
 
@@ -439,13 +461,18 @@ async def test_reload_takes_absent_null_or_empty_params_and_rejects_any_other(re
 
 
 async def test_reload_restarts_a_changed_server_and_keeps_an_unchanged_one(reloading: Running) -> None:
+    """The kept server is announced `ready` again to the app level and to every loaded thread."""
     daemon = reloading.daemon
+    ready = {"keep": "ready", "change": "ready"}
+    thread_id = (await daemon.call("thread/start", {"cwd": str(reloading.home)}))["thread"]["id"]
+    await startup_until(daemon, ready, thread_id=thread_id)
     keep, change = await pid_of(daemon, "keep"), await pid_of(daemon, "change")
     write_reload_config(reloading.home, "2")
     assert await daemon.call("config/mcpServer/reload") == {}
-    restarted = await startup_until(daemon, {"change": "ready"})
-    assert [note["status"] for note in restarted["change"]] == ["starting", "ready"]
-    assert [note["status"] for note in restarted.get("keep", [])] in ([], ["ready"])  # carried: re-announced
+    for scope in (None, thread_id):
+        restarted = await startup_until(daemon, ready, thread_id=scope)
+        assert [note["status"] for note in restarted["change"]] == ["starting", "ready"]
+        assert [note["status"] for note in restarted["keep"]] == ["ready"], "carried: re-announced"
     assert await pid_of(daemon, "keep") == keep
     assert await pid_of(daemon, "change") != change
 

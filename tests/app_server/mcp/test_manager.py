@@ -192,3 +192,32 @@ async def test_a_thread_cannot_start_while_a_required_server_failed(running: Run
         caught.value.message
         == "required MCP servers failed to initialize: must: MCP server `must` exited during startup"
     )
+
+
+async def test_a_ready_required_server_is_not_held_up_by_a_slow_optional_one(running: Running) -> None:
+    servers = {
+        "must": stdio_config("must", required=True),
+        "slow": stdio_config("slow", "--fault", "hang-at-start", startup_timeout_sec=600),
+    }
+    cell = running.manager.open_cell(servers, CONTEXT)
+    with anyio.fail_after(20):
+        await cell.current.check_required()
+    assert cell.current.connection("slow").state == "starting"
+
+
+async def test_a_thread_replanned_off_a_connection_no_longer_hears_it(running: Running) -> None:
+    """The app level keeps the old process, and the thread's old generation is still leased."""
+    manager = running.manager
+    app = manager.open_cell({"x": stdio_config("x")}, CONTEXT)
+    thread = manager.open_cell({"x": stdio_config("x")}, CONTEXT, thread_id="t1")
+    old = app.current.connection("x")
+    assert thread.current.connection("x") is old
+    with anyio.fail_after(20), thread.lease():
+        await old.wait_settled()
+        manager.publish(manager.plan(thread, {"x": stdio_config("x2")}, CONTEXT))
+        with app.lease() as runtime, pytest.raises(RequestFailed):
+            await runtime.call_tool("x", "crash")
+        await old.closed.wait()
+    heard = [(event["status"], event.get("threadId")) for event in running.events.received]
+    assert ("failed", None) in heard
+    assert heard.count(("failed", "t1")) == 0, "the thread heard the connection it no longer holds"

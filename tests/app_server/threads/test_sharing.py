@@ -178,6 +178,32 @@ async def test_a_crashed_shared_server_fails_for_every_thread_and_the_next_threa
         ] == restarted
 
 
+async def test_an_unloaded_thread_no_longer_hears_a_shared_server_another_thread_still_holds(
+    home: Path,
+) -> None:
+    async with turn_daemon(home, [], {"fix": fixture_server("A")}) as turns:
+        daemon = turns.daemon
+        gone, staying = await started_threads(turns, 2, "fix")
+        assert await daemon.call("thread/unsubscribe", {"threadId": gone}) == {"status": "unsubscribed"}
+        await daemon.next_notification("thread/closed")
+        crash = {"threadId": staying, "server": "fix", "tool": "crash", "arguments": {}}
+        assert "error" in await daemon.request("mcpServer/tool/call", crash)
+        await daemon.next_message(
+            lambda m: (
+                m.get("method") == STARTUP
+                and (m["params"]["threadId"], m["params"]["status"]) == (staying, "failed")
+            )
+        )
+        # Whatever the crash announced is written before the answer to a later request.
+        await daemon.call("account/read", {})
+        heard = [
+            m["params"]["status"]
+            for m in daemon.untaken()
+            if m.get("method") == STARTUP and m["params"]["threadId"] == gone
+        ]
+        assert "failed" not in heard, "the unloaded thread still hears the server"
+
+
 async def test_a_step_waits_for_a_slow_server_only_the_startup_grace_and_its_tools_join_later(
     home: Path,
 ) -> None:

@@ -1,16 +1,23 @@
-"""The pid record: it lists live children, and lets a new daemon kill a crashed one's children."""
+"""The pid record: it lists live children, and lets a new daemon kill a crashed one's children
+(also through the real daemon, killed with SIGKILL, and the next one on the same home)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import psutil
+import pytest
 
 from app_server.mcp.stdio.child_registry import ChildRegistry
+from tests.support.config import fixture_server, write_config
+from tests.support.daemon import Daemon
+from tests.support.processes import alive, server_pids, wait_gone, wait_until
 
 
 def spawn_sleeper() -> subprocess.Popen[bytes]:
@@ -71,3 +78,41 @@ def test_the_record_lists_live_children_and_disappears_when_empty(home: Path) ->
     finally:
         child.kill()
         child.wait()
+
+
+REAP_WITHIN = 20.0
+"""Generous: the new daemon reaps once its MCP layer is up (the SDK import, on a loaded box)."""
+
+
+def recorded_pids(home: Path) -> set[int]:
+    """Every child pid in the home's pid records (a record being replaced may be missed)."""
+    pids = set()
+    for path in (home / "run").glob("mcp-children-*.json"):
+        with contextlib.suppress(OSError, ValueError):
+            pids |= {child["pid"] for child in json.loads(path.read_text())["children"]}
+    return pids
+
+
+@pytest.mark.anyio
+async def test_a_new_daemon_kills_the_server_a_killed_daemon_left_running(home: Path) -> None:
+    """The server ignores stdin EOF and SIGTERM, so only the pid record can end it."""
+    stubborn = fixture_server("stubborn", "--fault", "hang-at-start", startup_timeout_sec=600)
+    write_config(home, {"stubborn": stubborn}, features={"apps": False})
+    pid = None
+    try:
+        async with Daemon.start(home, max_wait=30) as first:
+            await first.initialize()
+            await wait_until(lambda: "stubborn" in server_pids(first.process.pid))
+            [pid] = server_pids(first.process.pid)["stubborn"]
+            await wait_until(lambda: pid in recorded_pids(home))
+            first.process.kill()
+            await first.wait_exit()
+        assert alive(pid), "the server ended with its daemon: nothing is left to reap"
+        write_config(home, {}, features={"apps": False})  # the next daemon starts no server
+        async with Daemon.start(home, max_wait=30) as second:
+            await second.initialize()
+            await wait_gone({pid}, REAP_WITHIN)
+    finally:
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
