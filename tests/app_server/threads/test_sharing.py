@@ -67,6 +67,72 @@ async def test_a_server_isolated_per_thread_runs_once_for_each_thread(home: Path
         assert (await process_of(turns, second, "own"))["pid"] != own["pid"]
 
 
+async def test_the_views_list_every_process_with_its_server_pid_isolation_and_scopes(home: Path) -> None:
+    servers = {"own": cheap_server("own", isolation="thread"), "shared": cheap_server("shared")}
+    async with turn_daemon(home, [], servers) as turns:
+        for name in servers:
+            await turns.server_ready(name, None)  # the app level's, in another workspace
+        first, second = await started_threads(turns, 2, "own", "shared")
+        views = await turns.daemon.call("mcpServer/views/read", {})
+        listed = [(p["server"], p["isolation"], p["appLevel"], p["threadIds"]) for p in views["processes"]]
+        assert sorted(listed[:3]) == [
+            ("own", "thread", False, [first]),
+            ("own", "thread", False, [second]),
+            ("own", "thread", True, []),
+        ]
+        assert sorted(listed[3:]) == [
+            ("shared", "shared", False, sorted([first, second])),
+            ("shared", "shared", True, []),
+        ]
+        pids = {(p["server"], tuple(p["threadIds"])): p["pid"] for p in views["processes"]}
+        assert {pids["own", (first,)], pids["own", (second,)]} == turns.server_pids("own")
+        assert pids["shared", tuple(sorted([first, second]))] == one_pid(turns, "shared")
+        assert pids["own", ()] not in turns.server_pids("own") | turns.server_pids("shared")
+
+
+async def test_the_app_level_shares_each_process_with_a_thread_in_the_daemons_own_workspace(
+    home: Path,
+) -> None:
+    servers = {"one": cheap_server("one"), "two": cheap_server("two")}
+    async with turn_daemon(home, [], servers, in_workdir=True) as turns:
+        for name in servers:
+            await turns.server_ready(name, None)
+        (thread_id,) = await started_threads(turns, 1, "one", "two")
+        assert [len(turns.server_pids(label)) for label in ("one", "two")] == [1, 1]
+        process = await process_of(turns, thread_id, "one")
+        assert (process["appLevel"], process["threadIds"], process["pid"]) == (
+            True,
+            [thread_id],
+            one_pid(turns, "one"),
+        )
+        app_level = await turns.daemon.call("mcpServerStatus/list", {})
+        (app_one,) = [entry for entry in app_level["data"] if entry["name"] == "one"]
+        assert app_one["process"]["connectionId"] == process["connectionId"]
+
+
+def threadless_startups(turns: TurnDaemon) -> int:
+    """How many received startup notifications for the app level no wait took yet."""
+    return sum(
+        1
+        for m in turns.daemon.untaken()
+        if m.get("method") == STARTUP and m["params"].get("threadId") is None
+    )
+
+
+async def test_a_thread_start_on_servers_already_running_sends_no_threadless_startup_notification(
+    home: Path,
+) -> None:
+    servers = {"one": cheap_server("one"), "two": cheap_server("two")}
+    async with turn_daemon(home, [], servers, in_workdir=True) as turns:
+        for name in servers:
+            await turns.server_ready(name, None)
+        await started_threads(turns, 1, "one", "two")
+        before = threadless_startups(turns)
+        await started_threads(turns, 1, "one", "two")
+        await turns.daemon.call("thread/loaded/list", {})  # answered after anything that start sent
+        assert threadless_startups(turns) == before
+
+
 async def test_a_thread_hears_its_servers_after_thread_started_even_when_they_already_run(home: Path) -> None:
     async with turn_daemon(home, [], {"one": cheap_server("one")}) as turns:
         await started_threads(turns, 1, "one")
