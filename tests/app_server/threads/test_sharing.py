@@ -216,7 +216,7 @@ async def test_two_threads_calling_one_shared_process_in_parallel_each_get_their
             assert (await turns.turn_completed(turn_id))["status"] == "completed"
 
 
-async def test_a_crashed_shared_server_fails_for_every_thread_and_the_next_thread_start_restarts_it(
+async def test_a_crashed_shared_server_fails_for_every_thread_and_a_thread_start_restarts_it_for_itself(
     home: Path,
 ) -> None:
     async with turn_daemon(home, [], {"fix": fixture_server("A")}) as turns:
@@ -237,8 +237,12 @@ async def test_a_crashed_shared_server_fails_for_every_thread_and_the_next_threa
         (third,) = await started_threads(turns, 1, "fix")
         restarted = one_pid(turns, "A")
         assert restarted != crashed
-        assert (await process_of(turns, third, "fix"))["threadIds"] == [third]
         whoami = {"threadId": third, "server": "fix", "tool": "whoami", "arguments": {}}
+        pinned = await turns.daemon.request("mcpServer/tool/call", {**whoami, "threadId": first})
+        assert pinned.get("error", {}).get("message") == (
+            "MCP server `fix` is not connected: MCP server `fix` exited"
+        ), "a call of a thread pinned to the crashed process reached the new one"
+        assert (await process_of(turns, third, "fix"))["threadIds"] == [third]
         assert (await turns.daemon.call("mcpServer/tool/call", whoami))["structuredContent"][
             "pid"
         ] == restarted
