@@ -18,6 +18,7 @@ from tests.app_server.threads.turn_harness import (
     TurnDaemon,
     answering_pid,
     cheap_server,
+    elicit_server,
     fixture_server,
     turn_daemon,
 )
@@ -214,6 +215,35 @@ async def test_two_threads_calling_one_shared_process_in_parallel_each_get_their
         )
         for turn_id in (first_turn, second_turn):
             assert (await turns.turn_completed(turn_id))["status"] == "completed"
+
+
+async def test_progress_on_a_shared_process_goes_to_each_threads_own_call(home: Path) -> None:
+    async with turn_daemon(home, [], {"el": elicit_server()}) as turns:
+        threads = await started_threads(turns, 2, "el")
+        request_ids = {}
+        for thread_id in threads:  # both in flight at once: the tool waits for the other
+            arguments = {"group": "both", "expect": 2, "patience": 20, "label": thread_id}
+            params = {"threadId": thread_id, "server": "el", "tool": "meet_progress", "arguments": arguments}
+            request_ids[thread_id] = turns.daemon.new_id()
+            await turns.daemon.send(
+                {
+                    "jsonrpc": "2.0",
+                    "id": request_ids[thread_id],
+                    "method": "mcpServer/tool/call",
+                    "params": params,
+                }
+            )
+        for thread_id, request_id in request_ids.items():
+            answer = await turns.daemon.next_message(
+                lambda m, request_id=request_id: m.get("id") == request_id and "method" not in m
+            )
+            assert answer["result"]["content"][0]["text"] == thread_id
+        progress = [
+            m["params"] for m in turns.daemon.untaken() if m.get("method") == "mcpServer/toolCall/progress"
+        ]
+        assert sorted((p["message"], p["threadId"], p["requestId"]) for p in progress) == sorted(
+            (thread_id, thread_id, request_id) for thread_id, request_id in request_ids.items()
+        )
 
 
 async def test_a_crashed_shared_server_fails_for_every_thread_and_a_thread_start_restarts_it_for_itself(
