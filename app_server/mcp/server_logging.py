@@ -19,7 +19,7 @@ from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from app_server.config.servers import McpLogLevel
-from app_server.mcp.server_log import ServerLog
+from app_server.mcp.server_log import ServerLog, cut
 
 server_logger = logging.getLogger("app_server.mcp.servers")
 server_logger.setLevel(logging.DEBUG)
@@ -43,8 +43,8 @@ def log_receiver(name: str, log: ServerLog) -> LoggingFnT:
     async def receive(params: types.LoggingMessageNotificationParams) -> None:
         data = params.data if isinstance(params.data, str) else json.dumps(params.data, default=str)
         source = f"{name}/{params.logger}" if params.logger else name
-        text = data[:MAX_MESSAGE_CHARS]
-        log.append(f"[{params.level}] {text}")
+        log.append(f"[{params.level}] {data}")
+        text = cut(data, MAX_MESSAGE_CHARS)
         server_logger.log(PYTHON_LEVELS.get(params.level, logging.INFO), "MCP server %s: %s", source, text)
 
     return receive

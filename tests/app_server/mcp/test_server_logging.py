@@ -52,7 +52,10 @@ async def test_a_message_goes_to_the_server_log_and_to_stderr_at_its_level_bound
     with caplog.at_level(logging.DEBUG, logger="app_server.mcp.servers"):
         await receive(types.LoggingMessageNotificationParams(level="alert", data={"k": "v" * 5000}))
 
-    assert log.lines()[0].startswith('[alert] {"k": "vvv')
+    data = '{"k": "' + "v" * 5000 + '"}'
+    (line,) = log.lines()
+    assert line == f"[alert] {data}"[:2000] + f"… [cut: {len(data) + 8 - 2000} more chars]"
     (record,) = caplog.records
     assert record.levelno == logging.CRITICAL
-    assert record.getMessage() == "MCP server s: " + ('{"k": "' + "v" * 5000)[:MAX_MESSAGE_CHARS]
+    cut_off = len(data) - MAX_MESSAGE_CHARS
+    assert record.getMessage() == f"MCP server s: {data[:MAX_MESSAGE_CHARS]}… [cut: {cut_off} more chars]"

@@ -18,6 +18,7 @@ from tests.app_server.threads.turn_harness import (
     TurnDaemon,
     answering_pid,
     cheap_server,
+    elicit_server,
     fixture_server,
     turn_daemon,
 )
@@ -65,6 +66,72 @@ async def test_a_server_isolated_per_thread_runs_once_for_each_thread(home: Path
         own = await process_of(turns, first, "own")
         assert (own["isolation"], own["threadIds"]) == ("thread", [first])
         assert (await process_of(turns, second, "own"))["pid"] != own["pid"]
+
+
+async def test_the_views_list_every_process_with_its_server_pid_isolation_and_scopes(home: Path) -> None:
+    servers = {"own": cheap_server("own", isolation="thread"), "shared": cheap_server("shared")}
+    async with turn_daemon(home, [], servers) as turns:
+        for name in servers:
+            await turns.server_ready(name, None)  # the app level's, in another workspace
+        first, second = await started_threads(turns, 2, "own", "shared")
+        views = await turns.daemon.call("mcpServer/views/read", {})
+        listed = [(p["server"], p["isolation"], p["appLevel"], p["threadIds"]) for p in views["processes"]]
+        assert sorted(listed[:3]) == [
+            ("own", "thread", False, [first]),
+            ("own", "thread", False, [second]),
+            ("own", "thread", True, []),
+        ]
+        assert sorted(listed[3:]) == [
+            ("shared", "shared", False, sorted([first, second])),
+            ("shared", "shared", True, []),
+        ]
+        pids = {(p["server"], tuple(p["threadIds"])): p["pid"] for p in views["processes"]}
+        assert {pids["own", (first,)], pids["own", (second,)]} == turns.server_pids("own")
+        assert pids["shared", tuple(sorted([first, second]))] == one_pid(turns, "shared")
+        assert pids["own", ()] not in turns.server_pids("own") | turns.server_pids("shared")
+
+
+async def test_the_app_level_shares_each_process_with_a_thread_in_the_daemons_own_workspace(
+    home: Path,
+) -> None:
+    servers = {"one": cheap_server("one"), "two": cheap_server("two")}
+    async with turn_daemon(home, [], servers, in_workdir=True) as turns:
+        for name in servers:
+            await turns.server_ready(name, None)
+        (thread_id,) = await started_threads(turns, 1, "one", "two")
+        assert [len(turns.server_pids(label)) for label in ("one", "two")] == [1, 1]
+        process = await process_of(turns, thread_id, "one")
+        assert (process["appLevel"], process["threadIds"], process["pid"]) == (
+            True,
+            [thread_id],
+            one_pid(turns, "one"),
+        )
+        app_level = await turns.daemon.call("mcpServerStatus/list", {})
+        (app_one,) = [entry for entry in app_level["data"] if entry["name"] == "one"]
+        assert app_one["process"]["connectionId"] == process["connectionId"]
+
+
+def threadless_startups(turns: TurnDaemon) -> int:
+    """How many received startup notifications for the app level no wait took yet."""
+    return sum(
+        1
+        for m in turns.daemon.untaken()
+        if m.get("method") == STARTUP and m["params"].get("threadId") is None
+    )
+
+
+async def test_a_thread_start_on_servers_already_running_sends_no_threadless_startup_notification(
+    home: Path,
+) -> None:
+    servers = {"one": cheap_server("one"), "two": cheap_server("two")}
+    async with turn_daemon(home, [], servers, in_workdir=True) as turns:
+        for name in servers:
+            await turns.server_ready(name, None)
+        await started_threads(turns, 1, "one", "two")
+        before = threadless_startups(turns)
+        await started_threads(turns, 1, "one", "two")
+        await turns.daemon.call("thread/loaded/list", {})  # answered after anything that start sent
+        assert threadless_startups(turns) == before
 
 
 async def test_a_thread_hears_its_servers_after_thread_started_even_when_they_already_run(home: Path) -> None:
@@ -150,7 +217,36 @@ async def test_two_threads_calling_one_shared_process_in_parallel_each_get_their
             assert (await turns.turn_completed(turn_id))["status"] == "completed"
 
 
-async def test_a_crashed_shared_server_fails_for_every_thread_and_the_next_thread_start_restarts_it(
+async def test_progress_on_a_shared_process_goes_to_each_threads_own_call(home: Path) -> None:
+    async with turn_daemon(home, [], {"el": elicit_server()}) as turns:
+        threads = await started_threads(turns, 2, "el")
+        request_ids = {}
+        for thread_id in threads:  # both in flight at once: the tool waits for the other
+            arguments = {"group": "both", "expect": 2, "patience": 20, "label": thread_id}
+            params = {"threadId": thread_id, "server": "el", "tool": "meet_progress", "arguments": arguments}
+            request_ids[thread_id] = turns.daemon.new_id()
+            await turns.daemon.send(
+                {
+                    "jsonrpc": "2.0",
+                    "id": request_ids[thread_id],
+                    "method": "mcpServer/tool/call",
+                    "params": params,
+                }
+            )
+        for thread_id, request_id in request_ids.items():
+            answer = await turns.daemon.next_message(
+                lambda m, request_id=request_id: m.get("id") == request_id and "method" not in m
+            )
+            assert answer["result"]["content"][0]["text"] == thread_id
+        progress = [
+            m["params"] for m in turns.daemon.untaken() if m.get("method") == "mcpServer/toolCall/progress"
+        ]
+        assert sorted((p["message"], p["threadId"], p["requestId"]) for p in progress) == sorted(
+            (thread_id, thread_id, request_id) for thread_id, request_id in request_ids.items()
+        )
+
+
+async def test_a_crashed_shared_server_fails_for_every_thread_and_a_thread_start_restarts_it_for_itself(
     home: Path,
 ) -> None:
     async with turn_daemon(home, [], {"fix": fixture_server("A")}) as turns:
@@ -171,8 +267,12 @@ async def test_a_crashed_shared_server_fails_for_every_thread_and_the_next_threa
         (third,) = await started_threads(turns, 1, "fix")
         restarted = one_pid(turns, "A")
         assert restarted != crashed
-        assert (await process_of(turns, third, "fix"))["threadIds"] == [third]
         whoami = {"threadId": third, "server": "fix", "tool": "whoami", "arguments": {}}
+        pinned = await turns.daemon.request("mcpServer/tool/call", {**whoami, "threadId": first})
+        assert pinned.get("error", {}).get("message") == (
+            "MCP server `fix` is not connected: MCP server `fix` exited"
+        ), "a call of a thread pinned to the crashed process reached the new one"
+        assert (await process_of(turns, third, "fix"))["threadIds"] == [third]
         assert (await turns.daemon.call("mcpServer/tool/call", whoami))["structuredContent"][
             "pid"
         ] == restarted

@@ -147,8 +147,9 @@ class TurnDaemon:
         result = await self.daemon.call("thread/read", {"threadId": thread_id, "includeTurns": True})
         return {item["id"]: item for turn in result["thread"]["turns"] for item in turn["items"]}
 
-    async def server_ready(self, name: str, thread_id: str) -> None:
-        """Wait for `mcpServer/startupStatus/updated` saying the thread's server `name` is ready."""
+    async def server_ready(self, name: str, thread_id: str | None) -> None:
+        """Wait for `mcpServer/startupStatus/updated` saying the thread's server `name` is ready
+        (`thread_id` None: the app level's)."""
         await self.daemon.next_message(
             lambda m: (
                 m.get("method") == "mcpServer/startupStatus/updated"
@@ -170,16 +171,19 @@ async def turn_daemon(
     *,
     max_wait: float = DEFAULT_WAIT,
     env: Mapping[str, str] | None = None,
+    in_workdir: bool = False,
     **keys: Any,
 ) -> AsyncIterator[TurnDaemon]:
     """A scripted model playing `script` (a list of steps, see app_server/model/script.py), config.toml
-    with `servers` and top-level `keys`, and an initialized daemon (`env`: more of its environment)."""
+    with `servers` and top-level `keys`, and an initialized daemon (`env`: more of its environment;
+    `in_workdir`: the daemon runs in `workdir`, so its app level shares the threads' workspace)."""
     workdir = home / "work"
     workdir.mkdir(exist_ok=True)
     async with ScriptedModelServer(Script.model_validate({"steps": script})) as model:
         write_config(home, servers, model_url=model.base_url, **keys)
         environment = {MODEL_KEY_ENV: "scripted", **(env or {})}
-        async with Daemon.start(home, env=environment, max_wait=max_wait) as daemon:
+        cwd = workdir if in_workdir else None
+        async with Daemon.start(home, env=environment, max_wait=max_wait, cwd=cwd) as daemon:
             await daemon.initialize()
             yield TurnDaemon(daemon=daemon, model=model, home=home, workdir=workdir)
 
