@@ -17,6 +17,9 @@ class ConfigReadParams(WireModel):
     """Also return every layer with its own config, highest precedence first."""
     cwd: Omittable[str] = None
     """Codex resolves project layers from it; accepted (it must be absolute) and ignored here."""
+    thread_id: Omittable[str] = None
+    """Extension (not in Codex): read the config as this loaded thread runs under it, its `config`
+    overrides the highest layer (`{type: "thread", threadId}`)."""
 
 
 class Config(WireModel):

@@ -24,6 +24,14 @@ class SessionFlagsLayerSource(WireModel):
     type: Literal["sessionFlags"] = "sessionFlags"
 
 
+class ThreadLayerSource(WireModel):
+    """Extension (not in Codex): a thread's `config` overrides, shown only when `config/read` names
+    the thread (`threadId`)."""
+
+    type: Literal["thread"] = "thread"
+    thread_id: str
+
+
 class SystemLayerSource(WireModel):
     type: Literal["system"] = "system"
     file: str
@@ -63,6 +71,7 @@ class LegacyManagedMdmLayerSource(WireModel):
 ConfigLayerSource = Annotated[
     UserLayerSource
     | SessionFlagsLayerSource
+    | ThreadLayerSource
     | SystemLayerSource
     | ProjectLayerSource
     | PackagedDefaultsLayerSource
@@ -72,7 +81,8 @@ ConfigLayerSource = Annotated[
     | LegacyManagedMdmLayerSource,
     Field(discriminator="type"),
 ]
-"""Every layer kind of the reference; this daemon produces `user` and `sessionFlags`."""
+"""Every layer kind of the reference, and our `thread`; this daemon produces `user`, `sessionFlags`
+and (asked for a thread) `thread`."""
 
 
 class ConfigLayerMetadata(WireModel):

@@ -1,13 +1,14 @@
 """The config as Codex's layer stack: config.toml (the `user` layer) under the daemon's `-c`
-overrides (`sessionFlags`), the effective tree they merge to, and which layer set each value.
+overrides (`sessionFlags`), and, when a thread is named, under that thread's `config` overrides
+(`thread`, our extension); the effective tree they merge to, and which layer set each value.
 
 Read afresh from disk on every call, as Codex does, so a front-end's settings page sees the file as
-it is now and its version is the one a write will be checked against. Thread overrides are not a
-layer here: they belong to one thread, and `config/read` names none.
+it is now and its version is the one a write will be checked against.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,9 +16,14 @@ from typing import Any
 
 from app_server.config.loader import build_config, read_config_source
 from app_server.config.locator import KeyPath
-from app_server.config.overrides import LayeredTree
-from app_server.config.versions import file_version, overrides_version
-from protocol.config_layers import ConfigLayerMetadata, SessionFlagsLayerSource, UserLayerSource
+from app_server.config.overrides import LayeredTree, OverrideLayer
+from app_server.config.versions import file_version, overrides_version, text_version
+from protocol.config_layers import (
+    ConfigLayerMetadata,
+    SessionFlagsLayerSource,
+    ThreadLayerSource,
+    UserLayerSource,
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,8 @@ class ConfigLayerStack:
     user: ConfigLayerEntry
     session_flags: ConfigLayerEntry | None
     """None when the daemon was started without `-c` overrides."""
+    thread: ConfigLayerEntry | None
+    """The named thread's overrides (None: no thread named)."""
     effective: Mapping[str, Any]
     """The merged tree (secrets included): what the daemon's config is built from."""
     origins: Mapping[str, ConfigLayerMetadata]
@@ -40,11 +48,22 @@ class ConfigLayerStack:
 
     def highest_first(self) -> list[ConfigLayerEntry]:
         """The layers in Codex's order for `config/read`: highest precedence first."""
-        return [self.user] if self.session_flags is None else [self.session_flags, self.user]
+        return [layer for layer in (self.thread, self.session_flags, self.user) if layer is not None]
 
 
-def read_layer_stack(home: Path, cli_overrides: Sequence[str]) -> ConfigLayerStack:
-    """The layers of `home`'s config.toml under `cli_overrides`, validated as a reload validates them.
+@dataclass(frozen=True)
+class ThreadOverrides:
+    """A thread's `config` map, as the thread runs under it."""
+
+    thread_id: str
+    overrides: Mapping[str, Any]
+
+
+def read_layer_stack(
+    home: Path, cli_overrides: Sequence[str], thread: ThreadOverrides | None = None
+) -> ConfigLayerStack:
+    """The layers of `home`'s config.toml under `cli_overrides` (and `thread`'s overrides), validated
+    as a reload (or that thread's config) validates them.
 
     Raises ConfigError (the loader's `config.toml:line:col: key: message` problems) when they do not load.
     """
@@ -52,12 +71,23 @@ def read_layer_stack(home: Path, cli_overrides: Sequence[str]) -> ConfigLayerSta
     # an edit in between, never let through on a stale read.
     user_version = file_version(home / "config.toml")
     source = read_config_source(home)
-    build_config(source, cli_overrides=cli_overrides)
+    thread_overrides = thread.overrides if thread is not None else None
+    build_config(source, cli_overrides=cli_overrides, thread_overrides=thread_overrides)
     merged = LayeredTree(source.tree)
     flags = LayeredTree({})
     for override in cli_overrides:
         merged.apply_cli_override(override)
         flags.apply_cli_override(override)
+    thread_layer = None
+    if thread is not None:
+        merged.apply_thread_overrides(thread.overrides)
+        by_thread = LayeredTree({})
+        by_thread.apply_thread_overrides(thread.overrides)
+        version = text_version(json.dumps(thread.overrides, sort_keys=True).encode())
+        source_name = ThreadLayerSource(thread_id=thread.thread_id)
+        thread_layer = ConfigLayerEntry(
+            ConfigLayerMetadata(name=source_name, version=version), by_thread.tree
+        )
     user = ConfigLayerEntry(
         ConfigLayerMetadata(name=UserLayerSource(file=str(source.file)), version=user_version), source.tree
     )
@@ -67,15 +97,18 @@ def read_layer_stack(home: Path, cli_overrides: Sequence[str]) -> ConfigLayerSta
         session_flags = ConfigLayerEntry(
             ConfigLayerMetadata(name=SessionFlagsLayerSource(), version=version), flags.tree
         )
+    layers: dict[OverrideLayer | None, ConfigLayerEntry | None] = {
+        "cli": session_flags,
+        "thread": thread_layer,
+        None: user,
+    }
     origins = {
-        ".".join(str(part) for part in path): (
-            session_flags.metadata
-            if session_flags is not None and merged.origin(path) is not None
-            else user.metadata
-        )
+        ".".join(str(part) for part in path): (layers[merged.layer_of(path)] or user).metadata
         for path in _leaf_paths(merged.tree, ())
     }
-    return ConfigLayerStack(user=user, session_flags=session_flags, effective=merged.tree, origins=origins)
+    return ConfigLayerStack(
+        user=user, session_flags=session_flags, thread=thread_layer, effective=merged.tree, origins=origins
+    )
 
 
 def _leaf_paths(value: Any, path: KeyPath) -> Iterator[KeyPath]:

@@ -10,10 +10,13 @@ from __future__ import annotations
 import contextlib
 import tomllib
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from app_server.config.locator import KeyPath
 from app_server.errors import ConfigError
+
+OverrideLayer = Literal["cli", "thread"]
+"""Which layer an override belongs to: the daemon's `-c` flags or a thread's `config` map."""
 
 
 class LayeredTree:
@@ -22,6 +25,7 @@ class LayeredTree:
     def __init__(self, base: Mapping[str, Any]) -> None:
         self.tree: dict[str, Any] = _plain(base)
         self._origins: dict[KeyPath, str] = {}
+        self._layers: dict[KeyPath, OverrideLayer] = {}
 
     def apply_cli_override(self, text: str) -> None:
         """Apply one `-c key=value`: the value is TOML, or a plain string when it does not parse.
@@ -41,7 +45,7 @@ class LayeredTree:
             parsed = tomllib.loads(f"value = {value}")
             if list(parsed) == ["value"]:
                 value = parsed["value"]
-        self._set(path, value, label)
+        self._set(path, value, label, "cli")
 
     def apply_thread_overrides(self, overrides: Mapping[str, Any]) -> None:
         """Apply a thread's `config` map; keys may be dotted (`features.apps`) or nested objects.
@@ -54,7 +58,7 @@ class LayeredTree:
             if path is None:
                 problems.append(f"thread config: `{key}` is not a valid key path")
                 continue
-            self._set(path, value, f"thread config `{key}`")
+            self._set(path, value, f"thread config `{key}`", "thread")
         if problems:
             raise ConfigError(problems)
 
@@ -67,30 +71,43 @@ class LayeredTree:
                 found = label
         return found
 
-    def _set(self, path: KeyPath, value: Any, label: str) -> None:
+    def layer_of(self, path: KeyPath) -> OverrideLayer | None:
+        """Which kind of override set the value at `path` (or the table holding it), if one did; a
+        table merged key by key into one already there sets each key, not the table."""
+        for depth in range(len(path), 0, -1):
+            if (layer := self._layers.get(path[:depth])) is not None:
+                return layer
+        return None
+
+    def _set(self, path: KeyPath, value: Any, label: str, layer: OverrideLayer) -> None:
         table = self.tree
         for depth, part in enumerate(path[:-1]):
             child = table.get(str(part))
             if not isinstance(child, dict):
                 child = {}
                 table[str(part)] = child
-                self._remember(path[: depth + 1], label)
+                self._remember(path[: depth + 1], label, layer)
             table = child
-        self._merge(table, path, value, label)
+        self._merge(table, path, value, label, layer)
 
-    def _merge(self, table: dict[str, Any], path: KeyPath, value: Any, label: str) -> None:
+    def _merge(
+        self, table: dict[str, Any], path: KeyPath, value: Any, label: str, layer: OverrideLayer
+    ) -> None:
         key = str(path[-1])
         if isinstance(value, Mapping) and isinstance(table.get(key), dict):
             for child_key, child_value in value.items():
-                self._merge(table[key], (*path, str(child_key)), child_value, label)
+                self._merge(table[key], (*path, str(child_key)), child_value, label, layer)
             return
         table[key] = _plain(value)
-        self._remember(path, label)
+        self._remember(path, label, layer)
 
-    def _remember(self, path: KeyPath, label: str) -> None:
+    def _remember(self, path: KeyPath, label: str, layer: OverrideLayer) -> None:
         # Re-inserting moves the key to the end, so the latest override is found last.
         self._origins.pop(path, None)
         self._origins[path] = label
+        for set_path in [set_path for set_path in self._layers if set_path[: len(path)] == path]:
+            del self._layers[set_path]  # a value set anew replaces what overrides set below it
+        self._layers[path] = layer
 
 
 def parse_key_path(key: str) -> KeyPath | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from app_server.config.layers import read_layer_stack
+from app_server.config.layers import ThreadOverrides, read_layer_stack
 from app_server.config.redaction import redact_tree
 from app_server.errors import InvalidParams, quoted
 from protocol.config import (
@@ -17,15 +17,18 @@ from protocol.config import (
 )
 
 
-def read_config(home: Path, cli_overrides: Sequence[str], params: ConfigReadParams) -> ConfigReadResponse:
-    """The effective config of `home` under `cli_overrides`, each leaf's origin, and the layers if asked.
+def read_config(
+    home: Path, cli_overrides: Sequence[str], params: ConfigReadParams, thread: ThreadOverrides | None = None
+) -> ConfigReadResponse:
+    """The effective config of `home` under `cli_overrides` (and the overrides of the thread named,
+    `thread`), each leaf's origin, and the layers if asked.
 
     Raises InvalidParams for a `cwd` that is not absolute (it is otherwise ignored: there are no
     project layers), ConfigError when config.toml or an override does not load.
     """
     if params.cwd is not None and not Path(params.cwd).is_absolute():
         raise InvalidParams(f"Invalid params: `cwd` must be an absolute path, not {quoted(params.cwd)}")
-    stack = read_layer_stack(home, cli_overrides)
+    stack = read_layer_stack(home, cli_overrides, thread)
     layers = None
     if params.include_layers:
         layers = [

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app_server.config.layers import read_layer_stack
+from app_server.config.layers import ThreadOverrides, read_layer_stack
 from app_server.errors import ConfigError
 from protocol.config_layers import ConfigLayerMetadata
 
@@ -59,3 +59,21 @@ def test_an_override_that_does_not_validate_fails_as_loading_would(home: Path) -
         read_layer_stack(home, ["mcp_servers.docs.command=5"])
 
     assert caught.value.problems[0].startswith("-c mcp_servers.docs.command: ")
+
+
+def test_a_threads_overrides_lie_over_the_flags_and_name_only_the_keys_they_set(home: Path) -> None:
+    (home / "config.toml").write_text(FILE)
+    thread = ThreadOverrides("t1", {"mcp_servers.docs": {"env": {"C": "3"}}, "model": "t"})
+
+    stack = read_layer_stack(home, ["model=o3"], thread)
+
+    assert stack.effective["model"] == "t"
+    assert stack.effective["mcp_servers"]["docs"]["env"] == {"A": "1", "C": "3"}
+    assert kinds(stack.origins) == {
+        "mcp_servers.docs.command": "user",
+        "mcp_servers.docs.env.A": "user",
+        "mcp_servers.docs.env.C": "thread",
+        "features.apps": "user",
+        "model": "thread",
+    }
+    assert [layer.metadata.name.type for layer in stack.highest_first()] == ["thread", "sessionFlags", "user"]

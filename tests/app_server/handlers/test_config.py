@@ -224,3 +224,33 @@ async def test_both_are_answered_while_the_mcp_sdk_is_held(home: Path, tmp_path:
             gate.open()
     assert config["config"]["model"] == "n"
     assert requirements["requirements"] is None
+
+
+async def test_a_named_threads_overrides_are_the_highest_layer_and_the_origin_of_what_they_set(
+    daemon: Daemon, daemon_home: Path
+) -> None:
+    thread_config = {"model": "thread-model", "mcp_servers.docs.env.THREAD": "thread-secret"}
+    thread_id = (await daemon.call("thread/start", {"config": thread_config}))["thread"]["id"]
+    with anyio.fail_after(WAIT):
+        result = await daemon.call("config/read", {"threadId": thread_id, "includeLayers": True})
+
+    assert REQUESTS["config/read"].parse_result(result).to_wire() == result
+    thread_layer = {"type": "thread", "threadId": thread_id}
+    origins = result["origins"]
+    assert result["config"]["model"] == "thread-model"
+    assert origins["model"]["name"] == origins["mcp_servers.docs.env.THREAD"]["name"] == thread_layer
+    assert origins["mcp_servers.docs.env.EXTRA"] == SESSION_FLAGS
+    assert origins["mcp_servers.docs.env.TOKEN"] == origins["approval_policy"] == user_layer(daemon_home)
+    assert [layer["name"] for layer in result["layers"]][:2] == [thread_layer, {"type": "sessionFlags"}]
+    assert result["layers"][0]["config"] == {
+        "model": "thread-model",
+        "mcp_servers": {"docs": {"env": {"THREAD": "<redacted>"}}},
+    }
+    assert "thread-secret" not in json.dumps(result)
+    assert (await read(daemon))["config"]["model"] == "gpt-5"  # without the thread: as before
+
+
+async def test_a_thread_that_is_not_loaded_is_invalid_params(daemon: Daemon) -> None:
+    response = await daemon.request("config/read", {"threadId": "01900000-0000-7000-8000-000000000000"})
+
+    assert response["error"]["code"] == codes.INVALID_PARAMS
