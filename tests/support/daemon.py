@@ -162,6 +162,11 @@ class Daemon:
         """The messages received so far that no `next_*` took (a copy): to assert what was not sent."""
         return list(self._inbox)
 
+    def drop_untaken(self) -> None:
+        """Forget the messages received so far that no `next_*` took, so later waits scan only what
+        comes next (a benchmark's clean start)."""
+        self._inbox.clear()
+
     async def next_message(self, matches: Callable[[Any], bool] = lambda _m: True) -> Any:
         """Take the first inbound message (already received or still to come) that `matches`."""
         with anyio.fail_after(self.max_wait):
