@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from app_server.auth import AuthStore
+from app_server.auth import AccountKind, AuthStore
 from app_server.config.app_config import AppConfig
 from app_server.mcp import views
 from app_server.mcp.apps import AppsContributor, AppsSettings
@@ -37,9 +37,21 @@ class ScopePlanner:
         self._auth = auth
         self._environ = environ
         self._contributors = ContributorRegistry([AppsContributor()])
+        self._last: tuple[AppConfig, AccountKind, EffectiveServers] | None = None
 
     def effective(self, config: AppConfig) -> EffectiveServers:
-        """configured -> runtime (contributor overlays) -> effective (auth and apps gating)."""
+        """configured -> runtime (contributor overlays) -> effective (auth and apps gating).
+
+        The last answer is kept for the same config object and account kind: a reload plans every
+        thread without overrides of its own under one config, so it resolves the view once.
+        """
+        if self._last is not None and self._last[0] is config and self._last[1] == self._auth.kind:
+            return self._last[2]
+        resolved = self._resolve(config)
+        self._last = (config, self._auth.kind, resolved)
+        return resolved
+
+    def _resolve(self, config: AppConfig) -> EffectiveServers:
         apps = AppsSettings.from_config(config, self._environ)
         contributions = self._contributors.contributions(config, self._environ)
         entries = views.effective(
