@@ -20,12 +20,11 @@ OverrideLayer = Literal["cli", "thread"]
 
 
 class LayeredTree:
-    """The merged config tree plus, for every key an override set, the label of that override."""
+    """The merged config tree plus, for every key an override set, the label and layer of that override."""
 
     def __init__(self, base: Mapping[str, Any]) -> None:
         self.tree: dict[str, Any] = _plain(base)
-        self._origins: dict[KeyPath, str] = {}
-        self._layers: dict[KeyPath, OverrideLayer] = {}
+        self._origins: dict[KeyPath, tuple[str, OverrideLayer]] = {}
 
     def apply_cli_override(self, text: str) -> None:
         """Apply one `-c key=value`: the value is TOML, or a plain string when it does not parse.
@@ -64,20 +63,22 @@ class LayeredTree:
 
     def origin(self, path: KeyPath, *, descendants: bool = False) -> str | None:
         """The latest override that set `path` or one of its ancestors (or, asked, a descendant)."""
-        found = None
-        for set_path, label in self._origins.items():
-            covers = path[: len(set_path)] == set_path
-            if covers or (descendants and set_path[: len(path)] == path):
-                found = label
-        return found
+        found = self._latest(path, descendants=descendants)
+        return found[0] if found is not None else None
 
     def layer_of(self, path: KeyPath) -> OverrideLayer | None:
         """Which kind of override set the value at `path` (or the table holding it), if one did; a
         table merged key by key into one already there sets each key, not the table."""
-        for depth in range(len(path), 0, -1):
-            if (layer := self._layers.get(path[:depth])) is not None:
-                return layer
-        return None
+        found = self._latest(path, descendants=False)
+        return found[1] if found is not None else None
+
+    def _latest(self, path: KeyPath, *, descendants: bool) -> tuple[str, OverrideLayer] | None:
+        found = None
+        for set_path, origin in self._origins.items():
+            covers = path[: len(set_path)] == set_path
+            if covers or (descendants and set_path[: len(path)] == path):
+                found = origin
+        return found
 
     def _set(self, path: KeyPath, value: Any, label: str, layer: OverrideLayer) -> None:
         table = self.tree
@@ -104,10 +105,7 @@ class LayeredTree:
     def _remember(self, path: KeyPath, label: str, layer: OverrideLayer) -> None:
         # Re-inserting moves the key to the end, so the latest override is found last.
         self._origins.pop(path, None)
-        self._origins[path] = label
-        for set_path in [set_path for set_path in self._layers if set_path[: len(path)] == path]:
-            del self._layers[set_path]  # a value set anew replaces what overrides set below it
-        self._layers[path] = layer
+        self._origins[path] = (label, layer)
 
 
 def parse_key_path(key: str) -> KeyPath | None:
