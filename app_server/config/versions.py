@@ -16,13 +16,17 @@ def text_version(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
+def layer_bytes(path: Path) -> bytes:
+    """The bytes of the file at `path`; none when it does not exist (a missing config is empty)."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return b""
+
+
 def file_version(path: Path) -> str:
     """The version of the file at `path`, or of an empty file when it does not exist."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        data = b""
-    return text_version(data)
+    return text_version(layer_bytes(path))
 
 
 def overrides_version(overrides: Sequence[str]) -> str:

@@ -21,7 +21,7 @@ from app_server.config.editing.lock import config_lock
 from app_server.config.loader import CONFIG_FILE_NAME, ConfigSource, build_config, parse_config_source
 from app_server.config.overrides import LayeredTree
 from app_server.config.redaction import redact_tree
-from app_server.config.versions import overrides_version, text_version
+from app_server.config.versions import layer_bytes, overrides_version, text_version
 from app_server.config.writing.document import edited_text
 from app_server.config.writing.edits import KeyEdit, apply_edit, read_edit, value_at
 from app_server.errors import ConfigError, ConfigWriteError, RequestFailed
@@ -62,7 +62,7 @@ class ConfigWriter:
     def _write(self, edits: list[KeyEdit], expected_version: str | None) -> ConfigWriteResponse:
         file = self.file
         with config_lock(self.home):
-            data = _read_bytes(file)
+            data = layer_bytes(file)
             if expected_version is not None and expected_version != text_version(data):
                 raise ConfigWriteError(
                     "configVersionConflict",
@@ -113,13 +113,6 @@ class ConfigWriter:
                 effective_value=value_at(redact_tree(layers.tree), edit.path)[1],
             )
         return None
-
-
-def _read_bytes(file: Path) -> bytes:
-    try:
-        return file.read_bytes()
-    except FileNotFoundError:
-        return b""
 
 
 def _decoded(data: bytes) -> str:

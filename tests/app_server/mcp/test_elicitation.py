@@ -13,21 +13,12 @@ from app_server.mcp.elicitation import CallBudget, ElicitationRouter, Elicitor, 
 from app_server.mcp.server_log import ServerLog
 from tests.app_server.threads.turn_harness import DEFAULT_WAIT, http_server, turn_daemon
 from tests.fixtures.asgi import serve_asgi
-from tests.fixtures.mcp_servers.elicit_server import build_server
+from tests.fixtures.mcp_servers.elicit_server import ORDER_SCHEMA, build_server
 from tests.fixtures.mcp_servers.eras import http_app
 
 ELICITATION = "mcpServer/elicitation/request"
 
-SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "name": {"type": "string"},
-        "size": {"type": "string", "default": "medium"},
-        "count": {"type": "integer", "default": 1},
-        "note": {"type": "string"},
-    },
-}
-FORM = types.ElicitRequestFormParams(message="Your order?", requested_schema=SCHEMA)
+FORM = types.ElicitRequestFormParams(message="Your order?", requested_schema=ORDER_SCHEMA)
 NO_CONTEXT = cast(Any, None)
 """The SDK's request context, which routing does not read."""
 
